@@ -1,0 +1,1 @@
+"""Monitoring pipeline for schools with low results, unfavourable social conditions and VPR objectivity."""

@@ -1,0 +1,68 @@
+"""dbt models as Dagster assets: staging views, intermediate tables, marts and rule seeds.
+
+dbt tests become asset checks. Row counts and previews are read from the working database once dbt has
+finished and released its write lock (DuckDB allows one writer per file, so they cannot be read while
+dbt is still running).
+"""
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_duckdb import DuckDBResource
+
+from pipelines.defs.dbt.project import dbt_project
+from pipelines.defs.metadata import table_metadata
+
+LAYER_BY_FOLDER = {"staging": "staging", "intermediate": "intermediate", "marts": "marts"}
+
+
+class MonitoringDbtTranslator(DagsterDbtTranslator):
+    """Groups dbt nodes by layer, so the UI shows ingest → staging → intermediate → marts."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "rules"
+        folder = dbt_resource_props["fqn"][1] if len(dbt_resource_props["fqn"]) > 2 else None
+        return LAYER_BY_FOLDER.get(folder, "marts")
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=MonitoringDbtTranslator(),
+    pool="duckdb_writer",
+)
+def monitoring_dbt_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource
+) -> Iterator[Any]:
+    """Builds and tests every selected dbt model and seed (`dbt build`)."""
+    events = list(dbt.cli(["build"], context=context).stream())
+    with duckdb.get_connection() as con:
+        for event in events:
+            yield _with_table_metadata(context, event, con)
+
+
+def _with_table_metadata(context: dg.AssetExecutionContext, event: Any, con) -> Any:
+    """Adds row count and preview to a materialisation of a table, view or seed built by dbt.
+
+    Asset keys of dbt nodes are ``[schema, name]``, which is also their relation in the database.
+    """
+    if not isinstance(event, dg.Output | dg.AssetMaterialization):
+        return event
+    if isinstance(event, dg.AssetMaterialization):
+        path = event.asset_key.path
+    else:
+        path = context.assets_def.asset_key_for_output(event.output_name).path
+    if len(path) != 2:
+        return event
+    return event.with_metadata({**event.metadata, **table_metadata(con, ".".join(path))})
+
+
+@dg.definitions
+def dbt_defs() -> dg.Definitions:
+    return dg.Definitions(
+        assets=[monitoring_dbt_models],
+        resources={"dbt": DbtCliResource(project_dir=dbt_project)},
+    )
