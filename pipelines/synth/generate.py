@@ -1,0 +1,257 @@
+"""Generates a whole landing folder: schools, yearly results, FIOKO lists, passports and ground truth."""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections import Counter
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipelines.synth import fioko, names, passport, truth
+from pipelines.synth.gia import generate_gia
+from pipelines.synth.plan import FIRST_MARKERS_YEAR, Plan, make_plan
+from pipelines.synth.randomness import stream
+from pipelines.synth.schools import SCALES, Schools, build_schools, cohort_counts
+from pipelines.synth.specs import DEFAULT_WORKS, MARKER_COLUMNS
+from pipelines.synth.vpr import VprBatch, generate_vpr
+from pipelines.synth.writers import (
+    VprParquet,
+    vpr_form_payload,
+    write_gia_csv,
+    write_objectivity_markers,
+    write_titled_table,
+    write_vpr_forms,
+)
+
+GENERATED_FILES = (
+    "registry/schools.xlsx", "fioko/shnor_*.xlsx", "fioko/objectivity_markers_[0-9][0-9][0-9][0-9].xlsx",
+    "fioko/risk_profiles_*.xlsx", "vpr/[0-9][0-9][0-9][0-9]/*.xlsx", "vpr/vpr_*.parquet", "gia/gia_*.csv",
+    "social_passport/social_passport_*.xlsx", "ground_truth/*",
+)
+FORMS_PER_TASK = 150
+BLANK_SKIPPED_SHARE = 0.2  # forms where a task not attempted is left blank instead of 'X'
+MESSY_LOGIN_SHARE = 0.005  # passport rows typed with an upper-case login and a trailing space (at least one)
+QUIRKY_NAME_SHARE = 0.15  # FIOKO names with a doubled space, as in the published list
+
+
+@dataclass
+class _Totals:
+    """Row and file counts for the manifest and the command line summary."""
+
+    vpr_rows: dict[int, int] = field(default_factory=dict)
+    gia_rows: dict[int, int] = field(default_factory=dict)
+    vpr_forms: int = 0
+
+
+class _FormWriter:
+    """Writes ФИС ОКО forms, in worker processes when `workers` > 1 (each file is independent of the others)."""
+
+    def __init__(self, landing: Path, workers: int):
+        self.landing = landing
+        self.pool = (ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+                     if workers > 1 else None)
+        self.pending: list[Future] = []
+
+    def write(self, forms: list[dict]) -> None:
+        for start in range(0, len(forms), FORMS_PER_TASK):
+            chunk = forms[start:start + FORMS_PER_TASK]
+            if self.pool is None:
+                write_vpr_forms(self.landing, chunk)
+            else:
+                self.pending.append(self.pool.submit(write_vpr_forms, self.landing, chunk))
+
+    def wait(self) -> None:
+        for future in self.pending:
+            future.result()
+        self.pending.clear()
+
+    def close(self) -> None:
+        self.wait()
+        if self.pool is not None:
+            self.pool.shutdown()
+
+
+def _remove_previous_output(out: Path) -> None:
+    """Deletes only files this generator writes, so other files dropped in the folder survive."""
+    for pattern in GENERATED_FILES:
+        for path in out.glob(pattern):
+            path.unlink()
+
+
+def _rows(frame: pd.DataFrame) -> list[list]:
+    return [[None if pd.isna(v) else v for v in row] for row in frame.astype(object).values.tolist()]
+
+
+def _vpr_forms(batch: VprBatch, schools: Schools, seed: int) -> list[dict]:
+    blank = stream(seed, "form-style", batch.year, batch.work.code).random(len(schools)) < BLANK_SKIPPED_SHARE
+    logins, short = schools.login, schools.registry["short_name"].to_numpy()
+    return [vpr_form_payload(batch, s, logins[s], short[s], bool(blank[s]))
+            for s in np.flatnonzero(batch.participants())]
+
+
+def _generate_year(year: int, schools: Schools, plan: Plan, works: tuple[str, ...], seed: int, out: Path,
+                   federal: bool, forms: _FormWriter, totals: _Totals) -> pd.DataFrame:
+    """Generates and writes one year's ВПР and ГИА; returns its per-school work statistics."""
+    cohorts = cohort_counts(schools, seed, year)
+    parquet = VprParquet(out / "vpr" / f"vpr_{year}.parquet") if federal else None
+    counts = []
+    totals.vpr_rows[year] = 0
+    for work in works:
+        batch = generate_vpr(schools, plan, cohorts, year, work, seed)
+        if parquet:
+            parquet.write(batch, schools.login)
+        else:
+            year_forms = _vpr_forms(batch, schools, seed)
+            forms.write(year_forms)
+            totals.vpr_forms += len(year_forms)
+        counts.append(fioko.vpr_counts(batch))
+        totals.vpr_rows[year] += len(batch)
+    if parquet:
+        parquet.close()
+    gia = generate_gia(schools, plan, cohorts, year, seed)
+    write_gia_csv(out / "gia" / f"gia_{year}.csv", gia, schools.login)
+    totals.gia_rows[year] = sum(len(rows) for rows in gia)
+    counts += [fioko.gia_counts(rows, len(schools)) for rows in gia]
+    forms.wait()
+    return fioko.work_stats(year, counts)
+
+
+def _fioko_names(schools: Schools, seed: int) -> np.ndarray:
+    rng = stream(seed, "fioko-names")
+    quirky = rng.random(len(schools)) < QUIRKY_NAME_SHARE
+    return np.array([names.fioko_style_name(n).replace(" ", "  ", 1) if q else names.fioko_style_name(n)
+                     for n, q in zip(schools.registry["full_name"], quirky)], dtype=object)
+
+
+def _write_registry(out: Path, schools: Schools, last_year: int) -> None:
+    header = ["Логин", "Полное наименование", "Краткое наименование", "Муниципалитет", "Тип населённого пункта",
+              "Тип ОО", "Контингент", "Год открытия"]
+    frame = schools.registry.drop(columns="region_code")
+    write_titled_table(out / "registry" / "schools.xlsx", "Реестр ОО",
+                       ["Реестр общеобразовательных организаций", f"по состоянию на 01.09.{last_year}"],
+                       header, _rows(frame), len(frame))
+
+
+def _write_shnor_lists(out: Path, schools: Schools, shnor: pd.DataFrame, list_years: list[int]) -> None:
+    registry = schools.registry
+    for year in list_years:
+        listed = shnor[shnor["list_year"] == year]
+        frame = pd.DataFrame({
+            "year": year, "login": registry["login"].to_numpy()[listed["school"]],
+            "name": registry["short_name"].to_numpy()[listed["school"]],
+            "municipality": registry["municipality"].to_numpy()[listed["school"]], "level": listed["level"].to_numpy(),
+        }).sort_values(["municipality", "login"])
+        write_titled_table(out / "fioko" / f"shnor_{year}.xlsx", "Перечень",
+                           [f"Перечень ОО с низкими образовательными результатами, {year}"],
+                           ["Год", "Логин", "Наименование ОО", "Муниципалитет", "Уровень результатов"], _rows(frame))
+
+
+def _write_markers(out: Path, schools: Schools, plan: Plan, stats: pd.DataFrame, year: int, seed: int,
+                   fioko_names: np.ndarray) -> None:
+    markers = fioko.objectivity_markers(plan, stats, year, seed)
+    registry = schools.registry
+    school = markers["school"].to_numpy()
+    frame = pd.DataFrame({"year": str(year), "login": registry["login"].to_numpy()[school],
+                          "municipality": registry["municipality"].to_numpy()[school], "name": fioko_names[school]})
+    for column in MARKER_COLUMNS:
+        frame[column] = markers[column].astype("Int64").to_numpy()
+    frame["count"] = markers[list(MARKER_COLUMNS)].astype(float).sum(axis=1).astype(int).to_numpy()
+    frame = frame.sort_values(["municipality", "login"])
+    header = ["Год", "Логин", "Муниципалитет", "ОО", *MARKER_COLUMNS, "Количество маркеров"]
+    write_objectivity_markers(out / "fioko" / f"objectivity_markers_{year}.xlsx", header, _rows(frame))
+
+
+def _write_risk_profiles(out: Path, schools: Schools, stats: pd.DataFrame, shnor: pd.DataFrame,
+                         is_shnsu: np.ndarray, year: int, seed: int) -> None:
+    """«500+» profiles of the year's ШНОР list and the ШНСУ schools."""
+    listed = set(shnor.loc[shnor["list_year"] == year, "school"])
+    profiled = sorted(listed | set(np.flatnonzero(is_shnsu & schools.exists_in(year)).tolist()))
+    profiles = fioko.risk_profiles(schools, stats, profiled, year, seed)
+    registry = schools.registry
+    frame = pd.DataFrame({"year": year, "login": registry["login"].to_numpy()[profiles["school"]],
+                          "name": registry["short_name"].to_numpy()[profiles["school"]],
+                          "factor": profiles["factor"].to_numpy(), "level": profiles["level"].to_numpy()})
+    write_titled_table(out / "fioko" / f"risk_profiles_{year}.xlsx", "Рисковые профили",
+                       [f"Рисковые профили ОО (проект «500+»), {year}"],
+                       ["Год", "Логин", "Наименование ОО", "Фактор риска", "Уровень риска"], _rows(frame), len(frame))
+
+
+def _write_passports(out: Path, schools: Schools, plan: Plan, years: list[int], seed: int) -> str:
+    """Writes every year's passport; returns the detail of the planted inconsistent share."""
+    detail = ""
+    for year in years:
+        frame = passport.passport(schools, year, seed)
+        if plan.passport_inconsistent and plan.passport_inconsistent[1] == year:
+            detail = passport.make_share_inconsistent(frame, schools.login[plan.passport_inconsistent[0]])
+        rng = stream(seed, "messy-logins", year)
+        messy = rng.choice(len(frame), size=max(1, round(MESSY_LOGIN_SHARE * len(frame))), replace=False)
+        frame.loc[messy, "login"] = frame.loc[messy, "login"].str.upper() + " "
+        write_titled_table(out / "social_passport" / f"social_passport_{year}.xlsx", "Социальный паспорт",
+                           [f"Социальный паспорт ОО, {year}"], list(passport.HEADERS.values()), _rows(frame),
+                           len(frame))
+    return detail
+
+
+def _manifest(scale: str, years: list[int], seed: int, works: tuple[str, ...], schools: Schools,
+              planted: pd.DataFrame, shnor: pd.DataFrame, is_shnsu: np.ndarray, totals: _Totals) -> dict:
+    registry = schools.registry
+    return {
+        "generator": "pipelines.synth",
+        "scale": scale, "years": years, "seed": seed, "works": list(works),
+        "counts": {
+            "regions": int(registry["region_code"].nunique()),
+            "municipalities": int(registry[["region_code", "municipality"]].drop_duplicates().shape[0]),
+            "schools": len(registry),
+            "vpr_rows": {str(y): n for y, n in totals.vpr_rows.items()},
+            "vpr_forms": totals.vpr_forms,
+            "gia_rows": {str(y): n for y, n in totals.gia_rows.items()},
+            "planted_schools": dict(sorted(Counter(planted.drop_duplicates(["case", "login"])["case"]).items())),
+            "planted_rows": dict(sorted(Counter(planted["case"]).items())),
+            "shnor_by_list_year": {str(y): int((shnor["list_year"] == y).sum()) for y in [y + 1 for y in years]},
+            "shnsu_schools": int(is_shnsu.sum()),
+        },
+    }
+
+
+def generate(scale: str, years: range | list[int], seed: int, out: Path, works: tuple[str, ...] = DEFAULT_WORKS,
+             workers: int | None = None) -> Path:
+    """Writes every input of docs/inputs.md for `years` into the landing folder `out`, plus ground_truth/.
+
+    Deterministic per seed. `workers` (default: 2 at region scale, else 1) processes write the ВПР forms.
+    """
+    if scale not in SCALES:
+        raise ValueError(f"unknown scale {scale!r}; expected one of {', '.join(SCALES)}")
+    years = sorted(int(y) for y in years)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    _remove_previous_output(out)
+    schools = build_schools(scale, seed, years[-1])
+    plan = make_plan(schools, years, works, seed)
+    totals = _Totals()
+    forms = _FormWriter(out, workers if workers is not None else (2 if scale == "region" else 1))
+    try:
+        stats = pd.concat([_generate_year(year, schools, plan, works, seed, out, scale == "federal", forms, totals)
+                           for year in years], ignore_index=True)
+    finally:
+        forms.close()
+
+    list_years = [y + 1 for y in years]
+    shnor = fioko.shnor_list(stats, list_years)
+    is_shnsu = fioko.shnsu_flags(schools)
+    fioko_names = _fioko_names(schools, seed)
+    _write_registry(out, schools, years[-1])
+    _write_shnor_lists(out, schools, shnor, list_years)
+    for year in (y for y in years if y >= FIRST_MARKERS_YEAR):
+        _write_markers(out, schools, plan, stats, year, seed, fioko_names)
+        _write_risk_profiles(out, schools, stats, shnor, is_shnsu, year, seed)
+    passport_detail = _write_passports(out, schools, plan, years, seed)
+
+    planted = truth.planted_frame(plan, schools, stats, passport_detail)
+    manifest = _manifest(scale, years, seed, works, schools, planted, shnor, is_shnsu, totals)
+    truth.write_ground_truth(out, planted, truth.shnor_expected_frame(shnor, schools),
+                             truth.shnsu_frame(schools, is_shnsu, years), manifest)
+    return out
