@@ -1,0 +1,63 @@
+"""Monitoring campaigns: the partitions of participant results (ВПР, ГИА).
+
+A campaign is an academic year and its half: `2023-2024/H1` is the autumn of 2023, `2023-2024/H2` the
+spring and summer of 2024, when the spring ВПР and the summer ОГЭ/ЕГЭ of calendar year 2024 are written.
+Files in the landing folder are named by calendar year (`vpr/2024/…`, `gia/gia_2024.csv`), and the
+folder layout has no place for autumn results yet, so every file belongs to an H2 campaign and the H1
+partitions exist for the autumn ВПР (2020) when they arrive.
+"""
+
+import re
+from pathlib import Path
+
+import dagster as dg
+
+FIRST_ACADEMIC_YEAR = 2018  # 2018-2019, the first year of the current ВПР and FIOKO lists
+LAST_ACADEMIC_YEAR = 2035  # 2035-2036
+HALVES = ("H1", "H2")
+CAMPAIGN_PATTERN = re.compile(r"^(\d{4})-(\d{4})/(H1|H2)$")
+YEAR_OF_CAMPAIGN_FILE = (
+    re.compile(r"^vpr/(\d{4})/[^/]+\.xlsx$"),
+    re.compile(r"^vpr/vpr_(\d{4})\.parquet$"),
+    re.compile(r"^gia/gia_(\d{4})\.csv$"),
+)
+
+CAMPAIGNS = dg.StaticPartitionsDefinition(
+    [f"{year}-{year + 1}/{half}" for year in range(FIRST_ACADEMIC_YEAR, LAST_ACADEMIC_YEAR + 1) for half in HALVES]
+)
+
+
+def campaign_for_year(data_year: int) -> str:
+    """The campaign of the spring ВПР and summer ГИА of calendar year `data_year`: `{Y-1}-{Y}/H2`."""
+    return f"{data_year - 1}-{data_year}/H2"
+
+
+def years_for_campaign(key: str) -> tuple[int, ...]:
+    """Calendar years whose files a campaign loads: `(Y,)` for `{Y-1}-{Y}/H2`, none for an H1 campaign."""
+    match = CAMPAIGN_PATTERN.match(key)
+    if not match or int(match[2]) != int(match[1]) + 1:
+        raise ValueError(f"not a campaign key: {key!r} (expected e.g. '2023-2024/H2')")
+    return (int(match[2]),) if match[3] == "H2" else ()
+
+
+def campaign_of_file(relative_path: str) -> str | None:
+    """The campaign a ВПР or ГИА file belongs to, from its place in the landing folder."""
+    for pattern in YEAR_OF_CAMPAIGN_FILE:
+        match = pattern.match(relative_path)
+        if match:
+            return campaign_for_year(int(match[1]))
+    return None
+
+
+def campaigns_in_landing(landing_dir: Path) -> list[str]:
+    """Campaigns that have at least one ВПР or ГИА file in the landing folder, oldest first."""
+    landing_dir = Path(landing_dir)
+    found = {
+        campaign_of_file(path.relative_to(landing_dir).as_posix())
+        for folder in ("vpr", "gia")
+        if (landing_dir / folder).is_dir()
+        for path in (landing_dir / folder).rglob("*")
+        if path.is_file()
+    }
+    valid = set(CAMPAIGNS.get_partition_keys())
+    return sorted(found & valid)

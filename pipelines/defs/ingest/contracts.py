@@ -1,0 +1,483 @@
+"""Contracts of the raw inputs: one pandera schema per source, the rules they enforce and how a failure reads.
+
+A schema validates the frame a reader made of one or more files, before anything is written. Column
+names are the raw-table columns; a column's `title` is its header in the file, so a failure can be
+reported the way a person finds it: file, sheet, row, the header of the column, the value and the rule.
+
+Rules have a severity. An *error* breaks the contract: the file is quarantined (or, with row-level
+quarantine, the row is dropped). A *warning* is recorded beside the data, which is loaded anyway: a
+share column that disagrees with its count (the count is what the pipeline uses), or a row that repeats
+an earlier row word for word (FIOKO's published list of 2024 does).
+
+Integer columns are validated as floats and checked to be whole numbers: a value such as 4,5 in a mark
+column must be reported with its row, which a failed cast to an integer type does not do.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+ERROR, WARNING = "error", "warning"
+SHARE_TOLERANCE_PP = 0.5  # percentage points between a share column and count / total × 100
+SETTLEMENT_TYPES = ("город", "посёлок городского типа", "село")
+SCHOOL_TYPES = ("НОШ", "ООШ", "СОШ", "СОШ с УИОП", "гимназия", "лицей", "вечерняя (сменная)", "интернат",
+                "коррекционная")
+SHNOR_LEVELS = ("Сильно неуспевающие", "Умеренно неуспевающие", "Базово неуспевающие")
+RISK_LEVELS = ("высокий", "средний", "низкий", "отсутствует")
+EXAM_TYPES = ("ОГЭ", "ЕГЭ", "ГВЭ")
+GIA_FORMS = ("экзамен", "промежуточная аттестация")
+SEXES = ("М", "Ж")
+LOGIN_PATTERN = r"^[a-z]+\d+$"
+MARKER_COLUMN = re.compile(r"^(\d{1,2}) (РУ|МА)$")
+SUBJECT_OF_MARKER = {"РУ": "RU", "МА": "MA"}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule of a contract: what it requires and how a failing cell is described to a person."""
+
+    id: str
+    requirement: str
+    detail: Callable[[Any, Mapping[str, Any], str], str]  # (value, the failing row, column) -> text
+    severity: str = ERROR
+
+    def check(self, fn: Callable, *, column: str | None = None, element_wise: bool = False) -> pa.Check:
+        """A pandera check for this rule; `column` names the cell a frame-wide check blames."""
+        name = f"{self.id}@{column}" if column else self.id
+        return pa.Check(fn, name=name, description=self.requirement, element_wise=element_wise)
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(id: str, requirement: str, detail: Callable[[Any, Mapping[str, Any], str], str],
+         severity: str = ERROR) -> Rule:
+    RULES[id] = Rule(id, requirement, detail, severity)
+    return RULES[id]
+
+
+def shown(value: Any) -> str:
+    """A cell value as a person would type it: 4, 4,5, «abc», or empty."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return "empty"
+    if isinstance(value, bool | np.bool_):
+        return str(int(value))
+    if isinstance(value, int | float | np.integer | np.floating):
+        number = float(value)
+        return str(int(number)) if number.is_integer() else f"{number:.10g}".replace(".", ",")
+    return f"«{value}»"
+
+
+def numbers(values: pd.Series) -> pd.Series:
+    """Numeric view of a column; text that is not a number becomes NaN (reported by the type rule)."""
+    return pd.to_numeric(values, errors="coerce")
+
+
+def _within(low: float, high: float) -> Callable[[pd.Series], pd.Series]:
+    def check(values: pd.Series) -> pd.Series:
+        number = numbers(values)
+        return number.between(low, high) | number.isna()
+    return check
+
+
+def _one_of(allowed: Iterable[str]) -> Callable[[pd.Series], pd.Series]:
+    allowed = set(allowed)
+    return lambda values: values.isin(allowed) | values.isna()
+
+
+# Rules pandera itself enforces through the column types and nullability.
+NUMBER = rule("number", "a number", lambda v, row, c: f"value {shown(v)} is not a number")
+REQUIRED = rule("required", "not empty", lambda v, row, c: "the value is missing")
+
+WHOLE_NUMBER = rule("whole_number", "a whole number", lambda v, row, c: f"value {shown(v)} is not a whole number")
+NOT_NEGATIVE = rule("not_negative", "0 or more", lambda v, row, c: f"value {shown(v)} is negative")
+MARK = rule("mark", "a mark 2–5", lambda v, row, c: f"value {shown(v)} is not a mark 2–5")
+JOURNAL_MARK = rule(
+    "journal_mark", "a mark 2–5, or empty when there is none",
+    lambda v, row, c: f"value {shown(v)} is not a journal mark 2–5 (leave the cell empty when there is none)",
+)
+TEST_SCORE = rule("test_score", "a test score 0–100",
+                  lambda v, row, c: f"value {shown(v)} is outside the test score range 0–100")
+PERCENT = rule("percent", "a percentage 0–100", lambda v, row, c: f"value {shown(v)} is outside 0–100 %")
+FLAG = rule("flag", "0 or 1", lambda v, row, c: f"value {shown(v)} is not 0 or 1")
+MARKER = rule("marker", "1, 0 or empty (empty: the work was not assessed for markers)",
+              lambda v, row, c: f"value {shown(v)} is not a marker (1, 0 or empty)")
+TASK_SCORE = rule(
+    "task_score", "a score from 0 to the task maximum (row «Макс. балл»); X or empty when not attempted",
+    lambda v, row, c: (f"value {shown(v)} is below 0" if float(v) < 0
+                       else f"value {shown(v)} exceeds the task maximum {shown(row['max'])}"),
+)
+MARKER_COUNT = rule(
+    "marker_count", "equals the sum of the marker columns",
+    lambda v, row, c: f"value {shown(v)} differs from the sum of the marker columns, {shown(row['_marker_sum'])}",
+)
+
+
+def vocabulary(id: str, allowed: tuple[str, ...]) -> Rule:
+    """A rule that a column holds one of a fixed list of values."""
+    listed = ", ".join(allowed)
+    return rule(id, f"one of: {listed}", lambda v, row, c: f"value {shown(v)} is not one of: {listed}")
+
+
+KNOWN_SETTLEMENT_TYPE = vocabulary("settlement_type", SETTLEMENT_TYPES)
+KNOWN_SCHOOL_TYPE = vocabulary("school_type", SCHOOL_TYPES)
+KNOWN_SHNOR_LEVEL = vocabulary("shnor_level", SHNOR_LEVELS)
+KNOWN_RISK_LEVEL = vocabulary("risk_level", RISK_LEVELS)
+KNOWN_EXAM_TYPE = vocabulary("exam_type", EXAM_TYPES)
+KNOWN_GIA_FORM = vocabulary("gia_form", GIA_FORMS)
+KNOWN_SEX = vocabulary("sex", SEXES)
+LOGIN_FORMAT = rule("login_format", "letters then digits, e.g. sch860001 (stripped, lower case)",
+                    lambda v, row, c: f"value {shown(v)} is not a login such as sch860001")
+LOGIN_IN_REGISTRY = rule("login_in_registry", "a login of the school registry (raw.schools)",
+                         lambda v, row, c: f"login {shown(v)} is not in the school registry")
+YEAR_OF_FILE = rule("year_of_file", "the year in the file name",
+                    lambda v, row, c: f"year {shown(v)} differs from the year in the file name, {shown(row['_file_year'])}")
+YEAR_RANGE = rule("year_range", "a year between 1800 and 2100", lambda v, row, c: f"value {shown(v)} is not a plausible year")
+WITHIN_STUDENTS = rule(
+    "within_students_total", "at most «Всего обучающихся»",
+    lambda v, row, c: f"value {shown(v)} exceeds «Всего обучающихся» {shown(row['students_total'])}",
+)
+WITHIN_TEACHERS = rule(
+    "within_teachers_total", "at most «Педагогов всего»",
+    lambda v, row, c: f"value {shown(v)} exceeds «Педагогов всего» {shown(row['teachers_total'])}",
+)
+WEEKLY_LOAD = rule("weekly_load", "hours a week between 0 and 60",
+                   lambda v, row, c: f"value {shown(v)} is not a weekly load in hours")
+
+
+def _share_detail(value: Any, row: Mapping[str, Any], column: str) -> str:
+    count_column = column.removesuffix("_pct")
+    count, total = row[count_column], row["students_total"]
+    implied = f" (it implies {shown(round(100 * count / value))} students)" if value and count else ""
+    return (f"value {shown(value)} % does not match {shown(count)} / {shown(total)} = "
+            f"{shown(round(100 * count / total, 1))} %{implied}")
+
+
+SHARE_OF_STUDENTS = rule(
+    "share_matches_count",
+    f"count / «Всего обучающихся» × 100 within {SHARE_TOLERANCE_PP} pp (a fraction 0–1 is read as a share)",
+    _share_detail, severity=WARNING,
+)
+ONE_ROW_PER_KEY = rule(
+    "one_row_per_key", "one row per key",
+    lambda v, row, c: f"a second row for {row['_key_text']}; the first is {row['_first_seen']}",
+)
+CONFLICTING_ROW = rule(
+    "conflicting_row", "one row per key; a repeated row must be identical to the first",
+    lambda v, row, c: f"a second row for {row['_key_text']} with different values; the first is {row['_first_seen']}",
+)
+LOADED_ELSEWHERE = rule(
+    "loaded_elsewhere", "one row per key, across the files of the source",
+    lambda v, row, c: f"{row['_key_text']} is already loaded from {row['_first_seen']}",
+)
+REPEATED_ROW = rule(
+    "repeated_row", "a row is not repeated",
+    lambda v, row, c: f"repeats {row['_first_same']} word for word (kept; count it once)", severity=WARNING,
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# Column builders. `sql_type` is the raw-table type, shown in the Dagster UI.
+
+def text(title: str, *checks: pa.Check, nullable: bool = True, required: bool = True,
+         description: str | None = None) -> pa.Column:
+    return pa.Column(str, checks=list(checks), nullable=nullable, required=required, title=title,
+                     description=description, metadata={"sql_type": "varchar"})
+
+
+def integer(title: str, *checks: pa.Check, nullable: bool = True, required: bool = True,
+            description: str | None = None) -> pa.Column:
+    whole = WHOLE_NUMBER.check(lambda v: (numbers(v) % 1 == 0) | numbers(v).isna())
+    return pa.Column(float, checks=[whole, *checks], nullable=nullable, required=required, coerce=True,
+                     title=title, description=description, metadata={"sql_type": "integer"})
+
+
+def decimal(title: str, *checks: pa.Check, nullable: bool = True, required: bool = True,
+            description: str | None = None) -> pa.Column:
+    return pa.Column(float, checks=list(checks), nullable=nullable, required=required, coerce=True,
+                     title=title, description=description, metadata={"sql_type": "double"})
+
+
+def derived(dtype: Any, sql_type: str, description: str, *checks: pa.Check) -> pa.Column:
+    """A column taken from the file's name or place, not from a cell."""
+    return pa.Column(dtype, checks=list(checks), nullable=False, coerce=True, title=None, description=description,
+                     metadata={"sql_type": sql_type, "derived": True})
+
+
+def known(rule_: Rule, allowed: tuple[str, ...]) -> pa.Check:
+    return rule_.check(_one_of(allowed))
+
+
+def login_column(known_logins: frozenset[str] | None, title: str | None = "Логин") -> pa.Column:
+    """The school login, from a column or (title None) from the file name; checked against the registry."""
+    checks = [] if known_logins is None else [LOGIN_IN_REGISTRY.check(_one_of(known_logins))]
+    if title is None:
+        return derived(str, "varchar", "ФИС ОКО login, from the file name, lower-cased", *checks)
+    return text(title, *checks, nullable=False, description="ФИС ОКО login, stripped and lower-cased")
+
+
+def not_negative() -> pa.Check:
+    return NOT_NEGATIVE.check(lambda v: (numbers(v) >= 0) | numbers(v).isna())
+
+
+def within(total: str, rule_: Rule, column: str) -> pa.Check:
+    return rule_.check(lambda df: ~(numbers(df[column]) > numbers(df[total])), column=column)
+
+
+def share_check(column: str) -> pa.Check:
+    """Share column vs its count: percent (36,7) or fraction (0,28) of `students_total`."""
+    count = column.removesuffix("_pct")
+
+    def consistent(df: pd.DataFrame) -> pd.Series:
+        comparable = numbers(df[column]).notna() & numbers(df[count]).notna() & (numbers(df["students_total"]) > 0)
+        return share_as_percent(df[column], df[count], df["students_total"]).notna() | ~comparable
+    return SHARE_OF_STUDENTS.check(consistent, column=column)
+
+
+def share_as_percent(share: pd.Series, count: pd.Series, total: pd.Series) -> pd.Series:
+    """The share in percent when it agrees with count / total (as a percent or as a fraction), else NaN."""
+    share, expected = numbers(share), 100 * numbers(count) / numbers(total)
+    as_percent = (share - expected).abs() <= SHARE_TOLERANCE_PP
+    as_fraction = (share <= 1) & ((100 * share - expected).abs() <= SHARE_TOLERANCE_PP)
+    return share.where(as_percent, (100 * share).round(6).where(as_fraction))
+
+
+def year_of_file() -> pa.Check:
+    return YEAR_OF_FILE.check(lambda df: (numbers(df["year"]) == df["_file_year"]) | numbers(df["year"]).isna(),
+                              column="year")
+
+
+def one_row_per(key: list[str]) -> pa.Check:
+    """Any second row for a key is an error (participant rows: a repeat would count twice)."""
+    return ONE_ROW_PER_KEY.check(lambda df: ~df.duplicated(key, keep="first"))
+
+
+def repeats_identical(key: list[str]) -> list[pa.Check]:
+    """A second row for a key is an error unless it repeats the first word for word (then a warning)."""
+    def content(df: pd.DataFrame) -> list[str]:
+        return [c for c in df.columns if not c.startswith("_")]
+    return [
+        CONFLICTING_ROW.check(lambda df: ~(df.duplicated(key, keep="first") & ~df.duplicated(content(df), keep="first"))),
+        REPEATED_ROW.check(lambda df: ~df.duplicated(content(df), keep="first")),
+    ]
+
+
+def schema(name: str, columns: dict[str, pa.Column], checks: list[pa.Check], *, key: list[str],
+           cell_column: str | None = None) -> pa.DataFrameSchema:
+    """A source's schema; `key` identifies a row, `cell_column` takes its header from the row's `_column`."""
+    return pa.DataFrameSchema(columns, checks=checks, name=name, strict=False,
+                              metadata={"key": key, "cell_column": cell_column})
+
+
+# --------------------------------------------------------------------------------------------------
+# The contracts.
+
+def schools_contract() -> pa.DataFrameSchema:
+    return schema("raw.schools", {
+        "login": text("Логин", LOGIN_FORMAT.check(lambda v: re.fullmatch(LOGIN_PATTERN, v) is not None, element_wise=True),
+                      nullable=False, description="ФИС ОКО login, the key of every source"),
+        "full_name": text("Полное наименование", required=False),
+        "short_name": text("Краткое наименование", required=False),
+        "municipality": text("Муниципалитет"),
+        "settlement_type": text("Тип населённого пункта", known(KNOWN_SETTLEMENT_TYPE, SETTLEMENT_TYPES)),
+        "school_type": text("Тип ОО", known(KNOWN_SCHOOL_TYPE, SCHOOL_TYPES)),
+        "enrolment": integer("Контингент", not_negative(), description="students on the registry date"),
+        "opened_year": integer("Год открытия", YEAR_RANGE.check(_within(1800, 2100)), required=False),
+    }, repeats_identical(["login"]), key=["login"])
+
+
+def shnor_contract(known_logins: frozenset[str] | None) -> pa.DataFrameSchema:
+    return schema("raw.fioko_shnor", {
+        "year": integer("Год", nullable=False, description="year of the list"),
+        "login": login_column(known_logins),
+        "school_name": text("Наименование ОО", required=False),
+        "municipality": text("Муниципалитет", required=False),
+        "level": text("Уровень результатов", known(KNOWN_SHNOR_LEVEL, SHNOR_LEVELS), nullable=False,
+                      description="FIOKO's level"),
+    }, [year_of_file(), *repeats_identical(["year", "login"])], key=["year", "login"])
+
+
+def objectivity_markers_contract(known_logins: frozenset[str] | None) -> pa.DataFrameSchema:
+    """Validated in long form, one row per school × year × marker column, as the raw table keeps it."""
+    def count_is_sum(df: pd.DataFrame) -> pd.Series:
+        return (numbers(df["marker_count"]) == df["_marker_sum"]) | numbers(df["marker_count"]).isna()
+
+    return schema("raw.fioko_objectivity_markers", {
+        "year": integer("Год", nullable=False),
+        "login": login_column(known_logins),
+        "municipality": text("Муниципалитет", required=False),
+        "school_name": text("ОО", required=False),
+        "marker_column": derived(str, "varchar", "the marker column's header, e.g. «4 РУ»"),
+        "work_code": derived(str, "varchar", "ВПР work of the marker column, e.g. RU4"),
+        "marker": integer("<класс> <РУ|МА>", MARKER.check(lambda v: v in (0, 1), element_wise=True),
+                          description="1 marker set, 0 not set, NULL not assessed (NULL is not 0)"),
+        "marker_count": integer("Количество маркеров", nullable=False),
+    }, [MARKER_COUNT.check(count_is_sum, column="marker_count"),
+        *repeats_identical(["year", "login", "marker_column"])],
+        key=["year", "login", "marker_column"], cell_column="marker")
+
+
+def risk_profiles_contract(known_logins: frozenset[str] | None) -> pa.DataFrameSchema:
+    return schema("raw.fioko_risk_profiles", {
+        "year": integer("Год", nullable=False),
+        "login": login_column(known_logins),
+        "school_name": text("Наименование ОО", required=False),
+        "factor": text("Фактор риска", nullable=False, description="versioned by year in the dbt seed risk_factors"),
+        "level": text("Уровень риска", known(KNOWN_RISK_LEVEL, RISK_LEVELS),
+                      nullable=False),
+    }, [year_of_file(), *repeats_identical(["year", "login", "factor"])], key=["year", "login", "factor"])
+
+
+PASSPORT_STUDENT_COUNTS = {
+    "students_disabled_health": "ОВЗ",
+    "children_with_disability": "Дети-инвалиды",
+    "on_school_register": "На внутришкольном учёте",
+    "on_police_register": "На учёте в ПДН, КДН и ЗП",
+    "large_families": "Из многодетных семей",
+    "single_parent_families": "Из неполных семей",
+    "both_parents_higher_ed": "Оба родителя с высшим образованием",
+    "one_parent_higher_ed": "Один родитель с высшим образованием",
+    "both_parents_unemployed": "Оба родителя безработные",
+    "non_native_russian": "Русский язык не родной",
+    "school_bus": "Подвоз",
+    "low_income_families": "Малоимущие семьи",
+}
+PASSPORT_SHARES = {"single_parent_families_pct": "Из неполных семей, %", "low_income_families_pct": "Малоимущие семьи, %"}
+PASSPORT_TEACHER_COUNTS = {
+    "teachers_higher_ped_ed": "С высшим педагогическим образованием",
+    "teachers_category": "С первой и высшей категорией",
+    "teachers_pension_age": "Пенсионного возраста",
+    "teachers_upskilled_3y": "Прошли КПК за 3 года",
+}
+
+
+def social_passport_contract(known_logins: frozenset[str] | None) -> pa.DataFrameSchema:
+    columns = {
+        "year": derived(int, "integer", "year of the passport, from the file name"),
+        "login": login_column(known_logins),
+        "school_name": text("Наименование ОО", required=False),
+        "students_total": integer("Всего обучающихся", not_negative(), nullable=False, description="the denominator"),
+    }
+    checks = [*repeats_identical(["year", "login"])]
+    for column, title in PASSPORT_STUDENT_COUNTS.items():
+        columns[column] = integer(title, not_negative())
+        checks.append(within("students_total", WITHIN_STUDENTS, column))
+    for column, title in PASSPORT_SHARES.items():
+        columns[column] = decimal(title, description="percent of students; a fraction 0–1 is converted to percent")
+        checks.append(share_check(column))
+    columns["teachers_total"] = integer("Педагогов всего", not_negative())
+    columns["vacancies"] = integer("Вакансии", not_negative())
+    for column, title in PASSPORT_TEACHER_COUNTS.items():
+        columns[column] = integer(title, not_negative())
+        checks.append(within("teachers_total", WITHIN_TEACHERS, column))
+    columns["weekly_load_hours"] = decimal("Средняя недельная нагрузка", WEEKLY_LOAD.check(_within(0, 60)))
+    return schema("raw.social_passport", columns, checks, key=["year", "login"])
+
+
+VPR_KEY = ["year", "login", "work_code", "participant_code"]
+PARTICIPANT_CODE = "pseudonymous; a salted hash when PARTICIPANT_CODE_SALT is set"
+
+
+def vpr_results_contract(known_logins: frozenset[str] | None) -> pa.DataFrameSchema:
+    """Participant rows; their task scores are validated cell by cell by `VPR_TASK_SCORES`."""
+    return schema("raw.vpr_results", {
+        "year": derived(int, "integer", "year of the work, from the folder vpr/<YYYY>/"),
+        "login": login_column(known_logins, title=None),
+        "work_code": derived(str, "varchar", "work, from the file name: RU4, MA5, …"),
+        "subject_code": derived(str, "varchar", "RU or MA"),
+        "grade": derived(int, "integer", "grade of the work"),
+        "participant_code": text("Код участника", nullable=False, description=PARTICIPANT_CODE),
+        "class_letter": text("Класс", required=False),
+        "variant": integer("Вариант", required=False),
+        "task_scores": pa.Column(object, nullable=True, title=None, metadata={"sql_type": "integer[]"},
+                                 description="score per task (NULL: X or blank, not attempted); each "
+                                             + TASK_SCORE.requirement),
+        "task_max": pa.Column(object, nullable=False, title=None, metadata={"sql_type": "integer[]"},
+                              description="maximum per task, from the row «Макс. балл»"),
+        "primary_score": integer("Сумма баллов", not_negative()),
+        "mark": integer("Отметка", MARK.check(_within(2, 5)), nullable=False),
+        "journal_mark": integer("Отметка по журналу", JOURNAL_MARK.check(_within(2, 5)), required=False),
+        "sex": text("Пол", known(KNOWN_SEX, SEXES), required=False),
+    }, [one_row_per(VPR_KEY)], key=VPR_KEY)
+
+
+def _score_within_max(df: pd.DataFrame) -> pd.Series:
+    score = numbers(df["score"])
+    return score.between(0, df["max"]) | score.isna()
+
+
+VPR_TASK_SCORES = schema("ВПР task scores", {
+    "score": decimal("<номер задания>", WHOLE_NUMBER.check(lambda v: (numbers(v) % 1 == 0) | numbers(v).isna())),
+    "max": pa.Column(float, nullable=False, coerce=True, title="Макс. балл"),
+}, [TASK_SCORE.check(_score_within_max, column="score")], key=[], cell_column="score")
+
+GIA_KEY = ["year", "exam_type", "subject_code", "participant_code", "is_retake"]
+
+
+def gia_results_contract(known_logins: frozenset[str] | None) -> pa.DataFrameSchema:
+    return schema("raw.gia_results", {
+        "year": integer("Год", nullable=False),
+        "exam_type": text("Тип экзамена", known(KNOWN_EXAM_TYPE, EXAM_TYPES), nullable=False),
+        "subject_code": integer("Код предмета", nullable=False,
+                                description="РЦОИ code: 1 Russian, 2 maths (ЕГЭ profile), 22 ЕГЭ base maths"),
+        "subject_name": text("Предмет"),
+        "login": login_column(known_logins, "Логин ОО"),
+        "participant_code": text("Код участника", nullable=False, description=PARTICIPANT_CODE),
+        "primary_score": integer("Первичный балл", not_negative()),
+        "test_score": integer("Тестовый балл", TEST_SCORE.check(_within(0, 100)), description="ЕГЭ only"),
+        "mark": integer("Отметка", MARK.check(_within(2, 5)), description="ОГЭ, ГВЭ and ЕГЭ base maths"),
+        "min_score": integer("Минимальный балл", not_negative(),
+                             description="the year's minimum test score (base maths: mark 3)"),
+        "percent_complete": decimal("Процент выполнения", PERCENT.check(_within(0, 100))),
+        "is_retake": integer("Пересдача", FLAG.check(_one_of({0, 1})), description="1 for a retake; stored as boolean"),
+        "form": text("Форма", known(KNOWN_GIA_FORM, GIA_FORMS),
+                     description="«промежуточная аттестация»: 2020 ОГЭ replaced by school marks"),
+    }, [year_of_file(), one_row_per(GIA_KEY)], key=GIA_KEY)
+
+
+def contract(source: str, known_logins: frozenset[str] | None = None) -> pa.DataFrameSchema:
+    """The contract of a source; without `known_logins` the registry rule is left out."""
+    if source == "schools":
+        return schools_contract()
+    return CONTRACTS[source](known_logins)
+
+
+@functools.cache
+def reading_contract(source: str) -> pa.DataFrameSchema:
+    """The contract without the registry rule, built once: readers only need its columns."""
+    return contract(source)
+
+
+CONTRACTS: dict[str, Callable[[frozenset[str] | None], pa.DataFrameSchema]] = {
+    "fioko_shnor": shnor_contract,
+    "fioko_objectivity_markers": objectivity_markers_contract,
+    "fioko_risk_profiles": risk_profiles_contract,
+    "vpr_results": vpr_results_contract,
+    "gia_results": gia_results_contract,
+    "social_passport": social_passport_contract,
+}
+
+
+def headers(schema_: pa.DataFrameSchema) -> dict[str, str]:
+    """Column header in the file → raw column, for the columns read from cells."""
+    return {column.title: name for name, column in schema_.columns.items()
+            if column.title and not column.metadata.get("derived") and name != schema_.metadata["cell_column"]}
+
+
+def required_headers(schema_: pa.DataFrameSchema) -> list[str]:
+    return [title for title, name in headers(schema_).items() if schema_.columns[name].required]
+
+
+def marker_work_code(marker_column: str) -> str | None:
+    """`4 РУ` → `RU4`; None when the header is not a marker column."""
+    match = MARKER_COLUMN.match(marker_column)
+    return f"{SUBJECT_OF_MARKER[match[2]]}{int(match[1])}" if match else None

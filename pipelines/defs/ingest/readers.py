@@ -1,0 +1,430 @@
+"""Readers: one input file's bytes → a frame of raw columns with the row numbers a person sees.
+
+Files arrive as people keep them: title rows above the table, merged cells, stray spaces in headers and
+logins, numbers typed as text with decimal commas, CSV from Windows in cp1251 or UTF-8 with a BOM. The
+readers absorb that and nothing more; whether the values make sense is for the contracts to say. A file
+that cannot be read at all raises `ReadError` with a message for the person who sent it.
+
+Readers take the file's bytes, not its path, so what is parsed is exactly what was fingerprinted.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import math
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandera.pandas as pa
+from python_calamine import CalamineWorkbook
+
+from pipelines.defs.ingest import contracts
+from pipelines.defs.ingest.contracts import rule
+
+HEADER_SEARCH_ROWS = 30  # title blocks are a few rows; a data cell reading «Год» further down is not a header
+NOT_ATTEMPTED = {"x", "х"}  # Latin and Cyrillic: both are typed for a task not attempted
+MAX_ROW_LABEL = "макс. балл"
+CSV_DELIMITERS = (";", "\t", ",")
+
+
+def _as_is(value: Any, row: Any, column: str) -> str:
+    return str(value)
+
+
+UNREADABLE = rule("unreadable", "a readable xlsx or CSV file", _as_is)
+HEADER_NOT_FOUND = rule("header_not_found", "a header row starting with the first documented header", _as_is)
+MISSING_COLUMN = rule("missing_column", "every required column in the header row", _as_is)
+DUPLICATE_COLUMN = rule("duplicate_column", "each column once in the header row", _as_is)
+FILE_NAME = rule("file_name", "the file name documented in docs/inputs.md", _as_is)
+TASK_MAX_ROW = rule("task_max_row", "a row «Макс. балл» under the header with a positive maximum for every task", _as_is)
+FORM_LOGIN = rule("form_login", "the login in the form's title matches its file name", _as_is)
+NO_MARKER_COLUMNS = rule("no_marker_columns", "at least one marker column «<класс> <РУ|МА>»", _as_is)
+
+
+class ReadError(Exception):
+    """The file cannot be read as its source; it is quarantined with this message."""
+
+    def __init__(self, rule_id: str, message: str):
+        super().__init__(rule_id, message)  # both in args, so the error survives pickling from a worker
+        self.rule_id = rule_id
+        self.message = message
+
+
+@dataclass
+class Table:
+    """The table found in a sheet or CSV: its header and the rows below, with their row numbers."""
+
+    sheet: str | None
+    header_row: int
+    headers: list[str]
+    rows: list[list[Any]]
+    row_numbers: list[int]
+    above: list[list[Any]]  # rows above the header: titles, which some forms use to say whose they are
+
+
+Columns = dict[str, list[Any]]  # a frame-to-be: many small files are cheaper as lists, joined once
+
+
+@dataclass
+class ParsedFile:
+    """What a reader made of one file: raw-column rows, and for ВПР forms one row per task cell."""
+
+    columns: Columns
+    sheet: str | None
+    cells: Columns | None = None
+
+
+def normalised(value: Any) -> str:
+    """A header or label as compared: spaces collapsed, case and ё ignored."""
+    return " ".join(str(value).split()).casefold().replace("ё", "е")
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+# --------------------------------------------------------------------------------------------------
+# Finding the table
+
+def _fill_merged(rows: list[list[Any]], ranges: list[tuple[tuple[int, int], tuple[int, int]]] | None) -> None:
+    """Gives every cell of a merged range the value of its top-left cell, as a person reads it."""
+    for (top, left), (bottom, right) in ranges or []:
+        if top >= len(rows) or left >= len(rows[top]):
+            continue
+        value = rows[top][left]
+        for r in range(top, min(bottom, len(rows) - 1) + 1):
+            for c in range(left, min(right, len(rows[r]) - 1) + 1):
+                rows[r][c] = value
+
+
+def _table(rows: list[list[Any]], row_numbers: list[int], first_header: str, sheet: str | None) -> Table | None:
+    """The table whose header row holds `first_header`; the table starts at that cell's column."""
+    wanted = normalised(first_header)
+    for r, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        for c, cell in enumerate(row):
+            if isinstance(cell, str) and normalised(cell) == wanted:
+                headers = [" ".join(str(h).split()) for h in row[c:]]
+                while headers and not headers[-1]:
+                    headers.pop()
+                body = [(n, cells[c:c + len(headers)]) for n, cells in zip(row_numbers[r + 1:], rows[r + 1:])]
+                body = [(n, cells + [None] * (len(headers) - len(cells))) for n, cells in body
+                        if not all(_is_empty(v) for v in cells)]
+                return Table(sheet, row_numbers[r], headers, [b[1] for b in body], [b[0] for b in body], rows[:r])
+    return None
+
+
+def _sheet_rows(workbook: CalamineWorkbook, name: str) -> list[list[Any]]:
+    """A sheet's cells from A1 (empty cells are ''), merged ranges filled in."""
+    try:
+        sheet = workbook.get_sheet_by_name(name)
+        rows, merged = sheet.to_python(skip_empty_area=False), sheet.merged_cell_ranges
+    except Exception as error:  # calamine raises several unrelated types for damaged files
+        raise ReadError(UNREADABLE.id, f"sheet «{name}» cannot be read ({type(error).__name__}: {error})") from error
+    _fill_merged(rows, merged)
+    return rows
+
+
+def read_xlsx(data: bytes, sheet_name: str | None, first_header: str) -> Table:
+    """The table of an xlsx workbook: the named sheet if there is one, else the first sheet that has it."""
+    try:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as error:  # calamine raises several unrelated types for damaged files
+        raise ReadError(UNREADABLE.id, f"cannot be read as an Excel workbook ({type(error).__name__}: {error})") from error
+    names = workbook.sheet_names
+    if sheet_name is not None:
+        names = sorted(names, key=lambda name: normalised(name) != normalised(sheet_name))
+    for name in names:
+        rows = _sheet_rows(workbook, name)
+        table = _table(rows, list(range(1, len(rows) + 1)), first_header, name)
+        if table:
+            return table
+    raise ReadError(HEADER_NOT_FOUND.id, f"no sheet has a header row starting with «{first_header}» "
+                                         f"in its first {HEADER_SEARCH_ROWS} rows")
+
+
+def decoded(data: bytes) -> str:
+    """CSV text: UTF-8 with or without BOM when it decodes as UTF-8, else Windows cp1251."""
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8):].decode("utf-8")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1251")
+
+
+def read_csv(data: bytes, first_header: str) -> Table:
+    """The table of a CSV export; `;` unless the header line only has another delimiter."""
+    try:
+        text = decoded(data)
+    except UnicodeDecodeError as error:
+        raise ReadError(UNREADABLE.id, f"is neither UTF-8 nor cp1251 text ({error})") from error
+    first_line = text.split("\n", 1)[0]
+    delimiter = next((d for d in CSV_DELIMITERS if d in first_line), ";")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows, line_numbers = [], []
+    try:
+        for row in reader:
+            rows.append(row)
+            line_numbers.append(reader.line_num)
+    except csv.Error as error:
+        raise ReadError(UNREADABLE.id, f"is not a valid CSV file (line {reader.line_num}: {error})") from error
+    table = _table(rows, line_numbers, first_header, None)
+    if table is None:
+        raise ReadError(HEADER_NOT_FOUND.id, f"no header line starting with «{first_header}» in its first "
+                                          f"{HEADER_SEARCH_ROWS} lines")
+    return table
+
+
+# --------------------------------------------------------------------------------------------------
+# Cells
+
+def text_cell(value: Any) -> str | None:
+    if _is_empty(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return value.strip() if isinstance(value, str) else str(value)
+
+
+def number_cell(value: Any) -> Any:
+    """A number from a cell; text such as «12,5» is parsed, other text is kept for the contract to reject."""
+    if type(value) is float:  # most cells: decided first, as forms have hundreds of thousands of them
+        return value
+    if _is_empty(value):
+        return None
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        for candidate in (value, re.sub(r"\s", "", value).replace(",", ".")):  # «12,5», «1 024»
+            try:
+                number = float(candidate)
+            except ValueError:
+                continue
+            return number if math.isfinite(number) else value.strip()  # «nan» typed in a cell is text
+        return value.strip()
+    return value
+
+
+def task_cell(value: Any) -> Any:
+    if type(value) is float:
+        return value
+    if isinstance(value, str) and value.strip().casefold() in NOT_ATTEMPTED:
+        return None
+    return number_cell(value)
+
+
+def login_cell(value: Any) -> str | None:
+    text = text_cell(value)
+    return text.lower() if text else None
+
+
+def _converter(name: str, column: pa.Column) -> Callable[[Any], Any]:
+    if name == "login":
+        return login_cell
+    return text_cell if column.metadata["sql_type"] == "varchar" else number_cell
+
+
+def columns_from_table(table: Table, source: str) -> Columns:
+    """Raw columns of the table's documented headers, typed as the source's contract expects them."""
+    schema = contracts.reading_contract(source)
+    documented = contracts.headers(schema)
+    wanted = {normalised(title): name for title, name in documented.items()}
+    positions: dict[str, int] = {}
+    for position, header in enumerate(table.headers):
+        name = wanted.get(normalised(header))
+        if name is None:
+            continue
+        if name in positions:
+            raise ReadError(DUPLICATE_COLUMN.id, f"column «{header}» appears twice in the header row {table.header_row}")
+        positions[name] = position
+    missing = [title for title in contracts.required_headers(schema) if documented[title] not in positions]
+    if missing:
+        listed = ", ".join(f"«{title}»" for title in missing)
+        raise ReadError(MISSING_COLUMN.id, f"the header row {table.header_row} has no column {listed}")
+    columns: Columns = {}
+    for name in documented.values():
+        convert, position = _converter(name, schema.columns[name]), positions.get(name)
+        columns[name] = [None if position is None else convert(row[position]) for row in table.rows]
+    columns["_sheet"] = [table.sheet] * len(table.rows)
+    columns["_row_number"] = list(table.row_numbers)
+    return columns
+
+
+def _constant(columns: Columns, name: str, value: Any) -> Columns:
+    columns[name] = [value] * len(columns["_row_number"])
+    return columns
+
+
+# --------------------------------------------------------------------------------------------------
+# One reader per source
+
+def _year_in_name(path: str, pattern: str, documented: str) -> int:
+    match = re.fullmatch(pattern, path)
+    if not match:
+        raise ReadError(FILE_NAME.id, f"the file name should be {documented}")
+    return int(match[1])
+
+
+def read_schools(path: str, data: bytes) -> ParsedFile:
+    table = read_xlsx(data, "Реестр ОО", "Логин")
+    return ParsedFile(columns_from_table(table, "schools"), table.sheet)
+
+
+def read_shnor(path: str, data: bytes) -> ParsedFile:
+    year = _year_in_name(path, r"fioko/shnor_(\d{4})\.xlsx", "fioko/shnor_<YYYY>.xlsx")
+    table = read_xlsx(data, "Перечень", "Год")
+    return ParsedFile(_constant(columns_from_table(table, "fioko_shnor"), "_file_year", year), table.sheet)
+
+
+def read_risk_profiles(path: str, data: bytes) -> ParsedFile:
+    year = _year_in_name(path, r"fioko/risk_profiles_(\d{4})\.xlsx", "fioko/risk_profiles_<YYYY>.xlsx")
+    table = read_xlsx(data, "Рисковые профили", "Год")
+    return ParsedFile(_constant(columns_from_table(table, "fioko_risk_profiles"), "_file_year", year), table.sheet)
+
+
+def read_objectivity_markers(path: str, data: bytes) -> ParsedFile:
+    """FIOKO's wide form (a column per work) → one row per school × year × marker column."""
+    table = read_xlsx(data, None, "Год")
+    markers = [(p, h) for p, h in enumerate(table.headers) if contracts.marker_work_code(h)]
+    if not markers:
+        raise ReadError(NO_MARKER_COLUMNS.id, f"the header row {table.header_row} has no marker column such as «4 РУ»")
+    wide = columns_from_table(table, "fioko_objectivity_markers")
+    values = [[number_cell(row[p]) for p, _ in markers] for row in table.rows]
+    sums = [sum(v for v in row if isinstance(v, float)) for row in values]
+    long: Columns = {name: [] for name in [*wide, "marker_column", "work_code", "marker", "_column", "_marker_sum"]}
+    for r, row in enumerate(values):
+        for (_, header), marker in zip(markers, row):
+            for name in wide:
+                long[name].append(wide[name][r])
+            long["marker_column"].append(header)
+            long["work_code"].append(contracts.marker_work_code(header))
+            long["marker"].append(marker)
+            long["_column"].append(header)
+            long["_marker_sum"].append(sums[r])
+    return ParsedFile(long, table.sheet)
+
+
+def read_social_passport(path: str, data: bytes) -> ParsedFile:
+    year = _year_in_name(path, r"social_passport/social_passport_(\d{4})\.xlsx",
+                         "social_passport/social_passport_<YYYY>.xlsx")
+    table = read_xlsx(data, "Социальный паспорт", "Логин")
+    return ParsedFile(_constant(columns_from_table(table, "social_passport"), "year", year), table.sheet)
+
+
+def read_gia(path: str, data: bytes) -> ParsedFile:
+    year = _year_in_name(path, r"gia/gia_(\d{4})\.csv", "gia/gia_<YYYY>.csv")
+    table = read_csv(data, "Год")
+    return ParsedFile(_constant(columns_from_table(table, "gia_results"), "_file_year", year), None)
+
+
+VPR_FORM_NAME = r"vpr/(\d{4})/([A-Za-z]+\d+)_([A-Za-z]{2})(\d{1,2})\.xlsx"
+FORM_LOGIN_TITLE = re.compile(r"ОО:\s*([A-Za-z]+\d+)")
+
+
+def _form_login(above: list[list[Any]]) -> tuple[int, str] | None:
+    """The login the form's title gives (`ОО: sch860001 — …`), with its row number."""
+    for number, row in enumerate(above, start=1):
+        for cell in row:
+            match = FORM_LOGIN_TITLE.search(cell) if isinstance(cell, str) else None
+            if match:
+                return number, match[1].lower()
+    return None
+
+
+def _task_positions(table: Table) -> list[int]:
+    """Every header between «Вариант» and «Сумма баллов» is a task (1, 2, 2.1, 1К1, …)."""
+    labels = [normalised(h) for h in table.headers]
+    for required in ("Вариант", "Сумма баллов"):
+        if normalised(required) not in labels:
+            raise ReadError(MISSING_COLUMN.id, f"the header row {table.header_row} has no column «{required}»")
+    first, last = labels.index(normalised("Вариант")) + 1, labels.index(normalised("Сумма баллов"))
+    if first >= last:
+        raise ReadError(MISSING_COLUMN.id, f"the header row {table.header_row} has no task columns "
+                                           "between «Вариант» and «Сумма баллов»")
+    return list(range(first, last))
+
+
+def _task_maxima(table: Table, positions: list[int]) -> list[int]:
+    first_row = table.rows[0] if table.rows else None
+    where = f"row {table.header_row + 1}"
+    if first_row is None or normalised(first_row[0] or "") != MAX_ROW_LABEL:
+        raise ReadError(TASK_MAX_ROW.id, f"{where} should be «Макс. балл» with the maximum score of every task")
+    maxima = []
+    for p in positions:
+        value = number_cell(first_row[p])
+        if not isinstance(value, float) or not value.is_integer() or value <= 0:
+            raise ReadError(TASK_MAX_ROW.id, f"{where} «Макс. балл», column «{table.headers[p]}»: "
+                                             f"{contracts.shown(value)} is not a task maximum")
+        maxima.append(int(value))
+    return maxima
+
+
+def read_vpr_form(path: str, data: bytes) -> ParsedFile:
+    """A ФИС ОКО form: one school, work and year; the year, login and work come from its place and name."""
+    match = re.fullmatch(VPR_FORM_NAME, path)
+    if not match:
+        raise ReadError(FILE_NAME.id, "the file name should be vpr/<YYYY>/<login>_<WORK>.xlsx, "
+                                      "e.g. vpr/2023/sch860001_MA5.xlsx")
+    year, login, subject, grade = int(match[1]), match[2].lower(), match[3].upper(), int(match[4])
+    table = read_xlsx(data, "Результаты", "Код участника")
+    titled = _form_login(table.above)
+    if titled and titled[1] != login:
+        raise ReadError(FORM_LOGIN.id, f"the title in row {titled[0]} is for {titled[1]}, the file name says {login}")
+    positions = _task_positions(table)
+    maxima = _task_maxima(table, positions)
+    participants = Table(table.sheet, table.header_row, table.headers, table.rows[1:], table.row_numbers[1:], table.above)
+    columns = columns_from_table(participants, "vpr_results")
+    scores = [[task_cell(row[p]) for p in positions] for row in participants.rows]
+    for name, value in (("year", year), ("login", login), ("grade", grade), ("work_code", f"{subject}{grade}"),
+                        ("subject_code", subject), ("task_max", maxima)):
+        _constant(columns, name, value)
+    columns["task_scores"] = scores
+    labels = [table.headers[p] for p in positions]
+    cells: Columns = {
+        "_row_number": [n for n in participants.row_numbers for _ in positions],
+        "_column": labels * len(scores),
+        "score": [s for row in scores for s in row],
+        "max": [float(m) for m in maxima] * len(scores),
+    }
+    _constant(cells, "_sheet", table.sheet)
+    return ParsedFile(columns, table.sheet, cells)
+
+
+READERS: dict[str, Callable[[str, bytes], ParsedFile]] = {
+    "schools": read_schools,
+    "fioko_shnor": read_shnor,
+    "fioko_objectivity_markers": read_objectivity_markers,
+    "fioko_risk_profiles": read_risk_profiles,
+    "vpr_results": read_vpr_form,
+    "gia_results": read_gia,
+    "social_passport": read_social_passport,
+}
+
+
+def read_file(source: str, path: str, data: bytes) -> ParsedFile | ReadError:
+    """Runs the source's reader; a read failure is returned, not raised, so worker processes can report it."""
+    try:
+        return READERS[source](path, data)
+    except ReadError as error:
+        return error
+
+
+def read_path(job: tuple[str, str, str]) -> tuple[str, str, int, int, ParsedFile | ReadError]:
+    """(file, sha256, size, mtime, what was read) for (source, file, absolute path): the bytes are read
+    once, for both the fingerprint and the parse. Kept here so worker processes import no more than this."""
+    source, file, path = job
+    try:
+        stat = os.stat(path)
+        data = Path(path).read_bytes()
+    except OSError as error:
+        return file, "", 0, 0, ReadError(UNREADABLE.id, f"could not be opened ({error.strerror})")
+    return file, hashlib.sha256(data).hexdigest(), stat.st_size, stat.st_mtime_ns, read_file(source, file, data)

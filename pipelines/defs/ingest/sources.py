@@ -1,0 +1,51 @@
+"""The sources of the landing folder: where each one's files are and which raw table they fill."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipelines.defs.ingest.campaigns import campaign_of_file
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str  # the raw table, and the asset key raw/<name>
+    title: str
+    patterns: tuple[str, ...]  # globs under the landing folder
+    kind: str  # excel or csv, as the asset's kind
+    partitioned: bool = False  # by campaign
+
+
+SOURCES: dict[str, Source] = {source.name: source for source in (
+    Source("schools", "реестр ОО", ("registry/schools.xlsx",), "excel"),
+    Source("fioko_shnor", "ФИОКО: перечень ШНОР", ("fioko/shnor_*.xlsx",), "excel"),
+    Source("fioko_objectivity_markers", "ФИОКО: признаки необъективности ВПР", ("fioko/objectivity_markers*.xlsx",), "excel"),
+    Source("fioko_risk_profiles", "ФИОКО «500+»: рисковые профили", ("fioko/risk_profiles_*.xlsx",), "excel"),
+    Source("social_passport", "социальный паспорт ОО", ("social_passport/*.xlsx",), "excel"),
+    # Loose globs inside a source's own folder: a misnamed file is quarantined with a message, not ignored.
+    Source("vpr_results", "ВПР: результаты участников", ("vpr/*/*.xlsx", "vpr/vpr_*.parquet"), "excel", partitioned=True),
+    Source("gia_results", "ГИА: результаты участников", ("gia/*.csv",), "csv", partitioned=True),
+)}
+REGISTRY = "schools"  # loaded first: every other source checks its logins against it
+
+
+def _is_working_copy(path: Path) -> bool:
+    """Excel's lock files (~$name.xlsx) and hidden files are not inputs."""
+    return path.name.startswith(("~$", "."))
+
+
+def in_scope(source: Source, file: str, campaign: str | None) -> bool:
+    """Whether a file of the source belongs to the campaign (every file, without one)."""
+    return campaign is None or not source.partitioned or campaign_of_file(file) == campaign
+
+
+def discover(landing_dir: Path, source: Source, campaign: str | None = None) -> list[str]:
+    """The source's files in the landing folder, as paths relative to it, sorted."""
+    found = {
+        path.relative_to(landing_dir).as_posix()
+        for pattern in source.patterns
+        for path in landing_dir.glob(pattern)
+        if path.is_file() and not _is_working_copy(path)
+    }
+    return sorted(file for file in found if in_scope(source, file, campaign))

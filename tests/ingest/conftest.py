@@ -1,0 +1,164 @@
+"""A small landing folder written per test, exactly in the formats of docs/inputs.md, and ways to break it.
+
+`Landing` writes each source's file from rows given as lists (header first); `landing` is a folder with a
+good file of every source. Tests replace one file with a broken variant and load.
+"""
+
+import copy
+import hashlib
+from pathlib import Path
+
+import duckdb
+import pytest
+import xlsxwriter
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+REAL_MARKERS = REPO_ROOT.parent / "shared" / "real" / "fioko_objectivity_markers_dagestan_2023_2025.xlsx"
+
+REGISTRY = [
+    ["Логин", "Полное наименование", "Краткое наименование", "Муниципалитет", "Тип населённого пункта", "Тип ОО",
+     "Контингент", "Год открытия"],
+    ["sch860001", "МБОУ «Средняя общеобразовательная школа № 1»", "МБОУ «СОШ № 1»", "Лазовский муниципальный округ",
+     "город", "СОШ", 812, 1968],
+    ["sch860002", "МКОУ «Основная общеобразовательная школа с. Киевка»", "МКОУ «ООШ с. Киевка»",
+     "Лазовский муниципальный округ", "село", "ООШ", 120, 1975],
+    ["sch860003", "МБОУ «Гимназия № 3»", "МБОУ «Гимназия № 3»", "Лазовский муниципальный округ",
+     "посёлок городского типа", "гимназия", 540, 1990],
+]
+VPR_TASKS = ["1", "2", "3"]
+VPR_MAXIMA = [1, 1, 2]
+VPR_ROWS = [  # Код участника, Класс, Вариант, tasks…, Сумма баллов, Отметка, Отметка по журналу, Пол
+    ["P-8F3A21C0", "5А", 1, 1, 0, 2, 3, 4, 4, "Ж"],
+    ["P-1B77E902", "5А", 2, "X", 1, 1, 2, 3, None, "М"],
+    ["P-02CC1A9E", "5Б", 1, 1, 1, None, 2, 3, 3, "Ж"],
+]
+GIA_ROWS = [
+    "Год;Тип экзамена;Код предмета;Предмет;Логин ОО;Код участника;Первичный балл;Тестовый балл;Отметка;"
+    "Минимальный балл;Процент выполнения;Пересдача;Форма",
+    "2023;ОГЭ;1;Русский язык;sch860001;P-8F3A21C0;27;;4;;81,8;0;экзамен",
+    "2023;ЕГЭ;2;Математика (профильная);sch860001;P-1B77E902;11;68;;27;57,9;0;экзамен",
+    "2023;ЕГЭ;22;Математика (базовая);sch860003;P-02CC1A9E;14;;4;3;66,7;0;экзамен",
+    "2023;ОГЭ;2;Математика;sch860002;P-77A0B3F1;;;4;;;0;промежуточная аттестация",
+]
+SHNOR = [
+    ["Год", "Логин", "Наименование ОО", "Муниципалитет", "Уровень результатов"],
+    [2023, "sch860002", "МКОУ «ООШ с. Киевка»", "Лазовский муниципальный округ", "Умеренно неуспевающие"],
+]
+RISK = [
+    ["Год", "Логин", "Наименование ОО", "Фактор риска", "Уровень риска"],
+    [2023, "sch860002", "МКОУ «ООШ с. Киевка»", "Дефицит педагогических кадров", "высокий"],
+    [2023, "sch860002", "МКОУ «ООШ с. Киевка»", "Низкий уровень оснащения школы", "отсутствует"],
+]
+PASSPORT = [
+    ["Логин", "Наименование ОО", "Всего обучающихся", "ОВЗ", "Дети-инвалиды", "На внутришкольном учёте",
+     "На учёте в ПДН, КДН и ЗП", "Из многодетных семей", "Из неполных семей", "Из неполных семей, %",
+     "Оба родителя с высшим образованием", "Один родитель с высшим образованием", "Оба родителя безработные",
+     "Русский язык не родной", "Подвоз", "Малоимущие семьи", "Малоимущие семьи, %", "Педагогов всего", "Вакансии",
+     "С высшим педагогическим образованием", "С первой и высшей категорией", "Пенсионного возраста",
+     "Прошли КПК за 3 года", "Средняя недельная нагрузка"],
+    # 42 / 200 = 21 %; 56 / 200 = 0,28 written as a fraction, as seed 001 mixes both
+    ["sch860001", "МБОУ «СОШ № 1»", 200, 10, 2, 5, 1, 30, 42, 21, 60, 70, 4, 3, 0, 56, 0.28, 20, 1, 18, 12, 4, 17, 21.5],
+    ["sch860002", "МКОУ «ООШ с. Киевка»", 120, 6, 1, 3, 2, 25, 30, 25, 10, 30, 8, 12, 40, 48, 40, 11, 2, 9, 5, 3, 10, 24],
+]
+MARKERS = [
+    ["Год", "Логин", "Муниципалитет", "ОО", "4 РУ", "4 МА", "5 РУ", "5 МА", "Количество маркеров"],
+    ["2023", "sch860001", "Лазовский муниципальный округ", "МБОУ \"СОШ № 1\"", None, 1, 0, 1, 2],
+    ["2023", "sch860003", "Лазовский муниципальный округ", "МБОУ \"Гимназия  № 3 \"", 0, 0, 0, 1, 1],
+]
+
+
+def write_xlsx(path: Path, sheet: str, rows: list[list], *, merges: tuple = ()) -> Path:
+    """Cells as given (None left empty); `merges` are (first_row, first_col, last_row, last_col, value)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    workbook = xlsxwriter.Workbook(str(path))
+    worksheet = workbook.add_worksheet(sheet)
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if value is not None:
+                worksheet.write(r, c, value)
+    for first_row, first_col, last_row, last_col, value in merges:
+        worksheet.merge_range(first_row, first_col, last_row, last_col, value)
+    workbook.close()
+    return path
+
+
+def titled(titles: list[str], table: list[list]) -> list[list]:
+    """Title rows, an empty row, then the table (as the documented forms have it)."""
+    return [[title] for title in titles] + [[]] + table
+
+
+def set_cell(rows: list[list], row: int, header: str, value) -> list[list]:
+    """A copy of `rows` with the cell of data row `row` (0 = first row after the header) under `header` set."""
+    rows = copy.deepcopy(rows)
+    rows[row + 1][rows[0].index(header)] = value
+    return rows
+
+
+class Landing:
+    """Writes documented input files under `root`; every method returns the file's path."""
+
+    def __init__(self, root: Path):
+        self.root = root
+
+    def registry(self, rows=REGISTRY) -> Path:
+        return write_xlsx(self.root / "registry" / "schools.xlsx", "Реестр ОО",
+                          titled(["Реестр общеобразовательных организаций", "по состоянию на 01.09.2024"], rows))
+
+    def vpr_form(self, year=2023, login="sch860001", work="MA5", rows=VPR_ROWS, tasks=VPR_TASKS, maxima=VPR_MAXIMA,
+                 name: str | None = None, title_login: str | None = None) -> Path:
+        header = ["Код участника", "Класс", "Вариант", *tasks, "Сумма баллов", "Отметка", "Отметка по журналу", "Пол"]
+        table = [header, ["Макс. балл", None, None, *maxima, None, None, None, None], *rows]
+        path = self.root / "vpr" / str(year) / (name or f"{login}_{work}.xlsx")
+        return write_xlsx(path, "Результаты", titled([f"Всероссийские проверочные работы {year}",
+                                                      "Форма сбора результатов: Математика, 5 класс",
+                                                      f"ОО: {title_login or login} — МБОУ «СОШ № 1»"], table))
+
+    def gia(self, year=2023, lines=GIA_ROWS, encoding="cp1251", name: str | None = None) -> Path:
+        path = self.root / "gia" / (name or f"gia_{year}.csv")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes("\r\n".join(lines).encode(encoding) + b"\r\n")
+        return path
+
+    def shnor(self, year=2023, rows=SHNOR) -> Path:
+        return write_xlsx(self.root / "fioko" / f"shnor_{year}.xlsx", "Перечень",
+                          titled([f"Перечень ОО с низкими образовательными результатами, {year}"], rows))
+
+    def risk_profiles(self, year=2023, rows=RISK) -> Path:
+        return write_xlsx(self.root / "fioko" / f"risk_profiles_{year}.xlsx", "Рисковые профили",
+                          titled([f"Рисковые профили ОО (проект «500+»), {year}"], rows))
+
+    def passport(self, year=2023, rows=PASSPORT) -> Path:
+        return write_xlsx(self.root / "social_passport" / f"social_passport_{year}.xlsx", "Социальный паспорт",
+                          titled([f"Социальный паспорт ОО, {year}"], rows))
+
+    def markers(self, rows=MARKERS, name="objectivity_markers_2023.xlsx") -> Path:
+        return write_xlsx(self.root / "fioko" / name, "Признаки необъективности папка ", rows)
+
+    def everything(self) -> "Landing":
+        for write in (self.registry, self.vpr_form, self.gia, self.shnor, self.risk_profiles, self.passport,
+                      self.markers):
+            write()
+        return self
+
+
+def sha256_of_tree(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def landing(tmp_path) -> Landing:
+    """A landing folder with one good file of every source."""
+    return Landing(tmp_path / "landing").everything()
+
+
+@pytest.fixture
+def empty_landing(tmp_path) -> Landing:
+    return Landing(tmp_path / "landing")
+
+
+@pytest.fixture
+def con(tmp_path):
+    connection = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    yield connection
+    connection.close()

@@ -1,0 +1,216 @@
+"""Every rule of every contract: a file that breaks it, and the exact message a person gets.
+
+Each case writes the registry and one broken file, loads the two sources, and checks the message, the
+severity and what happened to the file: quarantined (error) or loaded with the issue recorded (warning).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from pipelines.defs.ingest.contracts import RULES, WARNING
+from pipelines.defs.ingest.load import load_landing
+from tests.ingest.conftest import (
+    GIA_ROWS, MARKERS, PASSPORT, REGISTRY, RISK, SHNOR, VPR_ROWS, Landing, set_cell,
+)
+
+FORM = "vpr/2023/sch860001_MA5.xlsx, sheet «Результаты»"
+GIA = "gia/gia_2023.csv"
+REGISTRY_AT = "registry/schools.xlsx, sheet «Реестр ОО»"
+SHNOR_AT = "fioko/shnor_2023.xlsx, sheet «Перечень»"
+PASSPORT_AT = "social_passport/social_passport_2023.xlsx, sheet «Социальный паспорт»"
+MARKERS_AT = "fioko/objectivity_markers_2023.xlsx, sheet «Признаки необъективности папка »"
+
+
+@dataclass(frozen=True)
+class Case:
+    rule: str
+    source: str
+    write: Callable[[Landing], Path]
+    message: str
+
+
+def vpr_cell(row: int, column: int, value) -> list[list]:
+    rows = [list(r) for r in VPR_ROWS]
+    rows[row][column] = value
+    return rows
+
+
+def gia_cell(line: int, column: str, value: str) -> list[str]:
+    """GIA lines with one cell of CSV line `line` (header = line 1) replaced."""
+    lines = list(GIA_ROWS)
+    cells = lines[line - 1].split(";")
+    cells[GIA_ROWS[0].split(";").index(column)] = value
+    lines[line - 1] = ";".join(cells)
+    return lines
+
+
+def eight_participants() -> list[list]:
+    """Eight participants, so the last is on row 14 of the form; its task «3» scores 4 of 2."""
+    rows = [[f"P-{n:08X}", "5А", 1, 1, 0, 2, 3, 4, 4, "Ж"] for n in range(8)]
+    rows[7][5] = 4
+    return rows
+
+
+CASES = [
+    Case("number", "vpr_results", lambda l: l.vpr_form(rows=vpr_cell(0, 7, "пять")),
+         f"{FORM}, row 7, column «Отметка»: value «пять» is not a number"),
+    Case("required", "vpr_results", lambda l: l.vpr_form(rows=vpr_cell(1, 0, None)),
+         f"{FORM}, row 8, column «Код участника»: the value is missing"),
+    Case("whole_number", "vpr_results", lambda l: l.vpr_form(rows=vpr_cell(0, 2, "1,5")),
+         f"{FORM}, row 7, column «Вариант»: value 1,5 is not a whole number"),
+    Case("mark", "vpr_results", lambda l: l.vpr_form(rows=vpr_cell(2, 7, 6)),
+         f"{FORM}, row 9, column «Отметка»: value 6 is not a mark 2–5"),
+    Case("journal_mark", "vpr_results", lambda l: l.vpr_form(rows=vpr_cell(0, 8, 1)),
+         f"{FORM}, row 7, column «Отметка по журналу»: value 1 is not a journal mark 2–5 "
+         "(leave the cell empty when there is none)"),
+    Case("task_score", "vpr_results", lambda l: l.vpr_form(rows=eight_participants()),
+         f"{FORM}, row 14, column «3»: value 4 exceeds the task maximum 2"),
+    Case("sex", "vpr_results", lambda l: l.vpr_form(rows=vpr_cell(1, 9, "муж.")),
+         f"{FORM}, row 8, column «Пол»: value «муж.» is not one of: М, Ж"),
+    Case("one_row_per_key", "vpr_results", lambda l: l.vpr_form(rows=vpr_cell(2, 0, "P-8F3A21C0")),
+         f"{FORM}, row 9: a second row for Код участника «P-8F3A21C0»; the first is row 7"),
+    Case("login_in_registry", "vpr_results", lambda l: l.vpr_form(login="sch860099"),
+         "vpr/2023/sch860099_MA5.xlsx: login «sch860099» is not in the school registry (from the file's name)"),
+    Case("file_name", "vpr_results", lambda l: l.vpr_form(name="МА5 школа 1.xlsx"),
+         "vpr/2023/МА5 школа 1.xlsx: the file name should be vpr/<YYYY>/<login>_<WORK>.xlsx, "
+         "e.g. vpr/2023/sch860001_MA5.xlsx"),
+    Case("task_max_row", "vpr_results", lambda l: l.vpr_form(maxima=[1, "один", 2]),
+         "vpr/2023/sch860001_MA5.xlsx: row 6 «Макс. балл», column «2»: «один» is not a task maximum"),
+    Case("form_login", "vpr_results", lambda l: l.vpr_form(title_login="sch860002"),
+         "vpr/2023/sch860001_MA5.xlsx: the title in row 3 is for sch860002, the file name says sch860001"),
+    Case("not_negative", "gia_results", lambda l: l.gia(lines=gia_cell(2, "Первичный балл", "-3")),
+         f"{GIA}, line 2, column «Первичный балл»: value -3 is negative"),
+    Case("test_score", "gia_results", lambda l: l.gia(lines=gia_cell(3, "Тестовый балл", "104")),
+         f"{GIA}, line 3, column «Тестовый балл»: value 104 is outside the test score range 0–100"),
+    Case("percent", "gia_results", lambda l: l.gia(lines=gia_cell(4, "Процент выполнения", "120,5")),
+         f"{GIA}, line 4, column «Процент выполнения»: value 120,5 is outside 0–100 %"),
+    Case("flag", "gia_results", lambda l: l.gia(lines=gia_cell(2, "Пересдача", "2")),
+         f"{GIA}, line 2, column «Пересдача»: value 2 is not 0 or 1"),
+    Case("exam_type", "gia_results", lambda l: l.gia(lines=gia_cell(5, "Тип экзамена", "ОГЕ")),
+         f"{GIA}, line 5, column «Тип экзамена»: value «ОГЕ» is not one of: ОГЭ, ЕГЭ, ГВЭ"),
+    Case("gia_form", "gia_results", lambda l: l.gia(lines=gia_cell(2, "Форма", "досрочно")),
+         f"{GIA}, line 2, column «Форма»: value «досрочно» is not one of: экзамен, промежуточная аттестация"),
+    Case("year_of_file", "gia_results", lambda l: l.gia(lines=gia_cell(3, "Год", "2022")),
+         f"{GIA}, line 3, column «Год»: year 2022 differs from the year in the file name, 2023"),
+    Case("header_not_found", "gia_results", lambda l: l.gia(lines=["Year;Exam", "2023;ОГЭ"]),
+         f"{GIA}: no header line starting with «Год» in its first 30 lines"),
+    Case("settlement_type", "schools", lambda l: l.registry(set_cell(REGISTRY, 1, "Тип населённого пункта", "деревня")),
+         f"{REGISTRY_AT}, row 6, column «Тип населённого пункта»: value «деревня» is not one of: "
+         "город, посёлок городского типа, село"),
+    Case("school_type", "schools", lambda l: l.registry(set_cell(REGISTRY, 0, "Тип ОО", "колледж")),
+         f"{REGISTRY_AT}, row 5, column «Тип ОО»: value «колледж» is not one of: НОШ, ООШ, СОШ, СОШ с УИОП, "
+         "гимназия, лицей, вечерняя (сменная), интернат, коррекционная"),
+    Case("login_format", "schools", lambda l: l.registry(set_cell(REGISTRY, 2, "Логин", "школа 3")),
+         f"{REGISTRY_AT}, row 7, column «Логин»: value «школа 3» is not a login such as sch860001"),
+    Case("year_range", "schools", lambda l: l.registry(set_cell(REGISTRY, 0, "Год открытия", 1066)),
+         f"{REGISTRY_AT}, row 5, column «Год открытия»: value 1066 is not a plausible year"),
+    Case("shnor_level", "fioko_shnor", lambda l: l.shnor(rows=set_cell(SHNOR, 0, "Уровень результатов", "Средне неуспевающие")),
+         f"{SHNOR_AT}, row 4, column «Уровень результатов»: value «Средне неуспевающие» is not one of: "
+         "Сильно неуспевающие, Умеренно неуспевающие, Базово неуспевающие"),
+    Case("conflicting_row", "fioko_shnor",
+         lambda l: l.shnor(rows=[*SHNOR, [2023, "SCH860002 ", "МКОУ «ООШ с. Киевка»", "Лазовский муниципальный округ",
+                                          "Сильно неуспевающие"]]),
+         f"{SHNOR_AT}, row 5: a second row for Год 2023, Логин «sch860002» with different values; the first is row 4"),
+    Case("repeated_row", "fioko_shnor", lambda l: l.shnor(rows=[*SHNOR, SHNOR[1]]),
+         f"{SHNOR_AT}, row 5: repeats row 4 word for word (kept; count it once)"),
+    Case("duplicate_column", "fioko_shnor", lambda l: l.shnor(rows=[[*r, r[-1]] for r in SHNOR]),
+         "fioko/shnor_2023.xlsx: column «Уровень результатов» appears twice in the header row 3"),
+    Case("unreadable", "fioko_shnor", lambda l: _write_bytes(l.root / "fioko" / "shnor_2023.xlsx", b"PK\x03\x04 not a zip"),
+         "fioko/shnor_2023.xlsx: cannot be read as an Excel workbook"),
+    Case("risk_level", "fioko_risk_profiles", lambda l: l.risk_profiles(rows=set_cell(RISK, 1, "Уровень риска", "очень высокий")),
+         "fioko/risk_profiles_2023.xlsx, sheet «Рисковые профили», row 5, column «Уровень риска»: "
+         "value «очень высокий» is not one of: высокий, средний, низкий, отсутствует"),
+    Case("within_students_total", "social_passport", lambda l: l.passport(rows=set_cell(PASSPORT, 0, "ОВЗ", 250)),
+         f"{PASSPORT_AT}, row 4, column «ОВЗ»: value 250 exceeds «Всего обучающихся» 200"),
+    Case("within_teachers_total", "social_passport",
+         lambda l: l.passport(rows=set_cell(PASSPORT, 1, "С первой и высшей категорией", 15)),
+         f"{PASSPORT_AT}, row 5, column «С первой и высшей категорией»: value 15 exceeds «Педагогов всего» 11"),
+    Case("weekly_load", "social_passport", lambda l: l.passport(rows=set_cell(PASSPORT, 0, "Средняя недельная нагрузка", 75)),
+         f"{PASSPORT_AT}, row 4, column «Средняя недельная нагрузка»: value 75 is not a weekly load in hours"),
+    Case("share_matches_count", "social_passport",
+         lambda l: l.passport(rows=set_cell(PASSPORT, 0, "Малоимущие семьи, %", 35)),
+         f"{PASSPORT_AT}, row 4, column «Малоимущие семьи, %»: value 35 % does not match 56 / 200 = 28 % "
+         "(it implies 160 students)"),
+    Case("missing_column", "social_passport",
+         lambda l: l.passport(rows=[r[:2] + r[3:] for r in PASSPORT]),
+         "social_passport/social_passport_2023.xlsx: the header row 3 has no column «Всего обучающихся»"),
+    Case("marker", "fioko_objectivity_markers", lambda l: l.markers(rows=set_cell(MARKERS, 1, "4 РУ", 2)),
+         f"{MARKERS_AT}, row 3, column «4 РУ»: value 2 is not a marker (1, 0 or empty)"),
+    Case("marker_count", "fioko_objectivity_markers",
+         lambda l: l.markers(rows=set_cell(MARKERS, 0, "Количество маркеров", 3)),
+         f"{MARKERS_AT}, row 2, column «Количество маркеров»: value 3 differs from the sum of the marker columns, 2"),
+    Case("no_marker_columns", "fioko_objectivity_markers", lambda l: l.markers(rows=[r[:4] + r[8:] for r in MARKERS]),
+         "fioko/objectivity_markers_2023.xlsx: the header row 1 has no marker column such as «4 РУ»"),
+]
+COVERED_ELSEWHERE = {
+    "loaded_elsewhere": "test_load.py::test_a_participant_loaded_from_another_file_is_not_loaded_twice",
+    "column_type": "test_parquet.py::test_parquet_with_wrong_column_types_is_quarantined",
+    "task_lists": "test_parquet.py::test_parquet_rules_are_checked_in_sql",
+}
+
+
+def _write_bytes(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def test_every_rule_has_a_case():
+    assert {case.rule for case in CASES} | set(COVERED_ELSEWHERE) == set(RULES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.rule for case in CASES])
+def test_rule_failure_reads_as_documented(empty_landing, con, case):
+    if case.source != "schools":
+        empty_landing.registry()
+    broken = case.write(empty_landing).relative_to(empty_landing.root).as_posix()
+
+    report = load_landing(empty_landing.root, con, sources={"schools", case.source})[case.source]
+
+    messages = [issue.message for issue in report.issues if issue.rule == case.rule]
+    assert any(m == case.message or (case.rule == "unreadable" and m.startswith(case.message)) for m in messages), messages
+    [(rows_in_table,)] = con.execute(f"select count(*) from raw.{case.source} where _source_file = ?", [broken]).fetchall()
+    if RULES[case.rule].severity == WARNING:
+        assert broken in report.files_loaded and rows_in_table > 0
+    else:
+        assert report.files_quarantined == [broken] and rows_in_table == 0
+
+
+def test_quarantine_records_cell_value_rule_and_fingerprint(empty_landing, con):
+    empty_landing.registry()
+    empty_landing.vpr_form(rows=eight_participants())
+    load_landing(empty_landing.root, con, sources={"schools", "vpr_results"})
+
+    [issue] = con.execute("select source, file, sheet, row_number, column_name, value, rule, severity, file_sha256 "
+                          "from ops.quarantine").fetchall()
+    [(sha,)] = con.execute("select sha256 from ops.loaded_files where file = 'vpr/2023/sch860001_MA5.xlsx'").fetchall()
+    assert issue == ("vpr_results", "vpr/2023/sch860001_MA5.xlsx", "Результаты", 14, "3", "4", "task_score", "error", sha)
+
+
+def test_every_failing_cell_of_a_file_is_reported(empty_landing, con):
+    rows = [list(r) for r in VPR_ROWS]
+    rows[0][7], rows[1][7], rows[2][8] = 7, 1, 9
+    empty_landing.registry()
+    empty_landing.vpr_form(rows=rows)
+
+    report = load_landing(empty_landing.root, con, sources={"schools", "vpr_results"})["vpr_results"]
+
+    assert [(i.row, i.column, i.rule) for i in report.issues] == [
+        (7, "Отметка", "mark"), (8, "Отметка", "mark"), (9, "Отметка по журналу", "journal_mark")]
+
+
+def test_issues_are_recorded_up_to_a_cap_per_file_and_counted_in_full(empty_landing, con):
+    from pipelines.defs.ingest.validate import ISSUES_PER_FILE
+
+    empty_landing.registry()
+    empty_landing.vpr_form(rows=[[f"P-{n:05d}", "5А", 1, 1, 0, 2, 3, 7, 4, "Ж"] for n in range(ISSUES_PER_FILE + 50)])
+
+    report = load_landing(empty_landing.root, con, sources={"schools", "vpr_results"})["vpr_results"]
+
+    assert len(report.issues) == ISSUES_PER_FILE
+    assert con.execute("select count(*) from ops.quarantine").fetchall() == [(ISSUES_PER_FILE,)]
+    assert con.execute("select errors, status from ops.loaded_files where source = 'vpr_results'").fetchall() == [
+        (ISSUES_PER_FILE + 50, "quarantined")]
