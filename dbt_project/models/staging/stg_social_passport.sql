@@ -1,0 +1,44 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'social_passport') }}
+
+),
+
+renamed as (
+
+    select
+        year,
+        lower(trim(login)) as login,
+        trim(school_name) as school_name,
+        students_total,
+        students_disabled_health,
+        children_with_disability,
+        on_school_register,
+        on_police_register,
+        large_families,
+        single_parent_families,
+        single_parent_families_pct,
+        both_parents_higher_ed,
+        one_parent_higher_ed,
+        both_parents_unemployed,
+        non_native_russian,
+        school_bus,
+        low_income_families,
+        low_income_families_pct,
+        teachers_total,
+        vacancies,
+        teachers_higher_ped_ed,
+        teachers_category,
+        teachers_pension_age,
+        teachers_upskilled_3y,
+        weekly_load_hours,
+        _source_file as source_file,
+        _row_number as source_row_number
+
+    from source
+
+)
+
+select * from renamed
