@@ -44,3 +44,6 @@ dev: setup
 
 clean:
 	rm -rf $(DAGSTER_HOME) data/warehouse data/published dbt_project/target dbt_project/logs
+
+bench: setup
+	$(BIN)/python -m pipelines.bench

@@ -1,7 +1,8 @@
 """Runs the whole pipeline on the configured landing folder: `python -m pipelines.run`.
 
-Each campaign found in the landing folder is ingested as its own partition, then the unpartitioned
-assets (registry, FIOKO lists, passports, dbt models, checks, publication) run once. Runs are recorded
+The registry, FIOKO lists and passports are loaded first (participant results are checked against the
+registry), then each campaign found in the landing folder is ingested as its own partition, then the
+rest (dbt models, checks, publication) runs once. Runs are recorded
 in the Dagster instance at $DAGSTER_HOME, so they show in the UI (`make dev`) like scheduled runs.
 """
 
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipelines.defs.automation.jobs import REFERENCE_INGEST_SELECTION
 from pipelines.defs.ingest.campaigns import campaigns_in_landing
 
 
@@ -22,7 +24,12 @@ def run_pipeline(landing_dir: Path) -> bool:
     instance = dg.DagsterInstance.get()
     ingest_job = definitions.resolve_job_def("ingest_campaign_job")
     monitoring_job = definitions.resolve_job_def("monitoring_job")
-    ok = True
+    reference = monitoring_job.execute_in_process(
+        instance=instance, asset_selection=list(REFERENCE_INGEST_SELECTION.resolve(definitions.resolve_asset_graph())),
+        raise_on_error=False,
+    )
+    print(f"registry, FIOKO lists, passports: {'ok' if reference.success else 'FAILED'}")
+    ok = reference.success
     for campaign in campaigns_in_landing(landing_dir):
         result = ingest_job.execute_in_process(instance=instance, partition_key=campaign, raise_on_error=False)
         print(f"campaign {campaign}: {'ok' if result.success else 'FAILED'}")

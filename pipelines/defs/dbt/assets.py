@@ -5,7 +5,9 @@ finished and released its write lock (DuckDB allows one writer per file, so they
 dbt is still running).
 """
 
+import sys
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -15,7 +17,7 @@ from dagster_duckdb import DuckDBResource
 from pipelines.defs.dbt.project import dbt_project
 from pipelines.defs.metadata import table_metadata
 
-LAYER_BY_FOLDER = {"staging": "staging", "intermediate": "intermediate", "marts": "marts"}
+LAYER_BY_FOLDER = {"staging": "staging", "intermediate": "intermediate", "marts": "marts", "objectivity": "objectivity"}
 
 
 class MonitoringDbtTranslator(DagsterDbtTranslator):
@@ -54,7 +56,7 @@ def _with_table_metadata(context: dg.AssetExecutionContext, event: Any, con) -> 
     if isinstance(event, dg.AssetMaterialization):
         path = event.asset_key.path
     else:
-        path = context.assets_def.asset_key_for_output(event.output_name).path
+        path = context.asset_key_for_output(event.output_name).path
     if len(path) != 2:
         return event
     return event.with_metadata({**event.metadata, **table_metadata(con, ".".join(path))})
@@ -64,5 +66,6 @@ def _with_table_metadata(context: dg.AssetExecutionContext, event: Any, con) -> 
 def dbt_defs() -> dg.Definitions:
     return dg.Definitions(
         assets=[monitoring_dbt_models],
-        resources={"dbt": DbtCliResource(project_dir=dbt_project)},
+        # dbt is installed beside the interpreter running the code location, whether or not the venv is on PATH.
+        resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).parent / "dbt"))},
     )

@@ -1,4 +1,8 @@
-"""The dbt project as Dagster sees it; kept apart so the manifest can be prepared without loading assets."""
+"""The dbt project as Dagster sees it; kept apart so the manifest can be prepared without loading assets.
+
+The manifest is built by `make setup` (`dbt parse`) whenever a dbt file changes, for `make run`,
+`make dev` and the tests alike, so the code location never parses dbt while it loads.
+"""
 
 from pathlib import Path
 
@@ -7,4 +11,3 @@ from dagster_dbt import DbtProject
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[3] / "dbt_project"
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-dbt_project.prepare_if_dev()

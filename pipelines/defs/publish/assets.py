@@ -1,0 +1,88 @@
+"""Publication of the marts for analysts, one asset per published mart, written as one release.
+
+The assets depend on the marts they publish, so Dagster runs them only after those marts' blocking
+checks (Great Expectations data-quality suites, dbt tests of error severity) have passed in the same run;
+when one fails, publication is skipped and ``current`` keeps pointing at the previous, untouched release.
+All marts are written by one step into one release, so a release is never a mix of two runs.
+"""
+
+from pathlib import Path
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from pipelines.defs.metadata import table_metadata
+from pipelines.defs.publish.config import PublicationConfig, load_publication_config
+from pipelines.defs.publish.release import (
+    PUBLISHED_DB,
+    MartRelease,
+    activate,
+    new_release_dir,
+    prune,
+    write_release,
+)
+
+CONFIG = load_publication_config()
+
+
+class PublishFolder(dg.ConfigurableResource):
+    """$PUBLISH_DIR: releases for analysts; ``current`` points at the latest complete one."""
+
+    path: str
+
+    @property
+    def root(self) -> Path:
+        return Path(self.path).resolve()
+
+
+def _spec(mart) -> dg.AssetSpec:
+    return dg.AssetSpec(
+        key=["publish", mart.name],
+        deps=[mart.source_key],
+        group_name="publish",
+        kinds={"duckdb", "parquet", "excel"},
+        description=f"{mart.title}. Published from {mart.relation} as read-only DuckDB, Parquet and Excel.",
+    )
+
+
+def _metadata(con, release: MartRelease, release_dir: Path, config: PublicationConfig) -> dict:
+    """Row count and preview of the published table, and where analysts find it."""
+    metadata = table_metadata(con, f"{PUBLISHED_DB}.{release.mart.name}")
+    return {
+        **metadata,
+        "suppressed rows": dg.MetadataValue.int(release.suppressed_rows),
+        "release": dg.MetadataValue.path(str(release_dir)),
+        "parquet": dg.MetadataValue.path(str(release_dir / config.parquet_folder / f"{release.mart.name}.parquet")),
+        "excel": dg.MetadataValue.url((release_dir / config.excel_file).as_uri()),
+    }
+
+
+@dg.multi_asset(
+    name="publication",
+    specs=[_spec(mart) for mart in CONFIG.marts],
+    can_subset=False,
+    pool="duckdb_writer",
+)
+def publication(context: dg.AssetExecutionContext, duckdb: DuckDBResource, publish_folder: PublishFolder):
+    """Writes every configured mart into a new release, makes it current and removes old releases."""
+    release_dir = new_release_dir(publish_folder.root, context.run_id)
+    with duckdb.get_connection() as con:
+        releases = write_release(con, release_dir, CONFIG, context.run_id)
+        con.execute(f"attach '{(release_dir / CONFIG.duckdb_file).as_posix()}' as {PUBLISHED_DB} (read_only)")
+        try:
+            metadata = {r.mart.name: _metadata(con, r, release_dir, CONFIG) for r in releases}
+        finally:
+            con.execute(f"detach {PUBLISHED_DB}")
+    activate(publish_folder.root, release_dir)
+    removed = prune(publish_folder.root, CONFIG.releases_to_keep)
+    context.log.info(f"published {release_dir.name}; removed old releases: {', '.join(removed) or 'none'}")
+    for release in releases:
+        yield dg.MaterializeResult(asset_key=["publish", release.mart.name], metadata=metadata[release.mart.name])
+
+
+@dg.definitions
+def publish_defs() -> dg.Definitions:
+    return dg.Definitions(
+        assets=[publication],
+        resources={"publish_folder": PublishFolder(path=dg.EnvVar("PUBLISH_DIR"))},
+    )

@@ -1,0 +1,113 @@
+"""What is published, under which Russian headers and with which suppression: ``config/publication.yml``.
+
+The configuration is data: adding a mart to the publication, renaming a header or changing the minimum
+group size is an edit of that file, and the publish assets follow it when the code location reloads.
+Only aggregated marts can be published: a relation outside the mart schemas, or one carrying a column
+that identifies participants, is refused when the configuration is read.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import yaml
+
+CONFIG_PATH = Path(__file__).resolve().parents[3] / "config" / "publication.yml"
+
+
+class PublicationConfigError(ValueError):
+    """config/publication.yml asks for something that must not or cannot be published."""
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """Cells of groups smaller than ``min_n`` (counted by ``count_column``) are published empty."""
+
+    count_column: str
+    min_n: int
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PublishedMart:
+    name: str  # file, table and asset name: publish/<name>
+    relation: str  # <schema>.<table> in the working database
+    sheet: str
+    title: str
+    columns: dict[str, str]  # column → Russian header, in publication order
+    where: str | None
+    order_by: tuple[str, ...]
+    freeze_columns: int  # key columns kept in view when scrolling the Excel sheet
+    suppression: Suppression | None
+
+    @property
+    def source_key(self) -> dg.AssetKey:
+        """dbt asset keys are [schema, model], which is also the relation."""
+        return dg.AssetKey(self.relation.split("."))
+
+
+@dataclass(frozen=True)
+class PublicationConfig:
+    releases_to_keep: int
+    duckdb_file: str
+    excel_file: str
+    parquet_folder: str
+    suppressed_flag_column: str
+    suppressed_flag_header: str
+    allowed_schemas: tuple[str, ...]
+    forbidden_columns: tuple[str, ...]
+    marts: tuple[PublishedMart, ...]
+
+
+def _mart(entry: dict, defaults: dict) -> PublishedMart:
+    suppression = entry.get("suppression")
+    return PublishedMart(
+        name=entry["name"],
+        relation=entry["relation"],
+        sheet=entry["sheet"],
+        title=entry["title"],
+        columns=dict(entry["columns"]),
+        where=entry.get("where"),
+        order_by=tuple(entry.get("order_by", ())),
+        freeze_columns=int(entry.get("freeze_columns", 1)),
+        suppression=None if suppression is None else Suppression(
+            count_column=suppression["count_column"],
+            min_n=int(suppression.get("min_n", defaults["min_cell_size"])),
+            columns=tuple(suppression["columns"]),
+        ),
+    )
+
+
+def _refuse_personal_data(config: PublicationConfig) -> None:
+    """Participant-level relations and columns never leave the working database (152-ФЗ)."""
+    for mart in config.marts:
+        schema = mart.relation.split(".")[0]
+        if schema not in config.allowed_schemas:
+            raise PublicationConfigError(
+                f"{mart.name}: {mart.relation} is not in a mart schema ({', '.join(config.allowed_schemas)})"
+            )
+        forbidden = sorted(set(mart.columns) & set(config.forbidden_columns))
+        if forbidden:
+            raise PublicationConfigError(f"{mart.name}: participant-level columns {forbidden} cannot be published")
+        if mart.suppression and not set(mart.suppression.columns) <= set(mart.columns):
+            raise PublicationConfigError(f"{mart.name}: suppressed columns must be published columns")
+        if len(mart.sheet) > 31:
+            raise PublicationConfigError(f"{mart.name}: Excel sheet names have at most 31 characters: {mart.sheet}")
+
+
+def load_publication_config(path: Path = CONFIG_PATH) -> PublicationConfig:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    defaults = {"min_cell_size": int(raw["min_cell_size"])}
+    config = PublicationConfig(
+        releases_to_keep=int(raw["releases_to_keep"]),
+        duckdb_file=raw["files"]["duckdb"],
+        excel_file=raw["files"]["excel"],
+        parquet_folder=raw["files"]["parquet_folder"],
+        suppressed_flag_column=raw["suppressed_flag"]["column"],
+        suppressed_flag_header=raw["suppressed_flag"]["header"],
+        allowed_schemas=tuple(raw["allowed_schemas"]),
+        forbidden_columns=tuple(raw["forbidden_columns"]),
+        marts=tuple(_mart(entry, defaults) for entry in raw["marts"]),
+    )
+    _refuse_personal_data(config)
+    return config

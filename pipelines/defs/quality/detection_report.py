@@ -1,0 +1,155 @@
+"""How well the objectivity signs find the cases planted by the generator, and how often they flag others.
+
+    python -m pipelines.defs.quality.detection_report --scale region --seed 11
+    python -m pipelines.defs.quality.detection_report --warehouse W.duckdb --truth DIR/ground_truth/planted.csv
+
+Generates a landing folder (``pipelines.synth``), loads it with the ingestion code path, builds the
+objectivity models with dbt and compares ``mart_objectivity_flags`` with ``ground_truth/planted.csv``:
+
+- recall per anomaly type: planted school-years where the school is flagged that year, and planted works
+  flagged on that work (or by a sign over all works);
+- false-flag rate: school-years flagged among schools with no planted ВПР case; honest high performers
+  (lyceums, gymnasiums, high-context schools whose results are confirmed) are reported apart.
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from pipelines.defs.dbt.project import DBT_PROJECT_DIR
+
+VPR_CASES = ("vpr_inflated_level", "vpr_lenient_grading_at_cuts", "vpr_help_on_hard_tasks",
+             "vpr_above_journal", "vpr_jump_then_fall")
+HONEST = "honest_high_performer"
+OBJECTIVITY_SELECTION = "+path:models/objectivity"
+
+
+def build_warehouse(landing: Path, warehouse: Path) -> None:
+    """Raw tables through the ingestion code path, then the objectivity models and what they need."""
+    from dbt.cli.main import dbtRunner
+
+    from pipelines.defs.ingest.load import load_landing
+    from pipelines.defs.quality.reviews import load_reviews
+
+    with duckdb.connect(str(warehouse)) as con:
+        load_landing(landing, con)
+        load_reviews(con, landing)
+    os.environ["WAREHOUSE_PATH"] = str(warehouse)
+    result = dbtRunner().invoke([
+        "build", "--select", OBJECTIVITY_SELECTION, "--exclude", "resource_type:test",
+        "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+        "--target-path", str(warehouse.parent / "dbt_target"), "--log-path", str(warehouse.parent / "dbt_logs"),
+        "--quiet",
+    ])
+    if not result.success:
+        raise RuntimeError(f"dbt build failed: {result.exception}")
+
+
+def flagged_school_years(con) -> pd.DataFrame:
+    return con.execute("""
+        select login, year, work_code, sign
+        from objectivity.mart_objectivity_flags
+        where flagged
+    """).df()
+
+
+def assessed_school_years(con) -> pd.DataFrame:
+    return con.execute("select distinct login, year from objectivity.mart_objectivity_school_year").df()
+
+
+def recall_by_case(planted: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFrame:
+    """Per planted case: school-years and works planted, and how many of them are flagged."""
+    cases = planted[planted["case"].isin(VPR_CASES)]
+    flagged_years = set(zip(flags["login"], flags["year"]))
+    flagged_works = set(zip(flags["login"], flags["year"], flags["work_code"]))
+    rows = []
+    for case, group in cases.groupby("case"):
+        school_years = set(zip(group["login"], group["year"]))
+        works = set(zip(group["login"], group["year"], group["work_code"]))
+        found_works = {w for w in works if w in flagged_works or (w[0], w[1], "ALL") in flagged_works}
+        rows.append({
+            "anomaly": case,
+            "school_years": len(school_years),
+            "school_years_flagged": len(school_years & flagged_years),
+            "recall_school_year": len(school_years & flagged_years) / len(school_years),
+            "works": len(works),
+            "works_flagged": len(found_works),
+            "recall_work": len(found_works) / len(works),
+        })
+    return pd.DataFrame(rows)
+
+
+def false_flags(planted: pd.DataFrame, flags: pd.DataFrame, assessed: pd.DataFrame) -> pd.DataFrame:
+    """Flag rates among school-years of schools without a planted ВПР case, and of honest high performers."""
+    manipulated = set(planted.loc[planted["case"].isin(VPR_CASES), "login"])
+    honest = set(planted.loc[planted["case"] == HONEST, "login"]) - manipulated
+    flagged = set(zip(flags["login"], flags["year"]))
+    rows = []
+    for label, keep in (("schools without planted cases", lambda login: login not in manipulated),
+                        ("honest high performers", lambda login: login in honest)):
+        years = {(login, year) for login, year in zip(assessed["login"], assessed["year"]) if keep(login)}
+        hits = years & flagged
+        rows.append({"group": label, "school_years": len(years), "flagged": len(hits),
+                     "false_flag_rate": len(hits) / len(years) if years else float("nan")})
+    return pd.DataFrame(rows)
+
+
+def false_flags_by_sign(planted: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFrame:
+    manipulated = set(planted.loc[planted["case"].isin(VPR_CASES), "login"])
+    others = flags[~flags["login"].isin(manipulated)]
+    return (others.drop_duplicates(["login", "year", "sign"]).groupby("sign").size()
+            .rename("school_years_flagged").reset_index())
+
+
+def report(warehouse: Path, truth: Path) -> str:
+    planted = pd.read_csv(truth)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        flags, assessed = flagged_school_years(con), assessed_school_years(con)
+    recall = recall_by_case(planted, flags)
+    false = false_flags(planted, flags, assessed)
+    by_sign = false_flags_by_sign(planted, flags)
+    return "\n\n".join([
+        "Detection recall per anomaly type\n" + recall.to_string(index=False, float_format="{:.2f}".format),
+        "False flags\n" + false.to_string(index=False, float_format="{:.4f}".format),
+        "Flags on schools without planted cases, by sign (school-years)\n"
+        + (by_sign.to_string(index=False) if len(by_sign) else "none"),
+    ])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipelines.defs.quality.detection_report", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", default="region", help="generator scale (municipality, region, federal)")
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--years", default="2019-2024")
+    parser.add_argument("--workdir", type=Path, help="keep the landing folder and warehouse here")
+    parser.add_argument("--warehouse", type=Path, help="report on an already built warehouse (skips generation)")
+    parser.add_argument("--truth", type=Path, help="planted.csv for --warehouse")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    started = time.perf_counter()
+    if args.warehouse:
+        if not args.truth:
+            parser.error("--warehouse needs --truth")
+        print(report(args.warehouse, args.truth))
+        return 0
+    with tempfile.TemporaryDirectory(prefix="detection_") as scratch:
+        workdir = args.workdir or Path(scratch)
+        landing, warehouse = workdir / "landing", workdir / "warehouse.duckdb"
+        from pipelines.synth.__main__ import main as generate
+
+        generate(["--scale", args.scale, "--years", args.years, "--seed", str(args.seed), "--out", str(landing)])
+        build_warehouse(landing, warehouse)
+        print(f"\n{args.scale} scale, seed {args.seed}, {args.years} ({time.perf_counter() - started:.0f} s)\n")
+        print(report(warehouse, landing / "ground_truth" / "planted.csv"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
