@@ -45,12 +45,14 @@ class Measured:
 
 def run_measured(argv: list[str], env: dict[str, str]) -> Measured:
     """Runs a command to completion; wall time and the peak RSS of it and its children."""
-    started = time.perf_counter()
-    process = subprocess.Popen(argv, env=env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - started
+    log = BENCH_DIR / "last_command.log"
+    with log.open("w") as output:
+        started = time.perf_counter()
+        process = subprocess.Popen(argv, env=env, cwd=REPO_ROOT, stdout=output, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"{' '.join(argv)} failed with exit code {os.waitstatus_to_exitcode(status)}")
+        raise RuntimeError(f"{' '.join(argv)} failed with exit code {os.waitstatus_to_exitcode(status)}; see {log}")
     return Measured(elapsed, usage.ru_maxrss / 1024)
 
 
@@ -76,9 +78,19 @@ def fresh_environment(scale: str, landing: Path) -> dict[str, str]:
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "GX_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
 
 
-def stage_seconds(dagster_home: Path) -> dict[str, float]:
-    """Seconds per stage, summed over the steps of every run in the instance."""
-    os.environ["DAGSTER_HOME"] = str(dagster_home)
+def stage_seconds(env: dict[str, str]) -> dict[str, float]:
+    """Seconds per stage of the runs in the benchmark's instance.
+
+    Read in a child process: importing Dagster here would inflate the resident set that every later
+    measured child inherits when it is forked.
+    """
+    output = subprocess.run([sys.executable, "-m", "pipelines.bench", "--stages"], env=env, cwd=REPO_ROOT,
+                            check=True, capture_output=True, text=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def _stage_seconds_in_instance() -> dict[str, float]:
+    """Seconds per stage, summed over the steps of every run in the instance at $DAGSTER_HOME."""
     import dagster as dg
 
     from pipelines.definitions import defs
@@ -100,7 +112,7 @@ def _stage_of_step(step_key: str, group_of_step: dict[str, str]) -> str:
         return STAGE_OF_GROUP.get(group_of_step[step_key], "other")
     if "dbt" in step_key:
         return "dbt"
-    return "checks" if "check" in step_key else "other"
+    return "publication" if "publication" in step_key else "checks"
 
 
 def export_raw_tables(warehouse: Path, out: Path) -> list[str]:
@@ -194,7 +206,7 @@ def bench_scale(scale: str) -> dict:
     landing = landing_for(scale)
     env = fresh_environment(scale, landing)
     full = run_measured([sys.executable, "-m", "pipelines.run"], env)
-    stages = stage_seconds(Path(env["DAGSTER_HOME"]))
+    stages = stage_seconds(env)
     rerun = run_measured([sys.executable, "-m", "pipelines.run"], env)
 
     parquet_dir = BENCH_DIR / scale / "parquet"
@@ -235,7 +247,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", choices=list(SCALES), action="append", help="default: every scale")
     parser.add_argument("--reference", choices=["duckdb", "pandas"], help=argparse.SUPPRESS)
     parser.add_argument("--parquet", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--stages", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.stages:
+        print(json.dumps(_stage_seconds_in_instance()))
+        return 0
     if args.reference:
         reference_stage(args.reference, args.parquet, args.parquet / "tables.json", args.parquet / "models.sql")
         return 0

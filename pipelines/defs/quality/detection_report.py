@@ -14,6 +14,7 @@ objectivity models with dbt and compares ``mart_objectivity_flags`` with ``groun
 
 import argparse
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -31,24 +32,24 @@ OBJECTIVITY_SELECTION = "+path:models/objectivity"
 
 
 def build_warehouse(landing: Path, warehouse: Path) -> None:
-    """Raw tables through the ingestion code path, then the objectivity models and what they need."""
-    from dbt.cli.main import dbtRunner
+    """Raw tables through the ingestion code path, then the objectivity models and what they need.
 
+    dbt runs in its own process: in this one it would keep the database open with its own settings.
+    """
     from pipelines.defs.ingest.load import load_landing
     from pipelines.defs.quality.reviews import load_reviews
 
     with duckdb.connect(str(warehouse)) as con:
         load_landing(landing, con)
         load_reviews(con, landing)
-    os.environ["WAREHOUSE_PATH"] = str(warehouse)
-    result = dbtRunner().invoke([
-        "build", "--select", OBJECTIVITY_SELECTION, "--exclude", "resource_type:test",
-        "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(warehouse.parent / "dbt_target"), "--log-path", str(warehouse.parent / "dbt_logs"),
-        "--quiet",
-    ])
-    if not result.success:
-        raise RuntimeError(f"dbt build failed: {result.exception}")
+    subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), "build", "--select", OBJECTIVITY_SELECTION,
+         "--exclude", "resource_type:test", "--project-dir", str(DBT_PROJECT_DIR),
+         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(warehouse.parent / "dbt_target"),
+         "--log-path", str(warehouse.parent / "dbt_logs"), "--quiet"],
+        env={**os.environ, "WAREHOUSE_PATH": str(warehouse)},
+        check=True,
+    )
 
 
 def flagged_school_years(con) -> pd.DataFrame:

@@ -66,12 +66,14 @@ def reviews_contract() -> pa.DataFrameSchema:
     def column(*checks: pa.Check, nullable: bool = False) -> pa.Column:
         return pa.Column(str, checks=list(checks), nullable=nullable)
 
+    signs = known_signs()
+
     return pa.DataFrameSchema(
         {
             "login": column(pa.Check.str_matches(r"^[a-z]+\d+$", error="a school login such as sch860001")),
             "year": column(pa.Check.str_matches(r"^(19|20)\d\d$", error="a year such as 2024")),
             "work_code": column(pa.Check.str_matches(r"^((RU|MA)\d{1,2}|ALL)$", error="a ВПР work code such as MA5, or ALL")),
-            "sign": column(pa.Check.isin(known_signs(), error=f"one of {', '.join(known_signs())}")),
+            "sign": column(pa.Check.isin(signs, error=f"one of {', '.join(signs)}")),
             "decision": column(pa.Check.isin(DECISIONS, error=f"one of {', '.join(DECISIONS)}")),
             "reviewer": column(),
             "decided_at": column(
