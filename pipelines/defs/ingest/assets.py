@@ -16,10 +16,10 @@ from pipelines.defs.ingest.campaigns import CAMPAIGNS, years_for_campaign
 from pipelines.defs.ingest.contracts import VPR_TASK_SCORES, contract
 from pipelines.defs.ingest.load import SourceLoadReport, load_source
 from pipelines.defs.ingest.sources import REGISTRY, SOURCES
+from pipelines.defs.metadata import PREVIEW_ROWS
 from pipelines.defs.resources import LandingFolder
 
 QUARANTINE_CHECK = "quarantine"
-PREVIEW_ROWS = 10
 ISSUES_SHOWN = 50
 PARTICIPANT_SOURCES = ("vpr_results", "gia_results")  # their codes stay out of the UI, even pseudonymised
 LINEAGE_COLUMNS = [
