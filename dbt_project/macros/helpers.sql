@@ -9,9 +9,9 @@
 {% macro format_number_ru(expression) -%}
     case
         when {{ expression }} is null then null
-        when round({{ dbt.cast(expression, 'numeric') }}, 1) = round({{ dbt.cast(expression, 'numeric') }}, 0)
-            then {{ dbt.cast('cast(round(' ~ dbt.cast(expression, 'numeric') ~ ', 0) as integer)', dbt.type_string()) }}
-        else replace({{ dbt.cast('round(' ~ dbt.cast(expression, 'numeric') ~ ', 1)', dbt.type_string()) }}, '.', ',')
+        when round({{ decimal_9(expression) }}, 1) = round({{ decimal_9(expression) }}, 0)
+            then {{ format_fixed(expression, 0) }}
+        else replace({{ format_fixed(expression, 1) }}, '.', ',')
     end
 {%- endmacro %}
 
@@ -28,4 +28,33 @@
 {#- Double-precision floating point in every target: dbt.type_float() is single precision in DuckDB. -#}
 {% macro type_double() -%}
     double precision
+{%- endmacro %}
+
+{#- numerator / denominator as a double, null when the denominator is zero: PostgreSQL divides integers
+    with truncation, DuckDB does not, so counts are cast before they are divided. -#}
+{% macro ratio(numerator, denominator) -%}
+    ({{ dbt.cast(numerator, type_double()) }} / nullif({{ denominator }}, 0))
+{%- endmacro %}
+
+{#- A percentage as text rounded to a whole number, '34 %', for reasons written in Russian. -#}
+{% macro format_percent(expression) -%}
+    {{ format_fixed(expression, 0) }} || ' %'
+{%- endmacro %}
+
+{#- A number as text with two decimals and a decimal comma, '-0,52', for reasons written in Russian. -#}
+{% macro format_decimal_ru(expression) -%}
+    replace({{ format_fixed(expression, 2) }}, '.', ',')
+{%- endmacro %}
+
+{#- A number as text with a fixed number of decimals, rounded half away from zero in every target
+    ('0.50', '63'). -#}
+{% macro format_fixed(expression, decimals) -%}
+    {{ dbt.cast('round(' ~ decimal_9(expression) ~ ', ' ~ decimals ~ ')', dbt.type_string()) }}
+{%- endmacro %}
+
+{#- A floating-point value as a decimal with 9 places, to round, format or rank by. Sums taken in another
+    order differ in the last bits: unrounded, two engines would order schools with the same mean
+    differently. A bare `numeric` would not do: it means 3 decimal places in DuckDB. -#}
+{% macro decimal_9(expression) -%}
+    cast({{ expression }} as decimal(38, 9))
 {%- endmacro %}

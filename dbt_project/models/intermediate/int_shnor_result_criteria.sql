@@ -94,7 +94,7 @@ bottom_ranked as (
 
     select
         bottom_window.*,
-        row_number() over (partition by region_code, list_year order by mean_z, login) as position_from_bottom,
+        row_number() over (partition by region_code, list_year order by {{ decimal_9("mean_z") }}, login) as position_from_bottom,
         count(mean_z) over (partition by region_code, list_year) as ranked_schools
     from bottom_window
     where mean_z is not null

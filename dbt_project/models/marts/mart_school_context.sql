@@ -44,9 +44,9 @@ ranked as (
 
     select
         isbsh.*,
-        row_number() over (partition by region_code, year order by isbsh, login) as rank_from_bottom,
+        row_number() over (partition by region_code, year order by {{ decimal_9("isbsh") }}, login) as rank_from_bottom,
         count(isbsh) over (partition by region_code, year) as schools_ranked,
-        100.0 * percent_rank() over (partition by region_code, year order by isbsh) as isbsh_percentile
+        100.0 * percent_rank() over (partition by region_code, year order by {{ decimal_9("isbsh") }}) as isbsh_percentile
     from isbsh
     where isbsh.isbsh is not null
 

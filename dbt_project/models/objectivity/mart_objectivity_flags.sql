@@ -11,14 +11,18 @@ with tests as (
         on th.sign = t.sign and t.year between th.year_from and th.year_to
 ),
 
-confirmations as (
-    select
-        year, login,
-        list(distinct work_code) filter (where triggered and sign <> 'jump_then_fall') as works,
-        bool_or(triggered) filter (where sign = 'jump_then_fall') as jumped
+-- Works of a school and year with a triggered standalone sign, and years in which the school jumped
+-- then fell: either confirms «Результат выше региона».
+confirmed_works as (
+    select distinct year, login, work_code
     from tests
-    where role = 'standalone'
-    group by all
+    where role = 'standalone' and triggered and sign <> 'jump_then_fall'
+),
+
+jump_years as (
+    select distinct year, login
+    from tests
+    where role = 'standalone' and triggered and sign = 'jump_then_fall'
 ),
 
 flags as (
@@ -27,11 +31,12 @@ flags as (
         case t.role
             when 'standalone' then t.triggered
             when 'needs_confirmation' then t.triggered
-                and coalesce(list_contains(c.works, t.work_code) or c.jumped, false)
+                and (c.work_code is not null or j.login is not null)
             else false
         end as flagged
     from tests as t
-    left join confirmations as c on c.year = t.year and c.login = t.login
+    left join confirmed_works as c on c.year = t.year and c.login = t.login and c.work_code = t.work_code
+    left join jump_years as j on j.year = t.year and j.login = t.login
 )
 
 select

@@ -21,7 +21,7 @@ summary as (
             else 'снято'
         end as status
     from flags
-    group by all
+    group by year, login
 )
 
 select

@@ -47,14 +47,15 @@ pooled as (
         s.subject_code,
         count(*) as oge_participants,
         avg(s.z_score) as oge_mean_z,
-        list(distinct s.year order by s.year) as oge_years
+        string_agg(distinct {{ dbt.cast('s.year', dbt.type_string()) }}, ', '
+            order by {{ dbt.cast('s.year', dbt.type_string()) }}) as oge_years
     from reference_years as r
     join standardised as s
         on s.year between r.reference_year - r.window_years + 1 and r.reference_year
-    group by all
+    group by r.reference_year, s.login, s.region_code, s.subject_code
 )
 
 select
     *,
-    percent_rank() over (partition by year, subject_code, region_code order by oge_mean_z) as oge_percentile
+    percent_rank() over (partition by year, subject_code, region_code order by {{ decimal_9("oge_mean_z") }}) as oge_percentile
 from pooled

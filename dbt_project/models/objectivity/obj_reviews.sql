@@ -5,14 +5,27 @@
 {%- set loaded = execute and adapter.get_relation(database=reviews.database, schema=reviews.schema, identifier=reviews.identifier) %}
 
 {% if loaded %}
+with ranked as (
+    select
+        login, year, work_code, sign, decision, reviewer, decided_at, comment,
+        row_number() over (
+            partition by login, year, work_code, sign order by decided_at desc, _row_number desc
+        ) as newest_first
+    from {{ reviews }}
+)
+
 select login, year, work_code, sign, decision, reviewer, decided_at, comment
-from {{ reviews }}
-qualify row_number() over (
-    partition by login, year, work_code, sign order by decided_at desc, _row_number desc
-) = 1
+from ranked
+where newest_first = 1
 {% else %}
 select
-    null::varchar as login, null::integer as year, null::varchar as work_code, null::varchar as sign,
-    null::varchar as decision, null::varchar as reviewer, null::timestamp as decided_at, null::varchar as comment
+    {{ dbt.cast('null', dbt.type_string()) }} as login,
+    {{ dbt.cast('null', dbt.type_int()) }} as year,
+    {{ dbt.cast('null', dbt.type_string()) }} as work_code,
+    {{ dbt.cast('null', dbt.type_string()) }} as sign,
+    {{ dbt.cast('null', dbt.type_string()) }} as decision,
+    {{ dbt.cast('null', dbt.type_string()) }} as reviewer,
+    {{ dbt.cast('null', dbt.type_timestamp()) }} as decided_at,
+    {{ dbt.cast('null', dbt.type_string()) }} as comment
 where false
 {% endif %}

@@ -15,24 +15,24 @@ thresholds as (
 -- Signs that compare a school's share k / n with the rest of the region's share.
 proportions as (
     select year, login, work_code, 'level_above_region' as sign, marks_4_5 as k, participants as n,
-        region_marks_4_5 / nullif(region_participants, 0) as reference,
+        {{ ratio('region_marks_4_5', 'region_participants') }} as reference,
         'Доля отметок «4» и «5»' as measure
     from stats
     union all
     select year, login, work_code, 'vpr_above_journal', raised, with_journal,
-        region_raised / nullif(region_with_journal, 0),
+        {{ ratio('region_raised', 'region_with_journal') }},
         'Доля повысивших (ВПР выше отметки по журналу)'
     from stats
     union all
     select year, login, work_code, 'journal_above_vpr', lowered, with_journal,
-        region_lowered / nullif(region_with_journal, 0),
+        {{ ratio('region_lowered', 'region_with_journal') }},
         'Доля понизивших (ВПР ниже отметки по журналу)'
     from stats
     union all
     -- Without manipulation a school's share at the cut (of the window around it) is the region's; the
     -- Wilson bound is the inversion of the binomial score test against that share.
     select year, login, work_code, 'heaping_at_cuts', at_cut, at_cut + below_cut,
-        region_at_cut / nullif(region_at_cut + region_below_cut, 0),
+        {{ ratio('region_at_cut', 'region_at_cut + region_below_cut') }},
         'Доля баллов на границе «3»/«4» или на балл выше (из окна граница−2…граница+1)'
     from stats
 ),
@@ -41,9 +41,10 @@ proportions as (
 wilson as (
     select
         p.*, t.z, t.margin, t.min_n,
-        p.k / p.n as estimate,
-        (p.k / p.n + t.z ^ 2 / (2 * p.n)) / (1 + t.z ^ 2 / p.n) as centre,
-        t.z * sqrt(p.k / p.n * (1 - p.k / p.n) / p.n + t.z ^ 2 / (4 * p.n ^ 2)) / (1 + t.z ^ 2 / p.n) as half_width
+        {{ ratio('p.k', 'p.n') }} as estimate,
+        ({{ ratio('p.k', 'p.n') }} + t.z ^ 2 / (2 * p.n)) / (1 + t.z ^ 2 / p.n) as centre,
+        t.z * sqrt({{ ratio('p.k', 'p.n') }} * (1 - {{ ratio('p.k', 'p.n') }}) / p.n + t.z ^ 2 / (4 * p.n ^ 2))
+            / (1 + t.z ^ 2 / p.n) as half_width
     from proportions as p
     join thresholds as t on t.sign = p.sign and p.year between t.year_from and t.year_to
     where p.n > 0 and p.reference is not null
@@ -57,9 +58,9 @@ proportion_tests as (
         reference,
         reference + margin as threshold,
         n >= min_n and centre - half_width > reference + margin as triggered,
-        measure || ': ' || format('{:.0f} %', 100 * (estimate)) || ' из ' || n
-            || ' (ДИ ' || format('{:.0f} %', 100 * (centre - half_width)) || '–' || format('{:.0f} %', 100 * (centre + half_width))
-            || '), по региону ' || format('{:.0f} %', 100 * (reference)) || ', порог ' || format('{:.0f} %', 100 * (reference + margin))
+        measure || ': ' || {{ format_percent("100 * (estimate)") }} || ' из ' || n
+            || ' (ДИ ' || {{ format_percent("100 * (centre - half_width)") }} || '–' || {{ format_percent("100 * (centre + half_width)") }}
+            || '), по региону ' || {{ format_percent("100 * (reference)") }} || ', порог ' || {{ format_percent("100 * (reference + margin)") }}
             || '.' as detail
     from wilson
 ),
@@ -73,9 +74,9 @@ gia as (
         s.mean_z - g.oge_mean_z as estimate,
         g.oge_mean_z as reference,
         sqrt(1.0 / s.participants + 1.0 / g.oge_participants) as se,
-        'ВПР: ' || s.participants || ' уч., ср. ' || replace(format('{:.2f}', s.mean_z), '.', ',') || ' ст. откл. (процентиль '
-            || round(100 * s.vpr_percentile)::integer || '); ОГЭ: ' || g.oge_participants || ' уч., ср. '
-            || replace(format('{:.2f}', g.oge_mean_z), '.', ',') || ' (процентиль ' || round(100 * g.oge_percentile)::integer || ')' as measure
+        'ВПР: ' || s.participants || ' уч., ср. ' || {{ format_decimal_ru("s.mean_z") }} || ' ст. откл. (процентиль '
+            || {{ format_fixed("100 * s.vpr_percentile", 0) }} || '); ОГЭ: ' || g.oge_participants || ' уч., ср. '
+            || {{ format_decimal_ru("g.oge_mean_z") }} || ' (процентиль ' || {{ format_fixed("100 * g.oge_percentile", 0) }} || ')' as measure
     from stats as s
     join {{ ref('obj_gia_standing') }} as g
         on g.year = s.year and g.login = s.login and g.subject_code = s.subject_code
@@ -92,9 +93,9 @@ inversion as (
         gap_sd / sqrt(with_tasks) as se,
         easy_sum / with_tasks < region_easy_sum / region_with_tasks
             and hard_sum / with_tasks > region_hard_sum / region_with_tasks as inverted,
-        'Базовые задания: ' || format('{:.0f} %', 100 * (easy_sum / with_tasks)) || ' баллов (регион '
-            || format('{:.0f} %', 100 * (region_easy_sum / region_with_tasks)) || '), сложные: '
-            || format('{:.0f} %', 100 * (hard_sum / with_tasks)) || ' (регион ' || format('{:.0f} %', 100 * (region_hard_sum / region_with_tasks))
+        'Базовые задания: ' || {{ format_percent("100 * (easy_sum / with_tasks)") }} || ' баллов (регион '
+            || {{ format_percent("100 * (region_easy_sum / region_with_tasks)") }} || '), сложные: '
+            || {{ format_percent("100 * (hard_sum / with_tasks)") }} || ' (регион ' || {{ format_percent("100 * (region_hard_sum / region_with_tasks)") }}
             || ')' as measure
     from stats
     where with_tasks > 1 and region_with_tasks > 0
@@ -104,7 +105,7 @@ inversion as (
 school_years as (
     select year, login, count(*) as participants, avg(z_score) as mean_z
     from {{ ref('obj_vpr_participants') }}
-    group by all
+    group by year, login
 ),
 
 jumps as (
@@ -115,8 +116,8 @@ jumps as (
         y.mean_z - next.mean_z as fall,
         sqrt(1.0 / y.participants + 1.0 / prev.participants) as jump_se,
         sqrt(1.0 / y.participants + 1.0 / next.participants) as fall_se,
-        'Средний результат по всем работам: ' || replace(format('{:.2f}', prev.mean_z), '.', ',') || ' → ' || replace(format('{:.2f}', y.mean_z), '.', ',')
-            || ' → ' || replace(format('{:.2f}', next.mean_z), '.', ',') || ' ст. откл. (' || prev.year || '–' || next.year || ')' as measure
+        'Средний результат по всем работам: ' || {{ format_decimal_ru("prev.mean_z") }} || ' → ' || {{ format_decimal_ru("y.mean_z") }}
+            || ' → ' || {{ format_decimal_ru("next.mean_z") }} || ' ст. откл. (' || prev.year || '–' || next.year || ')' as measure
     from school_years as y
     join school_years as prev on prev.login = y.login and prev.year = y.year - 1
     join school_years as next on next.login = y.login and next.year = y.year + 1
@@ -140,8 +141,8 @@ mean_tests as (
         d.reference,
         t.margin as threshold,
         d.n >= t.min_n and d.shaped and d.estimate - t.z * d.se > t.margin as triggered,
-        d.measure || '; ' || d.label || replace(format('{:.2f}', d.estimate), '.', ',') || ' (ДИ ' || replace(format('{:.2f}', d.estimate - t.z * d.se), '.', ',')
-            || '…' || replace(format('{:.2f}', d.estimate + t.z * d.se), '.', ',') || '), порог ' || replace(format('{:.2f}', t.margin), '.', ',') || '.' as detail
+        d.measure || '; ' || d.label || {{ format_decimal_ru("d.estimate") }} || ' (ДИ ' || {{ format_decimal_ru("d.estimate - t.z * d.se") }}
+            || '…' || {{ format_decimal_ru("d.estimate + t.z * d.se") }} || '), порог ' || {{ format_decimal_ru("t.margin") }} || '.' as detail
     from mean_differences as d
     join thresholds as t on t.sign = d.sign and d.year between t.year_from and t.year_to
     union all
@@ -153,9 +154,9 @@ mean_tests as (
         null,
         t.margin,
         j.n >= t.min_n and least(j.jump - t.z * j.jump_se, j.fall - t.z * j.fall_se) > t.margin,
-        j.measure || '; рост ' || replace(format('{:.2f}', j.jump), '.', ',') || ', падение ' || replace(format('{:.2f}', j.fall), '.', ',')
-            || ', нижняя граница меньшего из них ' || replace(format('{:.2f}', least(j.jump - t.z * j.jump_se, j.fall - t.z * j.fall_se)), '.', ',')
-            || ', порог ' || replace(format('{:.2f}', t.margin), '.', ',') || '.'
+        j.measure || '; рост ' || {{ format_decimal_ru("j.jump") }} || ', падение ' || {{ format_decimal_ru("j.fall") }}
+            || ', нижняя граница меньшего из них ' || {{ format_decimal_ru("least(j.jump - t.z * j.jump_se, j.fall - t.z * j.fall_se)") }}
+            || ', порог ' || {{ format_decimal_ru("t.margin") }} || '.'
     from jumps as j
     join thresholds as t on t.sign = j.sign and j.year between t.year_from and t.year_to
 )

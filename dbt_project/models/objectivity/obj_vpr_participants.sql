@@ -24,15 +24,15 @@ task_points as (
 by_difficulty as (
     select
         p.year, p.login, p.work_code, p.participant_code,
-        sum(coalesce(p.score, 0)) filter (where t.difficulty = 'базовый')
-            / nullif(sum(p.max_score) filter (where t.difficulty = 'базовый'), 0) as easy_rate,
-        sum(coalesce(p.score, 0)) filter (where t.difficulty <> 'базовый')
-            / nullif(sum(p.max_score) filter (where t.difficulty <> 'базовый'), 0) as hard_rate
+        {{ ratio("sum(coalesce(p.score, 0)) filter (where t.difficulty = 'базовый')",
+                 "sum(p.max_score) filter (where t.difficulty = 'базовый')") }} as easy_rate,
+        {{ ratio("sum(coalesce(p.score, 0)) filter (where t.difficulty <> 'базовый')",
+                 "sum(p.max_score) filter (where t.difficulty <> 'базовый')") }} as hard_rate
     from task_points as p
     join {{ ref('vpr_tasks') }} as t
         on t.work_code = p.work_code and t.task_order = p.task_order
         and p.year between t.year_from and t.year_to
-    group by all
+    group by p.year, p.login, p.work_code, p.participant_code
 )
 
 select
@@ -52,7 +52,10 @@ select
     -- against the cut itself and one point above. Where two cuts are close a score counts at the cut.
     r.primary_score between r.cut_3 and r.cut_3 + 1
         or r.primary_score between r.cut_4 and r.cut_4 + 1 as at_cut,
-    not at_cut and (
+    not (
+        r.primary_score between r.cut_3 and r.cut_3 + 1
+        or r.primary_score between r.cut_4 and r.cut_4 + 1
+    ) and (
         r.primary_score between r.cut_3 - 2 and r.cut_3 - 1
         or r.primary_score between r.cut_4 - 2 and r.cut_4 - 1
     ) as below_cut,

@@ -17,12 +17,12 @@ with school as (
         sum(hard_rate - easy_rate) as gap_sum,
         stddev_samp(hard_rate - easy_rate) as gap_sd
     from {{ ref('obj_vpr_participants') }}
-    group by all
+    group by year, login, region_code, work_code, subject_code, grade
 )
 
 select
     *,
-    percent_rank() over (partition by year, work_code, region_code order by mean_z) as vpr_percentile,
+    percent_rank() over (partition by year, work_code, region_code order by {{ decimal_9("mean_z") }}) as vpr_percentile,
     sum(participants) over region - participants as region_participants,
     sum(marks_4_5) over region - marks_4_5 as region_marks_4_5,
     sum(with_journal) over region - with_journal as region_with_journal,
