@@ -11,11 +11,17 @@ export PUBLISH_DIR ?= $(CURDIR)/data/published
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
+# The PostgreSQL server of the dbt `postgres` target (scripts/start_postgres.sh, docs/scale_out.md).
+export POSTGRES_HOST ?= 127.0.0.1
+export POSTGRES_PORT ?= 5432
+export POSTGRES_USER ?= monitoring
+export POSTGRES_PASSWORD ?= monitoring
+export POSTGRES_DB ?= monitoring
 
 DBT_SOURCES := $(shell find dbt_project/models dbt_project/seeds dbt_project/macros dbt_project/tests -type f 2>/dev/null) dbt_project/dbt_project.yml dbt_project/profiles.yml
 MANIFEST := dbt_project/target/manifest.json
 
-.PHONY: setup run test dev bench clean
+.PHONY: setup run test dev bench clean postgres-server postgres
 
 setup: $(VENV)/.installed $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml
 
@@ -36,8 +42,16 @@ $(DAGSTER_HOME)/dagster.yaml: config/dagster.yaml
 run: setup
 	$(BIN)/python -m pipelines.run
 
-test: setup
+test: setup postgres-server
 	$(BIN)/python -m pytest
+
+# The suite also builds the models on PostgreSQL; where no server can be started, that test is skipped.
+postgres-server:
+	@scripts/start_postgres.sh || echo "No PostgreSQL server could be started: the PostgreSQL target test will be skipped."
+
+# The dbt models on PostgreSQL, from the raw schema of the DuckDB warehouse that `make run` filled.
+postgres: setup postgres-server
+	$(BIN)/python -m pipelines.postgres_target
 
 dev: setup
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml

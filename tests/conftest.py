@@ -30,3 +30,36 @@ def pipeline_env(tmp_path, monkeypatch):
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     return env
+
+
+@pytest.fixture(scope="module")
+def postgres_database():
+    """A scratch database on the PostgreSQL server named by POSTGRES_*, dropped afterwards.
+
+    Without a server the test is skipped, unless POSTGRES_REQUIRED=1 (CI), where it fails.
+    `make test` starts a local server first (scripts/start_postgres.sh).
+    """
+    import uuid
+
+    import psycopg2
+    from psycopg2 import sql
+
+    from pipelines.postgres_target import connection_parameters
+
+    parameters = connection_parameters()
+    try:
+        admin = psycopg2.connect(**parameters, connect_timeout=3)
+    except psycopg2.OperationalError as error:
+        if os.environ.get("POSTGRES_REQUIRED") == "1":
+            pytest.fail(f"PostgreSQL required but not reachable: {error}")
+        pytest.skip(f"no PostgreSQL server (scripts/start_postgres.sh starts one): {error}".strip())
+    admin.autocommit = True
+    name = f"monitoring_test_{uuid.uuid4().hex[:8]}"
+    with admin.cursor() as cursor:
+        cursor.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    try:
+        yield {**parameters, "dbname": name}
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+        admin.close()
