@@ -1,23 +1,69 @@
 """The analysts' Excel workbook: one formatted sheet per published mart, Russian headers, a contents sheet.
 
-Written with xlsxwriter in constant-memory mode (row by row), so a large mart does not hold the whole
-workbook in memory. A mart too large for a sheet is not cut: its sheet says where the full table is.
+The cells are rendered as SpreadsheetML rows by DuckDB, straight from the release's tables, and streamed
+into the workbook's zip: no mart is read into Python objects. A per-cell Python writer (xlsxwriter) took
+about three minutes for the ≈18 million cells of a federal-scale release; rendering in SQL takes seconds.
+The few parts around the cells (styles, frozen panes, filters, the contents sheet) are written here.
+Strings are inline, as xlsxwriter writes them in constant-memory mode. A mart too large for a sheet is
+not cut: its sheet says where the full table is.
 """
 
 import datetime as dt
-import math
+import tempfile
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from xml.sax.saxutils import escape, quoteattr
 
-import pandas as pd
-import xlsxwriter
+import numpy as np
+import pyarrow as pa
 
 EXCEL_MAX_ROWS = 1_048_575  # data rows under the header row
+EXCEL_MAX_CHARS = 32_767  # characters in one cell
 WIDTH_SAMPLE_ROWS = 2000
 MIN_WIDTH, MAX_WIDTH = 8, 60
-HEADER_FORMAT = {"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DCE6F1", "border": 1}
-TITLE_FORMAT = {"bold": True, "font_size": 14}
+ROWS_PER_BATCH = 20_000
+# Level 1: at federal scale the file is 30 % larger than at the default level 6 (113 MB, not 87 MB), in half the time.
+COMPRESS_LEVEL = 1
+EXCEL_EPOCH = "1899-12-30"  # day 0 of Excel's serial dates
+
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+
+# Cell styles: positions in the cellXfs list of STYLES_XML.
+GENERAL, HEADER, INTEGER, DECIMAL, DATETIME, TITLE, WRAPPED, LINK = range(8)
+STYLES_XML = f"""<styleSheet xmlns="{MAIN_NS}">
+<numFmts count="2"><numFmt numFmtId="164" formatCode="0.0##"/><numFmt numFmtId="165" formatCode="dd.mm.yyyy hh:mm"/></numFmts>
+<fonts count="4">
+<font><sz val="11"/><name val="Calibri"/><family val="2"/></font>
+<font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font>
+<font><b/><sz val="14"/><name val="Calibri"/><family val="2"/></font>
+<font><u/><sz val="11"/><color rgb="FF0000FF"/><name val="Calibri"/><family val="2"/></font>
+</fonts>
+<fills count="3"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill>
+<fill><patternFill patternType="solid"><fgColor rgb="FFDCE6F1"/><bgColor indexed="64"/></patternFill></fill></fills>
+<borders count="2"><border><left/><right/><top/><bottom/><diagonal/></border>
+<border><left style="thin"><color auto="1"/></left><right style="thin"><color auto="1"/></right>
+<top style="thin"><color auto="1"/></top><bottom style="thin"><color auto="1"/></bottom><diagonal/></border></borders>
+<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>
+<cellXfs count="8">
+<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>
+<xf numFmtId="0" fontId="1" fillId="2" borderId="1" xfId="0" applyFont="1" applyFill="1" applyBorder="1" applyAlignment="1"><alignment vertical="top" wrapText="1"/></xf>
+<xf numFmtId="1" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>
+<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>
+<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>
+<xf numFmtId="0" fontId="2" fillId="0" borderId="0" xfId="0" applyFont="1"/>
+<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1"><alignment vertical="top" wrapText="1"/></xf>
+<xf numFmtId="0" fontId="3" fillId="0" borderId="0" xfId="0" applyFont="1"/>
+</cellXfs>
+<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>
+</styleSheet>"""
+
+INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+                 "UBIGINT", "UHUGEINT"}
+FLOAT_TYPES = {"FLOAT", "DOUBLE"}
 
 
 @dataclass(frozen=True)
@@ -25,94 +71,260 @@ class Sheet:
     name: str
     title: str
     headers: Sequence[str]
-    frame: pd.DataFrame
+    table: str  # the published table the cells are read from, on the connection given to write_workbook
+    columns: Sequence[tuple[str, str]]  # (column, DuckDB type), in sheet order
+    rows: int
     freeze_columns: int
     note: str  # what the contents sheet says about it (suppression, where the full table is)
     full_table: str  # the Parquet file, for a mart too large for Excel
 
-
-def _cell(value):
-    """Excel has no NULL and no boolean the analysts read: blank and «да»/«нет»."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, bool):
-        return "да" if value else "нет"
-    if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime()
-    if hasattr(value, "item"):  # numpy scalars
-        return _cell(value.item())
-    return value
+    @property
+    def fits(self) -> bool:
+        return self.rows <= EXCEL_MAX_ROWS
 
 
-def _widths(headers: Sequence[str], frame: pd.DataFrame) -> list[int]:
-    sample = frame.head(WIDTH_SAMPLE_ROWS)
-    widths = []
-    for header, column in zip(headers, frame.columns):
-        longest_value = sample[column].map(lambda v: len(str(_cell(v) or ""))).max() if len(sample) else 0
-        longest_header_word = max((len(word) for word in header.split()), default=0)
-        widths.append(min(MAX_WIDTH, max(MIN_WIDTH, longest_header_word + 2, int(longest_value or 0) + 2)))
-    return widths
+def column_letter(index: int) -> str:
+    """0 → A, 25 → Z, 26 → AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
 
 
-def _column_formats(workbook, frame: pd.DataFrame) -> list:
-    integer = workbook.add_format({"num_format": "0"})
-    decimal = workbook.add_format({"num_format": "0.0##"})
-    date = workbook.add_format({"num_format": "dd.mm.yyyy hh:mm"})
-    formats = []
-    for dtype in frame.dtypes:
-        if pd.api.types.is_bool_dtype(dtype):
-            formats.append(None)
-        elif pd.api.types.is_integer_dtype(dtype):
-            formats.append(integer)
-        elif pd.api.types.is_float_dtype(dtype):
-            formats.append(decimal)
-        elif pd.api.types.is_datetime64_any_dtype(dtype):
-            formats.append(date)
-        else:
-            formats.append(None)
-    return formats
+def _sql_text(expression: str) -> str:
+    """Cell text as XML: characters XML 1.0 forbids dropped, markup escaped, cut at Excel's cell limit."""
+    text = f"regexp_replace(left({expression}, {EXCEL_MAX_CHARS}), '[\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F]', '', 'g')"
+    return f"replace(replace(replace({text}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;')"
 
 
-def _write_sheet(workbook, sheet: Sheet, header_format) -> None:
-    worksheet = workbook.add_worksheet(sheet.name)
-    if len(sheet.frame) > EXCEL_MAX_ROWS:
-        worksheet.write(0, 0, f"{sheet.title}: {len(sheet.frame)} строк — больше, чем помещается в лист Excel. "
-                              f"Полная таблица: {sheet.full_table}")
-        return
-    for col, (header, width, fmt) in enumerate(
-        zip(sheet.headers, _widths(sheet.headers, sheet.frame), _column_formats(workbook, sheet.frame))
-    ):
-        worksheet.set_column(col, col, width, fmt)
-        worksheet.write(0, col, header, header_format)
-    for row, values in enumerate(sheet.frame.itertuples(index=False, name=None), start=1):
-        for col, value in enumerate(values):
-            worksheet.write(row, col, _cell(value))
-    worksheet.freeze_panes(1, sheet.freeze_columns)
-    worksheet.autofilter(0, 0, max(len(sheet.frame), 1), len(sheet.headers) - 1)
+def _base_type(duckdb_type: str) -> str:
+    return duckdb_type.split("(")[0].upper()
 
 
-def _write_contents(workbook, sheets: Sequence[Sheet], title: str, release: str, header_format) -> None:
-    worksheet = workbook.add_worksheet("Содержание")
-    worksheet.write(0, 0, title, workbook.add_format(TITLE_FORMAT))
-    worksheet.write(1, 0, f"Выпуск {release}, сформирован {dt.datetime.now():%d.%m.%Y %H:%M}")
-    for col, (header, width) in enumerate(zip(("Лист", "Содержание", "Строк", "Примечание"), (30, 60, 10, 80))):
-        worksheet.set_column(col, col, width)
-        worksheet.write(3, col, header, header_format)
-    wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
-    for row, sheet in enumerate(sheets, start=4):
-        worksheet.write_url(row, 0, f"internal:'{sheet.name}'!A1", string=sheet.name)
-        worksheet.write(row, 1, sheet.title, wrap)
-        worksheet.write(row, 2, len(sheet.frame))
-        worksheet.write(row, 3, sheet.note, wrap)
-    worksheet.freeze_panes(4, 0)
+def style_of(duckdb_type: str) -> int:
+    base = _base_type(duckdb_type)
+    if base in INTEGER_TYPES:
+        return INTEGER
+    if base in FLOAT_TYPES or base == "DECIMAL":
+        return DECIMAL
+    if base == "DATE" or base.startswith("TIMESTAMP"):
+        return DATETIME
+    return GENERAL
 
 
-def write_workbook(path: Path, sheets: Sequence[Sheet], title: str, release: str) -> None:
-    workbook = xlsxwriter.Workbook(path, {"constant_memory": True, "nan_inf_to_errors": True})
-    header_format = workbook.add_format(HEADER_FORMAT)
-    _write_contents(workbook, sheets, title, release, header_format)
-    for sheet in sheets:
-        _write_sheet(workbook, sheet, header_format)
-    workbook.close()
+def _sql_cell(column: str, duckdb_type: str, index: int) -> str:
+    """SQL rendering one cell as XML; a NULL (or NaN, infinity) is no cell at all, which Excel shows blank."""
+    quoted = f'"{column}"'
+    opening = f"'<c r=\"{column_letter(index)}', rn, '\""
+    base = _base_type(duckdb_type)
+    if base == "BOOLEAN":
+        value = f"concat({opening} t=\"inlineStr\"><is><t>', if({quoted}, 'да', 'нет'), '</t></is></c>')"
+    elif style_of(duckdb_type) == GENERAL:
+        value = (f"concat({opening} t=\"inlineStr\"><is><t xml:space=\"preserve\">', "
+                 f"{_sql_text(f'{quoted}::varchar')}, '</t></is></c>')")
+    elif style_of(duckdb_type) == DATETIME:
+        serial = f"date_diff('microsecond', TIMESTAMP '{EXCEL_EPOCH}', {quoted}::timestamp) / 86400000000"
+        value = f"concat({opening} s=\"{DATETIME}\"><v>', {serial}, '</v></c>')"
+    else:
+        value = f"concat({opening} s=\"{style_of(duckdb_type)}\"><v>', {quoted}, '</v></c>')"
+    present = f"isfinite({quoted})" if base in FLOAT_TYPES else f"{quoted} is not null"
+    return f"if({present}, {value}, '')"
+
+
+def rows_sql(sheet: Sheet) -> str:
+    """One XML row per table row, numbered from 2 (under the header) in the table's order."""
+    cells = ", ".join(_sql_cell(column, kind, i) for i, (column, kind) in enumerate(sheet.columns))
+    return (f"select concat('<row r=\"', rn, '\">', {cells}, '</row>') as xml "
+            f"from (select *, rowid + 2 as rn from {sheet.table} order by rowid)")
+
+
+def _widths(con, sheet: Sheet) -> list[int]:
+    """Wide enough for the longest value among the first rows and the longest word of the header."""
+    lengths = ", ".join(
+        "3" if _base_type(kind) == "BOOLEAN" else f'coalesce(max(length("{column}"::varchar)), 0)'
+        for column, kind in sheet.columns
+    )
+    longest = con.execute(f"select {lengths} from (select * from {sheet.table} limit {WIDTH_SAMPLE_ROWS})").fetchall()[0]
+    return [
+        min(MAX_WIDTH, max(MIN_WIDTH, max((len(word) for word in header.split()), default=0) + 2, int(value) + 2))
+        for header, value in zip(sheet.headers, longest)
+    ]
+
+
+def _text_cell(ref: str, text: str, style: int = GENERAL) -> str:
+    styled = f' s="{style}"' if style else ""
+    return f'<c r="{ref}"{styled} t="inlineStr"><is><t xml:space="preserve">{escape(text)}</t></is></c>'
+
+
+def _number_cell(ref: str, value: int | float, style: int = INTEGER) -> str:
+    return f'<c r="{ref}" s="{style}"><v>{value}</v></c>'
+
+
+def _row(number: int, cells: Sequence[str]) -> str:
+    return f'<row r="{number}">{"".join(cells)}</row>'
+
+
+def _pane(rows: int, columns: int) -> str:
+    """Frozen header rows and key columns."""
+    if not rows and not columns:
+        return ""
+    top_left = f"{column_letter(columns)}{rows + 1}"
+    active = "bottomRight" if rows and columns else ("bottomLeft" if rows else "topRight")
+    splits = (f' xSplit="{columns}"' if columns else "") + (f' ySplit="{rows}"' if rows else "")
+    return (f'<pane{splits} topLeftCell="{top_left}" activePane="{active}" state="frozen"/>'
+            f'<selection pane="{active}" activeCell="{top_left}" sqref="{top_left}"/>')
+
+
+def _sheet_head(dimension: str, pane: str, widths: Sequence[tuple[int, int]], selected: bool) -> str:
+    """Everything of a worksheet before its rows; widths are (width, style) per column."""
+    cols = "".join(
+        f'<col min="{i}" max="{i}" width="{width}" customWidth="1"' + (f' style="{style}"' if style else "") + "/>"
+        for i, (width, style) in enumerate(widths, start=1)
+    )
+    view = '<sheetView tabSelected="1" workbookViewId="0">' if selected else '<sheetView workbookViewId="0">'
+    return (f'{XML_DECLARATION}<worksheet xmlns="{MAIN_NS}" xmlns:r="{REL_NS}"><dimension ref="{dimension}"/>'
+            f'<sheetViews>{view}{pane}</sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/>'
+            + (f"<cols>{cols}</cols>" if cols else "") + "<sheetData>")
+
+
+def _sheet_tail(autofilter: str | None = None, links: Sequence[tuple[str, str]] = ()) -> str:
+    """Everything after the rows: filter, internal links (cell, target), page margins."""
+    parts = ["</sheetData>"]
+    if autofilter:
+        parts.append(f'<autoFilter ref="{autofilter}"/>')
+    if links:
+        parts.append("<hyperlinks>" + "".join(f"<hyperlink ref={quoteattr(ref)} location={quoteattr(target)}/>"
+                                              for ref, target in links) + "</hyperlinks>")
+    parts.append('<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>')
+    return "".join(parts)
+
+
+def _sheet_reference(name: str) -> str:
+    return "'" + name.replace("'", "''") + "'"
+
+
+def _filter_range(sheet: Sheet) -> str:
+    return f"A1:{column_letter(len(sheet.columns) - 1)}{max(sheet.rows, 1) + 1}"
+
+
+def _contents_xml(sheets: Sequence[Sheet], title: str, release: str) -> str:
+    rows = [
+        _row(1, [_text_cell("A1", title, TITLE)]),
+        _row(2, [_text_cell("A2", f"Выпуск {release}, сформирован {dt.datetime.now():%d.%m.%Y %H:%M}")]),
+        _row(4, [_text_cell(f"{column_letter(i)}4", header, HEADER)
+                 for i, header in enumerate(("Лист", "Содержание", "Строк", "Примечание"))]),
+    ]
+    for number, sheet in enumerate(sheets, start=5):
+        rows.append(_row(number, [_text_cell(f"A{number}", sheet.name, LINK), _text_cell(f"B{number}", sheet.title, WRAPPED),
+                                  _number_cell(f"C{number}", sheet.rows), _text_cell(f"D{number}", sheet.note, WRAPPED)]))
+    links = [(f"A{number}", f"{_sheet_reference(sheet.name)}!A1") for number, sheet in enumerate(sheets, start=5)]
+    head = _sheet_head(f"A1:D{len(sheets) + 4}", _pane(4, 0), [(30, 0), (60, 0), (10, 0), (80, 0)], selected=True)
+    return head + "".join(rows) + _sheet_tail(links=links)
+
+
+def _too_large_xml(sheet: Sheet) -> str:
+    note = (f"{sheet.title}: {sheet.rows} строк — больше, чем помещается в лист Excel. "
+            f"Полная таблица: {sheet.full_table}")
+    return _sheet_head("A1", "", [], selected=False) + _row(1, [_text_cell("A1", note)]) + _sheet_tail()
+
+
+def _utf8(column: pa.Array) -> memoryview:
+    """The concatenated text of a string column, taken from its Arrow buffers without Python strings."""
+    column = column.cast(pa.large_string())
+    offsets = np.frombuffer(column.buffers()[1], dtype=np.int64)[column.offset: column.offset + len(column) + 1]
+    return memoryview(column.buffers()[2])[offsets[0]:offsets[-1]]
+
+
+def _write_data_sheet(con, archive: zipfile.ZipFile, part: str, sheet: Sheet) -> None:
+    """Streams the sheet through a temporary file: zip64 is then used only when the part really needs it."""
+    styles = [style_of(kind) for _, kind in sheet.columns]
+    head = _sheet_head(_filter_range(sheet), _pane(1, sheet.freeze_columns), list(zip(_widths(con, sheet), styles)),
+                       selected=False)
+    header = _row(1, [_text_cell(f"{column_letter(i)}1", text, HEADER) for i, text in enumerate(sheet.headers)])
+    with tempfile.NamedTemporaryFile(dir=Path(archive.filename).parent, suffix=".xml") as buffer:
+        buffer.write((head + header).encode())
+        for batch in con.sql(rows_sql(sheet)).to_arrow_reader(ROWS_PER_BATCH):
+            if batch.num_rows:
+                buffer.write(_utf8(batch.column(0)))
+        buffer.write(_sheet_tail(autofilter=_filter_range(sheet)).encode())
+        buffer.flush()
+        archive.write(buffer.name, part)
+
+
+def _workbook_xml(sheets: Sequence[Sheet]) -> str:
+    entries = "".join(f'<sheet name={quoteattr(name)} sheetId="{i}" r:id="rId{i}"/>'
+                      for i, name in enumerate(["Содержание", *(s.name for s in sheets)], start=1))
+    filters = "".join(
+        f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">'
+        f'{escape(_sheet_reference(sheet.name))}!{_absolute(_filter_range(sheet))}</definedName>'
+        for i, sheet in enumerate(sheets, start=1) if sheet.fits
+    )
+    names = f"<definedNames>{filters}</definedNames>" if filters else ""
+    return (f'{XML_DECLARATION}<workbook xmlns="{MAIN_NS}" xmlns:r="{REL_NS}">'
+            f'<bookViews><workbookView activeTab="0"/></bookViews><sheets>{entries}</sheets>{names}</workbook>')
+
+
+def _absolute(cell_range: str) -> str:
+    """A1:C10 → $A$1:$C$10"""
+    def absolute(ref: str) -> str:
+        letters = ref.rstrip("0123456789")
+        return f"${letters}${ref[len(letters):]}"
+    return ":".join(absolute(ref) for ref in cell_range.split(":"))
+
+
+def _package_xml(sheet_count: int, title: str) -> dict[str, str]:
+    """The parts that tie the workbook together: content types, relationships, styles, properties."""
+    worksheet = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+    overrides = "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="{worksheet}"/>'
+                        for i in range(1, sheet_count + 1))
+    relationship = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    sheet_rels = "".join(f'<Relationship Id="rId{i}" Type="{relationship}/worksheet" Target="worksheets/sheet{i}.xml"/>'
+                         for i in range(1, sheet_count + 1))
+    created = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {
+        "[Content_Types].xml": (
+            f'{XML_DECLARATION}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            '<Override PartName="/xl/styles.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+            '<Override PartName="/docProps/core.xml" '
+            'ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
+            f'{overrides}</Types>'),
+        "_rels/.rels": (
+            f'{XML_DECLARATION}<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'<Relationship Id="rId1" Type="{relationship}/officeDocument" Target="xl/workbook.xml"/>'
+            '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/'
+            'core-properties" Target="docProps/core.xml"/></Relationships>'),
+        "docProps/core.xml": (
+            f'{XML_DECLARATION}<cp:coreProperties '
+            'xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
+            'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
+            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+            f'<dc:title>{escape(title)}</dc:title>'
+            f'<dcterms:created xsi:type="dcterms:W3CDTF">{created}</dcterms:created></cp:coreProperties>'),
+        "xl/_rels/workbook.xml.rels": (
+            f'{XML_DECLARATION}<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'{sheet_rels}<Relationship Id="rId{sheet_count + 1}" Type="{relationship}/styles" '
+            'Target="styles.xml"/></Relationships>'),
+        "xl/styles.xml": XML_DECLARATION + STYLES_XML,
+    }
+
+
+def write_workbook(con, path: Path, sheets: Sequence[Sheet], title: str, release: str) -> None:
+    """Writes the workbook from the tables named by the sheets, read through ``con``."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL) as archive:
+        for part, text in _package_xml(len(sheets) + 1, title).items():
+            archive.writestr(part, text)
+        archive.writestr("xl/workbook.xml", _workbook_xml(sheets))
+        archive.writestr("xl/worksheets/sheet1.xml", _contents_xml(sheets, title, release))
+        for number, sheet in enumerate(sheets, start=2):
+            part = f"xl/worksheets/sheet{number}.xml"
+            if sheet.fits:
+                _write_data_sheet(con, archive, part, sheet)
+            else:
+                archive.writestr(part, _too_large_xml(sheet))

@@ -80,7 +80,7 @@ def _write_duckdb_tables(con, mart: PublishedMart, config: PublicationConfig, pa
     con.execute(f"comment on table {table} is {_comment(mart.title)}")
     for column, header in headers(mart, config).items():
         con.execute(f"comment on column {table}.{column} is {_comment(header)}")
-    con.execute(f"copy {table} to '{parquet_path.as_posix()}' (format parquet)")
+    con.execute(f"copy {table} to '{parquet_path.as_posix()}' (format parquet, compression zstd)")
     rows = con.execute(f"select count(*) from {table}").fetchone()[0]
     suppressed = 0
     if mart.suppression:
@@ -106,7 +106,11 @@ def _release_info(con, release_dir: Path, run_id: str, releases: list[MartReleas
 
 
 def _sheet(con, release: MartRelease, config: PublicationConfig) -> Sheet:
-    frame = con.execute(f"select * from {PUBLISHED_DB}.{release.mart.name}").df()
+    columns = con.execute(
+        "select column_name, data_type from duckdb_columns() "
+        "where database_name = ? and table_name = ? order by column_index",
+        [PUBLISHED_DB, release.mart.name],
+    ).fetchall()
     note = ""
     if release.mart.suppression:
         s = release.mart.suppression
@@ -116,7 +120,9 @@ def _sheet(con, release: MartRelease, config: PublicationConfig) -> Sheet:
         name=release.mart.sheet,
         title=release.mart.title,
         headers=list(headers(release.mart, config).values()),
-        frame=frame,
+        table=f"{PUBLISHED_DB}.{release.mart.name}",
+        columns=columns,
+        rows=release.rows,
         freeze_columns=release.mart.freeze_columns,
         note=note,
         full_table=f"{config.parquet_folder}/{release.mart.name}.parquet",
@@ -164,9 +170,9 @@ def write_release(con, release_dir: Path, config: PublicationConfig, run_id: str
                         for mart in config.marts]
             _release_info(con, release_dir, run_id, releases, config)
             sheets = [_sheet(con, release, config) for release in releases]
+            write_workbook(con, release_dir / config.excel_file, sheets, WORKBOOK_TITLE, release_dir.name)
         finally:
             con.execute(f"detach {PUBLISHED_DB}")
-        write_workbook(release_dir / config.excel_file, sheets, WORKBOOK_TITLE, release_dir.name)
         _seal(release_dir, run_id, releases)
     except BaseException:
         remove_release(release_dir)

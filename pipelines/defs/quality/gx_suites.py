@@ -4,7 +4,9 @@ Great Expectations 1.x has no DuckDB datasource, so every suite validates a Data
 from the working database. A suite file is self-describing: besides its expectations, its ``meta.dagster``
 block says which asset it checks, the SQL that reads the frame (aggregated in SQL for big tables), the
 queries that fill its ``$PARAMETER`` values, whether it is blocking and which columns identify a failing
-row. Adding a check is adding a file.
+row. Adding a check is adding a file. A ``$PARAMETER`` is for a short list: Great Expectations copies a
+value set into every expectation configuration and result, so membership in a long list (the school
+registry) is joined in the suite's SQL instead.
 
 The context is ephemeral (nothing is configured on disk, nothing goes to the network); only validation
 results and the Data Docs site are written, into the local docs folder, so the site keeps its history.
