@@ -157,6 +157,18 @@ def test_work_indicators_are_consistent(warehouse):
     assert ege["quality_pct"].isna().all() and ege["mean_test_score"].notna().all()
 
 
+def test_unit_tests_of_the_rules_pass(warehouse):
+    """Production runs leave the unit tests out (pipelines/defs/dbt/assets.py); here every one runs."""
+    from dbt.cli.main import dbtRunner
+
+    tmp = warehouse["tmp"]
+    result = dbtRunner().invoke(["test", "--select", "test_type:unit", "--project-dir", str(DBT_DIR),
+                                 "--profiles-dir", str(DBT_DIR), "--target-path", str(tmp / "target"),
+                                 "--log-path", str(tmp / "logs"), "--quiet"])
+    statuses = [str(r.status) for r in result.result.results]
+    assert result.success and len(statuses) >= 7 and set(statuses) == {"pass"}, statuses
+
+
 def test_leningrad_oblast_rule_set_builds_and_changes_flags(warehouse):
     database, tmp = warehouse["database"], warehouse["tmp"]
     fioko = _query(database, "select login, year from marts.mart_school_flags where is_shnor_computed")
