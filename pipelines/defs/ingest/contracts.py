@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow
 
 ERROR, WARNING = "error", "warning"
 SHARE_TOLERANCE_PP = 0.5  # percentage points between a share column and count / total × 100
@@ -449,6 +450,23 @@ def contract(source: str, known_logins: frozenset[str] | None = None) -> pa.Data
     if source == "schools":
         return schools_contract()
     return CONTRACTS[source](known_logins)
+
+
+ARROW_TEXT = pd.ArrowDtype(pyarrow.string())
+
+
+def batch_contract(schema_: pa.DataFrameSchema) -> pa.DataFrameSchema:
+    """The contract for one batch of a file read in batches, whose text columns arrive as Arrow strings.
+
+    Its one-row-per-key rule looks across batches, so it is checked over the whole file in SQL instead
+    (`staged.duplicate_key_sql`). Text columns are declared as Arrow strings, which pandera checks by dtype
+    rather than value by value as it does for Python objects, and which match a vocabulary (`isin`) in Arrow.
+    """
+    batch = schema_.update_columns({name: {"dtype": ARROW_TEXT} for name, column in schema_.columns.items()
+                                    if column.metadata["sql_type"] == "varchar"})
+    batch.checks = [check for check in schema_.checks if check.name != ONE_ROW_PER_KEY.id]
+    batch.metadata = {**schema_.metadata, "key": []}
+    return batch
 
 
 @functools.cache

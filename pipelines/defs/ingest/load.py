@@ -32,17 +32,19 @@ import pandas as pd
 
 from pipelines.defs.ingest import store
 from pipelines.defs.ingest.contracts import (
-    GIA_KEY, LOADED_ELSEWHERE, PASSPORT_SHARES, VPR_KEY, VPR_TASK_SCORES, contract, numbers, reading_contract,
+    LOADED_ELSEWHERE, PASSPORT_SHARES, VPR_KEY, VPR_TASK_SCORES, contract, numbers, reading_contract,
     share_as_percent, shown,
 )
-from pipelines.defs.ingest.parquet import ParquetCheck, check_parquet
+from pipelines.defs.ingest.gia_csv import check_gia_csv
+from pipelines.defs.ingest.parquet import check_parquet
 from pipelines.defs.ingest.readers import ReadError, read_path
 from pipelines.defs.ingest.sources import REGISTRY, SOURCES, Source, discover, in_scope
+from pipelines.defs.ingest.staged import StagedFile
 from pipelines.defs.ingest.validate import Issue, Validation, file_issue, location, validate
 
 SALT_VARIABLE = "PARTICIPANT_CODE_SALT"
 FILES_PER_TASK = 50
-KEYS_ACROSS_FILES = {"vpr_results": VPR_KEY, "gia_results": GIA_KEY}  # participant rows must not count twice
+KEYS_ACROSS_FILES = {"vpr_results": VPR_KEY}  # participant rows must not count twice (ГИА: see gia_csv.py)
 
 
 @dataclass
@@ -105,10 +107,12 @@ def load_source(name: str, landing_dir: Path, con, *, campaign: str | None = Non
     report.files_missing = sorted(f for f in versions if f not in present and in_scope(source, f, campaign))
 
     batch = _read_and_validate(source, landing_dir, con, to_read, logins, row_level_quarantine, loaded_at, workers)
-    store.commit_load(con, name, batch.outcomes, batch.rows, [check.insert for check in batch.parquet],
-                      batch.validation.issues, registry, row_level_quarantine, loaded_at)
-    for check in batch.parquet:
-        check.drop(con)
+    try:
+        store.commit_load(con, name, batch.outcomes, batch.rows, [check.insert for check in batch.staged],
+                          batch.validation.issues, registry, row_level_quarantine, loaded_at)
+    finally:
+        for check in batch.staged:
+            check.drop(con)
 
     for outcome in batch.outcomes:
         (report.files_loaded if outcome.status == store.LOADED else report.files_quarantined).append(outcome.file)
@@ -167,7 +171,7 @@ def read_files(source: str, landing_dir: Path, files: list[str], workers: int = 
 class _Batch:
     outcomes: list[store.FileOutcome] = field(default_factory=list)
     rows: object | None = None  # Arrow table of the rows to write
-    parquet: list[ParquetCheck] = field(default_factory=list)
+    staged: list[StagedFile] = field(default_factory=list)  # Parquet and CSV files, checked in DuckDB
     validation: Validation = field(default_factory=Validation)
 
 
@@ -175,9 +179,9 @@ def _read_and_validate(source: Source, landing_dir: Path, con, files: list[str],
                        row_level: bool, loaded_at: dt.datetime, workers: int) -> _Batch:
     batch = _Batch()
     salt = os.environ.get(SALT_VARIABLE) or None
-    parquet_files = [f for f in files if f.endswith(".parquet")]
+    staged_files = [f for f in files if f.endswith((".parquet", ".csv"))]
     parsed_files, files_read = [], []
-    spreadsheets = [f for f in files if f not in parquet_files]
+    spreadsheets = [f for f in files if f not in staged_files]
     for file, sha, size, mtime, parsed in read_files(source.name, landing_dir, spreadsheets, workers):
         files_read.append((file, sha, size, mtime))
         if isinstance(parsed, ReadError):
@@ -209,8 +213,8 @@ def _read_and_validate(source: Source, landing_dir: Path, con, files: list[str],
             rows = shares_in_percent(rows)
         batch.rows = store.arrow_rows(rows, store.raw_columns(con, source.name))
 
-    for file in parquet_files:
-        _check_parquet_file(batch, con, file, landing_dir, logins, salt, row_level, loaded_at)
+    for file in staged_files:
+        _check_staged_file(batch, con, source.name, file, landing_dir, logins, salt, row_level, loaded_at)
     return batch
 
 
@@ -250,25 +254,30 @@ def _outcome(file: str, sha: str, size: int, mtime: int, rows: int, written: int
                              rows - written if status == store.LOADED else 0, errors, warnings, size, mtime)
 
 
-def _check_parquet_file(batch: _Batch, con, file: str, landing_dir: Path, logins, salt, row_level, loaded_at) -> None:
+def _check_staged_file(batch: _Batch, con, source: str, file: str, landing_dir: Path, logins, salt, row_level,
+                       loaded_at) -> None:
+    """A ВПР Parquet year or a ГИА CSV: checked while DuckDB holds it, never as a whole pandas frame."""
     path = landing_dir / file
-    stat, sha = path.stat(), sha256_of(path)
+    stat = path.stat()
     try:
-        check = check_parquet(con, file, str(path), sha, logins, salt, loaded_at)
+        if file.endswith(".parquet"):
+            check = check_parquet(con, file, str(path), sha256_of(path), logins, salt, loaded_at)
+        else:
+            check = check_gia_csv(con, file, path, logins, salt, row_level, loaded_at)
     except ReadError as error:
-        batch.validation.add_issue(file_issue("vpr_results", file, error.rule_id, error.message))
-        batch.outcomes.append(store.FileOutcome(file, sha, store.QUARANTINED, 0, 0, batch.validation.errors[file], 0,
-                                                stat.st_size, stat.st_mtime_ns))
+        batch.validation.add_issue(file_issue(source, file, error.rule_id, error.message))
+        batch.outcomes.append(store.FileOutcome(file, sha256_of(path), store.QUARANTINED, 0, 0,
+                                                batch.validation.errors[file], 0, stat.st_size, stat.st_mtime_ns))
         return
     batch.validation.add(check.validation)
     errors = check.validation.errors[file]
     written = check.rows - check.rejected_rows if (row_level or not errors) else 0
     status = store.QUARANTINED if errors and not written else store.LOADED
     rejected = check.rows - written if status == store.LOADED else 0
-    batch.outcomes.append(store.FileOutcome(file, sha, status, written, rejected, errors, 0, stat.st_size,
-                                            stat.st_mtime_ns))
+    batch.outcomes.append(store.FileOutcome(file, check.sha256, status, written, rejected, errors,
+                                            check.validation.warnings[file], stat.st_size, stat.st_mtime_ns))
     if status == store.LOADED:
-        batch.parquet.append(check)
+        batch.staged.append(check)
     else:
         check.drop(con)
 

@@ -9,14 +9,14 @@ left out of the INSERT … SELECT.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
 
 from pipelines.defs.ingest import contracts as c
 from pipelines.defs.ingest.readers import FILE_NAME, MISSING_COLUMN, UNREADABLE, ReadError
-from pipelines.defs.ingest.validate import ISSUES_PER_FILE, Issue, Validation, location
+from pipelines.defs.ingest.staged import (
+    FAILURE_COLUMNS, StagedFile, duplicate_key_sql, literal, loaded_elsewhere_sql, record_failures, temp_name,
+)
+from pipelines.defs.ingest.validate import Issue, Validation, location
 
 FILE_PATTERN = re.compile(r"vpr/vpr_(\d{4})\.parquet")
 COLUMNS = ("year", "login", "work_code", "subject_code", "grade", "participant_code", "class_letter", "variant", "sex",
@@ -27,11 +27,6 @@ EXPECTED_TYPES = {"year": INTEGER, "grade": INTEGER, "variant": INTEGER, "primar
 COLUMN_TYPE = c.rule("column_type", "the column types of the raw table", lambda v, row, col: str(v))
 TASK_LISTS = c.rule("task_lists", "as many task scores as task maxima",
                     lambda v, row, col: "the row has a different number of task scores and task maxima")
-_names = itertools.count()
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _rule_queries(file_year: int, check_logins: bool) -> list[tuple[str, str, str, str]]:
@@ -63,18 +58,10 @@ def _failures_sql(view: str, file: str, file_year: int, check_logins: bool) -> s
                      unnest(task_max) as task_max
               from {view} where len(task_scores) = len(task_max))
         where score < 0 or score > task_max""")
-    rows.append(f"""
-        select _row_number, '{c.ONE_ROW_PER_KEY.id}', 'participant_code', participant_code, first_row
-        from (select _row_number, participant_code,
-                     first_value(_row_number) over (partition by year, _login, work_code, participant_code
-                                                   order by _row_number) as first_row
-              from {view})
-        where _row_number <> first_row""")
-    rows.append(f"""
-        select p._row_number, '{c.LOADED_ELSEWHERE.id}', 'participant_code', r._source_file, r._row_number
-        from {view} p join raw.vpr_results r
-          on r.year = p.year and r.login = p._login and r.work_code = p.work_code and r.participant_code = p._code
-        where r._source_file <> {_literal(file)}""")
+    rows.append(duplicate_key_sql(view, ["year", "_login", "work_code", "participant_code"], "participant_code",
+                                  "participant_code"))
+    rows.append(loaded_elsewhere_sql(view, "vpr_results", {"year": "year", "login": "_login", "work_code": "work_code",
+                                                           "participant_code": "_code"}, file, "participant_code"))
     return "\nunion all\n".join(rows)
 
 
@@ -89,19 +76,8 @@ def _detail(rule_id: str, column: str, value: str | None, ref: int | None, file_
     return c.RULES[rule_id].detail(shown_value, row, column)
 
 
-@dataclass
-class ParquetCheck:
-    """The outcome of checking one Parquet file, and how to insert its good rows later."""
-
-    validation: Validation
-    rows: int
-    rejected_rows: int
-    insert: Callable[[object], None]
-    drop: Callable[[object], None]
-
-
 def check_parquet(con, file: str, path: str, sha256: str, known_logins: frozenset[str] | None,
-                  salt: str | None, loaded_at: dt.datetime) -> ParquetCheck:
+                  salt: str | None, loaded_at: dt.datetime) -> StagedFile:
     """Checks a ВПР Parquet file in SQL; raises ReadError when it is not a readable ВПР file."""
     match = FILE_PATTERN.fullmatch(file)
     if not match:
@@ -109,7 +85,7 @@ def check_parquet(con, file: str, path: str, sha256: str, known_logins: frozense
     file_year = int(match[1])
     try:
         present = dict(con.execute("select column_name, column_type from "
-                                   f"(describe select * from read_parquet({_literal(path)}))").fetchall())
+                                   f"(describe select * from read_parquet({literal(path)}))").fetchall())
     except Exception as error:  # DuckDB reports a damaged Parquet file with several error types
         raise ReadError(UNREADABLE.id, f"cannot be read as a Parquet file ({type(error).__name__}: {error})") from error
     missing = [column for column in COLUMNS if column not in present]
@@ -120,25 +96,23 @@ def check_parquet(con, file: str, path: str, sha256: str, known_logins: frozense
     if mistyped:
         raise ReadError(COLUMN_TYPE.id, f"has columns of the wrong type: {', '.join(mistyped)} "
                                         "(see the raw table vpr_results in docs/inputs.md)")
-    n = next(_names)
-    view, failures = f"_vpr_parquet_{n}", f"_vpr_failures_{n}"
+    view, failures = temp_name("vpr_parquet"), temp_name("vpr_failures")
     # The code as it will be stored: checks against loaded rows compare stored codes.
-    code = "participant_code" if salt is None else f"substr(sha256({_literal(salt)} || participant_code), 1, 16)"
+    code = "participant_code" if salt is None else f"substr(sha256({literal(salt)} || participant_code), 1, 16)"
     con.execute(f"""create or replace temp view {view} as
         select *, lower(trim(login)) as _login, {code} as _code, file_row_number + 1 as _row_number
-        from read_parquet({_literal(path)}, file_row_number = true)""")
+        from read_parquet({literal(path)}, file_row_number = true)""")
     failing_rows = _failures_sql(view, file, file_year, known_logins is not None)
     con.execute(f"create or replace temp table {failures} as {failing_rows}")
 
     validation = Validation()
-    for row_number, rule_id, column, value, ref in con.execute(
-        f"select * from {failures} order by _row_number, rule limit {ISSUES_PER_FILE}"
-    ).fetchall():
-        where = location(file, None, row_number, column)
-        validation.add_issue(Issue("vpr_results", file, None, row_number, column, value, rule_id, c.ERROR,
-                                   f"{where}: {_detail(rule_id, column, value, ref, file_year)}"))
-    [(total_failures,)] = con.execute(f"select count(*) from {failures}").fetchall()
-    validation.errors[file] += total_failures - len(validation.issues)
+
+    def describe(failure: tuple) -> Issue:
+        row_number, rule_id, column, value, ref = failure
+        return Issue("vpr_results", file, None, row_number, column, value, rule_id, c.ERROR,
+                     f"{location(file, None, row_number, column)}: {_detail(rule_id, column, value, ref, file_year)}")
+    record_failures(con, failures, file, validation,
+                    f"select {FAILURE_COLUMNS} from {failures} order by _row_number, rule", describe)
     [(rows,)] = con.execute(f"select count(*) from {view}").fetchall()
     [(rejected,)] = con.execute(f"select count(distinct _row_number) from {failures}").fetchall()
 
@@ -154,4 +128,4 @@ def check_parquet(con, file: str, path: str, sha256: str, known_logins: frozense
         connection.execute(f"drop view if exists {view}")
         connection.execute(f"drop table if exists {failures}")
 
-    return ParquetCheck(validation, rows, rejected, insert, drop)
+    return StagedFile(sha256, validation, rows, rejected, insert, drop)

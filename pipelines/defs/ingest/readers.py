@@ -5,13 +5,13 @@ logins, numbers typed as text with decimal commas, CSV from Windows in cp1251 or
 readers absorb that and nothing more; whether the values make sense is for the contracts to say. A file
 that cannot be read at all raises `ReadError` with a message for the person who sent it.
 
-Readers take the file's bytes, not its path, so what is parsed is exactly what was fingerprinted.
+Readers take the file's bytes, not its path, so what is parsed is exactly what was fingerprinted. The ГИА
+CSV, millions of rows at federal scale, is read in blocks instead (`csv_reader.py`).
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
+import functools
 import hashlib
 import io
 import math
@@ -31,7 +31,6 @@ from pipelines.defs.ingest.contracts import rule
 HEADER_SEARCH_ROWS = 30  # title blocks are a few rows; a data cell reading «Год» further down is not a header
 NOT_ATTEMPTED = {"x", "х"}  # Latin and Cyrillic: both are typed for a task not attempted
 MAX_ROW_LABEL = "макс. балл"
-CSV_DELIMITERS = (";", "\t", ",")
 
 
 def _as_is(value: Any, row: Any, column: str) -> str:
@@ -67,6 +66,7 @@ class Table:
     rows: list[list[Any]]
     row_numbers: list[int]
     above: list[list[Any]]  # rows above the header: titles, which some forms use to say whose they are
+    first_column: int = 0  # where the table starts in its row
 
 
 Columns = dict[str, list[Any]]  # a frame-to-be: many small files are cheaper as lists, joined once
@@ -81,6 +81,7 @@ class ParsedFile:
     cells: Columns | None = None
 
 
+@functools.lru_cache(maxsize=4096)  # the same headers recur in every one of thousands of forms
 def normalised(value: Any) -> str:
     """A header or label as compared: spaces collapsed, case and ё ignored."""
     return " ".join(str(value).split()).casefold().replace("ё", "е")
@@ -88,6 +89,14 @@ def normalised(value: Any) -> str:
 
 def _is_empty(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _has_value(cells: list[Any]) -> bool:
+    """Whether a row has a non-empty cell; most rows answer at their first cell."""
+    for value in cells:
+        if value is not None and (value.__class__ is not str or value.strip()):
+            return True
+    return False
 
 
 # --------------------------------------------------------------------------------------------------
@@ -104,7 +113,7 @@ def _fill_merged(rows: list[list[Any]], ranges: list[tuple[tuple[int, int], tupl
                 rows[r][c] = value
 
 
-def _table(rows: list[list[Any]], row_numbers: list[int], first_header: str, sheet: str | None) -> Table | None:
+def find_table(rows: list[list[Any]], row_numbers: list[int], first_header: str, sheet: str | None) -> Table | None:
     """The table whose header row holds `first_header`; the table starts at that cell's column."""
     wanted = normalised(first_header)
     for r, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
@@ -114,9 +123,8 @@ def _table(rows: list[list[Any]], row_numbers: list[int], first_header: str, she
                 while headers and not headers[-1]:
                     headers.pop()
                 body = [(n, cells[c:c + len(headers)]) for n, cells in zip(row_numbers[r + 1:], rows[r + 1:])]
-                body = [(n, cells + [None] * (len(headers) - len(cells))) for n, cells in body
-                        if not all(_is_empty(v) for v in cells)]
-                return Table(sheet, row_numbers[r], headers, [b[1] for b in body], [b[0] for b in body], rows[:r])
+                body = [(n, cells + [None] * (len(headers) - len(cells))) for n, cells in body if _has_value(cells)]
+                return Table(sheet, row_numbers[r], headers, [b[1] for b in body], [b[0] for b in body], rows[:r], c)
     return None
 
 
@@ -142,50 +150,19 @@ def read_xlsx(data: bytes, sheet_name: str | None, first_header: str) -> Table:
         names = sorted(names, key=lambda name: normalised(name) != normalised(sheet_name))
     for name in names:
         rows = _sheet_rows(workbook, name)
-        table = _table(rows, list(range(1, len(rows) + 1)), first_header, name)
+        table = find_table(rows, list(range(1, len(rows) + 1)), first_header, name)
         if table:
             return table
     raise ReadError(HEADER_NOT_FOUND.id, f"no sheet has a header row starting with «{first_header}» "
                                          f"in its first {HEADER_SEARCH_ROWS} rows")
 
 
-def decoded(data: bytes) -> str:
-    """CSV text: UTF-8 with or without BOM when it decodes as UTF-8, else Windows cp1251."""
-    if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8):].decode("utf-8")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("cp1251")
-
-
-def read_csv(data: bytes, first_header: str) -> Table:
-    """The table of a CSV export; `;` unless the header line only has another delimiter."""
-    try:
-        text = decoded(data)
-    except UnicodeDecodeError as error:
-        raise ReadError(UNREADABLE.id, f"is neither UTF-8 nor cp1251 text ({error})") from error
-    first_line = text.split("\n", 1)[0]
-    delimiter = next((d for d in CSV_DELIMITERS if d in first_line), ";")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows, line_numbers = [], []
-    try:
-        for row in reader:
-            rows.append(row)
-            line_numbers.append(reader.line_num)
-    except csv.Error as error:
-        raise ReadError(UNREADABLE.id, f"is not a valid CSV file (line {reader.line_num}: {error})") from error
-    table = _table(rows, line_numbers, first_header, None)
-    if table is None:
-        raise ReadError(HEADER_NOT_FOUND.id, f"no header line starting with «{first_header}» in its first "
-                                          f"{HEADER_SEARCH_ROWS} lines")
-    return table
-
-
 # --------------------------------------------------------------------------------------------------
 # Cells
 
 def text_cell(value: Any) -> str | None:
+    if value.__class__ is str:  # most cells: decided first
+        return value.strip() or None
     if _is_empty(value):
         return None
     if isinstance(value, float) and value.is_integer():
@@ -233,25 +210,31 @@ def _converter(name: str, column: pa.Column) -> Callable[[Any], Any]:
     return text_cell if column.metadata["sql_type"] == "varchar" else number_cell
 
 
-def columns_from_table(table: Table, source: str) -> Columns:
-    """Raw columns of the table's documented headers, typed as the source's contract expects them."""
-    schema = contracts.reading_contract(source)
+def column_positions(headers: list[str], header_row: int, schema: pa.DataFrameSchema) -> dict[str, int]:
+    """Where each documented column is in the header row; raises ReadError for a repeated or missing one."""
     documented = contracts.headers(schema)
     wanted = {normalised(title): name for title, name in documented.items()}
     positions: dict[str, int] = {}
-    for position, header in enumerate(table.headers):
+    for position, header in enumerate(headers):
         name = wanted.get(normalised(header))
         if name is None:
             continue
         if name in positions:
-            raise ReadError(DUPLICATE_COLUMN.id, f"column «{header}» appears twice in the header row {table.header_row}")
+            raise ReadError(DUPLICATE_COLUMN.id, f"column «{header}» appears twice in the header row {header_row}")
         positions[name] = position
     missing = [title for title in contracts.required_headers(schema) if documented[title] not in positions]
     if missing:
         listed = ", ".join(f"«{title}»" for title in missing)
-        raise ReadError(MISSING_COLUMN.id, f"the header row {table.header_row} has no column {listed}")
+        raise ReadError(MISSING_COLUMN.id, f"the header row {header_row} has no column {listed}")
+    return positions
+
+
+def columns_from_table(table: Table, source: str) -> Columns:
+    """Raw columns of the table's documented headers, typed as the source's contract expects them."""
+    schema = contracts.reading_contract(source)
+    positions = column_positions(table.headers, table.header_row, schema)
     columns: Columns = {}
-    for name in documented.values():
+    for name in contracts.headers(schema).values():
         convert, position = _converter(name, schema.columns[name]), positions.get(name)
         columns[name] = [None if position is None else convert(row[position]) for row in table.rows]
     columns["_sheet"] = [table.sheet] * len(table.rows)
@@ -267,7 +250,7 @@ def _constant(columns: Columns, name: str, value: Any) -> Columns:
 # --------------------------------------------------------------------------------------------------
 # One reader per source
 
-def _year_in_name(path: str, pattern: str, documented: str) -> int:
+def year_in_name(path: str, pattern: str, documented: str) -> int:
     match = re.fullmatch(pattern, path)
     if not match:
         raise ReadError(FILE_NAME.id, f"the file name should be {documented}")
@@ -280,13 +263,13 @@ def read_schools(path: str, data: bytes) -> ParsedFile:
 
 
 def read_shnor(path: str, data: bytes) -> ParsedFile:
-    year = _year_in_name(path, r"fioko/shnor_(\d{4})\.xlsx", "fioko/shnor_<YYYY>.xlsx")
+    year = year_in_name(path, r"fioko/shnor_(\d{4})\.xlsx", "fioko/shnor_<YYYY>.xlsx")
     table = read_xlsx(data, "Перечень", "Год")
     return ParsedFile(_constant(columns_from_table(table, "fioko_shnor"), "_file_year", year), table.sheet)
 
 
 def read_risk_profiles(path: str, data: bytes) -> ParsedFile:
-    year = _year_in_name(path, r"fioko/risk_profiles_(\d{4})\.xlsx", "fioko/risk_profiles_<YYYY>.xlsx")
+    year = year_in_name(path, r"fioko/risk_profiles_(\d{4})\.xlsx", "fioko/risk_profiles_<YYYY>.xlsx")
     table = read_xlsx(data, "Рисковые профили", "Год")
     return ParsedFile(_constant(columns_from_table(table, "fioko_risk_profiles"), "_file_year", year), table.sheet)
 
@@ -314,16 +297,10 @@ def read_objectivity_markers(path: str, data: bytes) -> ParsedFile:
 
 
 def read_social_passport(path: str, data: bytes) -> ParsedFile:
-    year = _year_in_name(path, r"social_passport/social_passport_(\d{4})\.xlsx",
+    year = year_in_name(path, r"social_passport/social_passport_(\d{4})\.xlsx",
                          "social_passport/social_passport_<YYYY>.xlsx")
     table = read_xlsx(data, "Социальный паспорт", "Логин")
     return ParsedFile(_constant(columns_from_table(table, "social_passport"), "year", year), table.sheet)
-
-
-def read_gia(path: str, data: bytes) -> ParsedFile:
-    year = _year_in_name(path, r"gia/gia_(\d{4})\.csv", "gia/gia_<YYYY>.csv")
-    table = read_csv(data, "Год")
-    return ParsedFile(_constant(columns_from_table(table, "gia_results"), "_file_year", year), None)
 
 
 VPR_FORM_NAME = r"vpr/(\d{4})/([A-Za-z]+\d+)_([A-Za-z]{2})(\d{1,2})\.xlsx"
@@ -405,7 +382,6 @@ READERS: dict[str, Callable[[str, bytes], ParsedFile]] = {
     "fioko_objectivity_markers": read_objectivity_markers,
     "fioko_risk_profiles": read_risk_profiles,
     "vpr_results": read_vpr_form,
-    "gia_results": read_gia,
     "social_passport": read_social_passport,
 }
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import glob
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,9 +32,9 @@ SOURCES: dict[str, Source] = {source.name: source for source in (
 REGISTRY = "schools"  # loaded first: every other source checks its logins against it
 
 
-def _is_working_copy(path: Path) -> bool:
+def _is_working_copy(file: str) -> bool:
     """Excel's lock files (~$name.xlsx) and hidden files are not inputs."""
-    return path.name.startswith(("~$", "."))
+    return os.path.basename(file).startswith(("~$", "."))
 
 
 def in_scope(source: Source, file: str, campaign: str | None) -> bool:
@@ -42,10 +44,12 @@ def in_scope(source: Source, file: str, campaign: str | None) -> bool:
 
 def discover(landing_dir: Path, source: Source, campaign: str | None = None) -> list[str]:
     """The source's files in the landing folder, as paths relative to it, sorted."""
+    # glob.glob with root_dir yields relative paths as strings: for thousands of forms it is several times
+    # faster than Path.glob, which builds a Path per match.
     found = {
-        path.relative_to(landing_dir).as_posix()
+        file
         for pattern in source.patterns
-        for path in landing_dir.glob(pattern)
-        if path.is_file() and not _is_working_copy(path)
+        for file in glob.glob(pattern, root_dir=landing_dir)
+        if not _is_working_copy(file) and os.path.isfile(os.path.join(landing_dir, file))
     }
     return sorted(file for file in found if in_scope(source, file, campaign))

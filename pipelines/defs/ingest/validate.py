@@ -68,6 +68,18 @@ class Validation:
         self.errors += other.errors
         self.warnings += other.warnings
 
+    def add_batch(self, other: Validation) -> None:
+        """Adds the validation of a later batch of the same files, keeping the per-file cap on recorded issues."""
+        recorded = Counter((issue.file, issue.severity) for issue in self.issues)
+        for issue in other.issues:
+            if recorded[issue.file, issue.severity] < ISSUES_PER_FILE:
+                self.issues.append(issue)
+                recorded[issue.file, issue.severity] += 1
+        self.rejected_rows |= other.rejected_rows
+        self.rejected_files |= other.rejected_files
+        self.errors += other.errors
+        self.warnings += other.warnings
+
     def has_room(self, file: str, severity: str) -> bool:
         return (self.warnings if severity == WARNING else self.errors)[file] < ISSUES_PER_FILE
 
