@@ -36,8 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--years", type=parse_years, default=parse_years("2019-2024"), help="e.g. 2019-2024")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--out", type=Path, required=True, help="the landing folder to write")
-    parser.add_argument("--works", type=parse_works, default=DEFAULT_WORKS,
-                        help=f"ВПР works, comma-separated, or 'all' (default {','.join(DEFAULT_WORKS)})")
+    parser.add_argument("--works", type=parse_works, default=None,
+                        help=f"ВПР works, comma-separated, or 'all' (default: all at federal scale, "
+                             f"else {','.join(DEFAULT_WORKS)})")
     parser.add_argument("--workers", type=int, default=None, help="processes writing ВПР forms")
     args = parser.parse_args(argv)
     started = time.perf_counter()

@@ -16,7 +16,7 @@ from pipelines.synth.gia import generate_gia
 from pipelines.synth.plan import FIRST_MARKERS_YEAR, Plan, make_plan
 from pipelines.synth.randomness import stream
 from pipelines.synth.schools import SCALES, Schools, build_schools, cohort_counts
-from pipelines.synth.specs import DEFAULT_WORKS, MARKER_COLUMNS
+from pipelines.synth.specs import MARKER_COLUMNS, default_works
 from pipelines.synth.vpr import VprBatch, generate_vpr
 from pipelines.synth.writers import (
     VprParquet,
@@ -217,14 +217,16 @@ def _manifest(scale: str, years: list[int], seed: int, works: tuple[str, ...], s
     }
 
 
-def generate(scale: str, years: range | list[int], seed: int, out: Path, works: tuple[str, ...] = DEFAULT_WORKS,
+def generate(scale: str, years: range | list[int], seed: int, out: Path, works: tuple[str, ...] | None = None,
              workers: int | None = None) -> Path:
     """Writes every input of docs/inputs.md for `years` into the landing folder `out`, plus ground_truth/.
 
-    Deterministic per seed. `workers` (default: 2 at region scale, else 1) processes write the ВПР forms.
+    Deterministic per seed. `works` defaults to the scale's (every work at federal scale, else grades 4–6).
+    `workers` (default: 2 at region scale, else 1) processes write the ВПР forms.
     """
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; expected one of {', '.join(SCALES)}")
+    works = works or default_works(SCALES[scale].every_vpr_work)
     years = sorted(int(y) for y in years)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

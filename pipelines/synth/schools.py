@@ -23,12 +23,17 @@ class Scale:
     regions: int
     schools: int
     municipalities_per_region: int | None  # None: about one per 22 schools
+    every_vpr_work: bool = False  # by default every work of vpr_works.csv, not only grades 4–6
+    cohort_factor: float = 1.0  # students per grade relative to COHORT_SIZE
 
 
 SCALES = {
     "municipality": Scale(regions=1, schools=30, municipalities_per_region=1),
     "region": Scale(regions=1, schools=1000, municipalities_per_region=20),
-    "federal": Scale(regions=80, schools=40000, municipalities_per_region=None),
+    # A real federal year has about 20 million ВПР and 7 million ГИА participant rows, over more subjects
+    # than the Russian and maths works specified here; larger cohorts give the same volume with these works.
+    "federal": Scale(regions=80, schools=40000, municipalities_per_region=None, every_vpr_work=True,
+                     cohort_factor=1.85),
 }
 
 SETTLEMENTS = ("город", "посёлок городского типа", "село")
@@ -205,7 +210,7 @@ def build_schools(scale_name: str, seed: int, last_year: int) -> Schools:
     context = (context - context.mean()) / context.std()
 
     medians, sigmas = zip(*(COHORT_SIZE[(s, t)] for s, t in zip(settlement, school_type)))
-    cohort = np.clip(np.array(medians) * np.exp(np.array(sigmas) * rng.normal(size=n)), 2, 210)
+    cohort = np.clip(np.array(medians) * np.exp(np.array(sigmas) * rng.normal(size=n)), 2, 210) * scale.cohort_factor
 
     ability = (CONTEXT_WEIGHT_IN_ABILITY * context + rng.normal(0, 0.25, n)
                + school_type.map(ABILITY_SHIFT_BY_TYPE).fillna(0).to_numpy())

@@ -50,6 +50,11 @@ def _vpr_rows() -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     return _read_seed("vpr_works.csv"), _read_seed("vpr_tasks.csv")
 
 
+def default_works(every_work: bool) -> tuple[str, ...]:
+    """Every work of the seed, or the grade 4–6 works the municipality and region samples use."""
+    return all_vpr_work_codes() if every_work else DEFAULT_WORKS
+
+
 def all_vpr_work_codes() -> tuple[str, ...]:
     """Every work code the seed specifies, in seed order."""
     works, _ = _vpr_rows()

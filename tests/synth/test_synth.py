@@ -306,6 +306,27 @@ def test_manifest_counts_match_the_files(landing, forms):
     assert manifest["counts"]["gia_rows"]["2022"] == len(read_gia(landing, 2022))
 
 
+def test_a_federal_year_has_the_volume_of_a_real_one():
+    """About 20 million ВПР rows over every work and 7 million ГИА rows, counted without scoring anyone."""
+    from pipelines.synth.plan import Plan
+    from pipelines.synth.schools import SCALES, TAKES_EGE, TAKES_GVE, TAKES_OGE, build_schools, cohort_counts
+    from pipelines.synth.specs import all_vpr_work_codes, default_works, vpr_work
+    from pipelines.synth.vpr import participant_counts
+
+    schools = build_schools("federal", SEED, 2024)
+    cohorts = cohort_counts(schools, SEED, 2024)
+    works = default_works(SCALES["federal"].every_vpr_work)
+    vpr = sum(int(participant_counts(schools, Plan(), cohorts, 2024, vpr_work(work, 2024), SEED).sum())
+              for work in works)
+    school_type = schools.registry["school_type"]
+    gia_first_attempts = 2 * int(cohorts[9][school_type.isin(TAKES_OGE | TAKES_GVE)].sum()
+                                 + cohorts[11][school_type.isin(TAKES_EGE)].sum())  # Russian and one maths exam
+
+    assert works == all_vpr_work_codes()
+    assert 19_000_000 < vpr < 23_000_000
+    assert 6_000_000 < gia_first_attempts < 7_500_000
+
+
 def test_federal_parquet_has_the_raw_table_columns(tmp_path):
     from pipelines.synth.plan import Plan
     from pipelines.synth.schools import build_schools, cohort_counts
