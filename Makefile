@@ -8,6 +8,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export LANDING_DIR ?= $(CURDIR)/data/sample
 export WAREHOUSE_PATH ?= $(CURDIR)/data/warehouse/monitoring.duckdb
 export PUBLISH_DIR ?= $(CURDIR)/data/published
+export DUCKDB_MEMORY_LIMIT ?= 4GB
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false

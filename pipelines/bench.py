@@ -171,7 +171,8 @@ def pure_duckdb_limit(parquet_dir: Path, tables: list[str], script: str) -> None
     database = parquet_dir / "limit" / Path(os.environ["WAREHOUSE_PATH"]).name
     shutil.rmtree(database.parent, ignore_errors=True)
     database.parent.mkdir()
-    con = duckdb.connect(str(database))
+    # The same memory limit as the dbt profile, so both sides spill alike.
+    con = duckdb.connect(str(database), config={"memory_limit": os.environ.get("DUCKDB_MEMORY_LIMIT", "4GB")})
     for schema in {t.split(".")[0] for t in tables}:
         con.execute(f"create schema {schema}")
     for table in tables:
