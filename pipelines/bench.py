@@ -133,7 +133,9 @@ def export_raw_tables(warehouse: Path, out: Path) -> list[str]:
 
 def compiled_models_script(env: dict[str, str]) -> str:
     """Every dbt model compiled to SQL, as `create table` statements in dependency order."""
-    subprocess.run([str(Path(sys.executable).parent / "dbt"), "compile", "--quiet", "--profiles-dir", "."],
+    from pipelines.defs.dbt.project import DBT_EXECUTABLE
+
+    subprocess.run([str(DBT_EXECUTABLE), "compile", "--quiet", "--profiles-dir", "."],
                    cwd=DBT_DIR, check=True, env=env)
     manifest = json.loads((DBT_DIR / "target" / "manifest.json").read_text())
     compiled = manifest["nodes"]

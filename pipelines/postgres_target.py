@@ -23,7 +23,7 @@ import duckdb
 import psycopg2
 from psycopg2 import sql
 
-from pipelines.defs.dbt.project import DBT_PROJECT_DIR
+from pipelines.defs.dbt.project import DBT_EXECUTABLE, DBT_PROJECT_DIR
 
 RAW_SCHEMA = "raw"
 POSTGRES_TARGET_PATH = "target/postgres"
@@ -44,15 +44,24 @@ SCALAR_TYPES = {
 }
 
 
+# Connection parameter → (environment variable, default), as the `postgres` target of profiles.yml reads them.
+SERVER_VARIABLES = {
+    "host": ("POSTGRES_HOST", "127.0.0.1"),
+    "port": ("POSTGRES_PORT", "5432"),
+    "user": ("POSTGRES_USER", "monitoring"),
+    "password": ("POSTGRES_PASSWORD", ""),
+    "dbname": ("POSTGRES_DB", "monitoring"),
+}
+
+
 def connection_parameters() -> dict[str, str]:
-    """The server of the dbt `postgres` target, with the same defaults as profiles.yml."""
-    return {
-        "host": os.environ.get("POSTGRES_HOST", "127.0.0.1"),
-        "port": os.environ.get("POSTGRES_PORT", "5432"),
-        "user": os.environ.get("POSTGRES_USER", "monitoring"),
-        "password": os.environ.get("POSTGRES_PASSWORD", ""),
-        "dbname": os.environ.get("POSTGRES_DB", "monitoring"),
-    }
+    """The server of the dbt `postgres` target, from the environment."""
+    return {key: os.environ.get(variable, default) for key, (variable, default) in SERVER_VARIABLES.items()}
+
+
+def server_environment(parameters: dict[str, str]) -> dict[str, str]:
+    """The environment variables that point the dbt `postgres` target at a server."""
+    return {variable: str(parameters[key]) for key, (variable, _) in SERVER_VARIABLES.items()}
 
 
 def postgres_type(duckdb_type: str) -> str:
@@ -141,9 +150,8 @@ def copy_raw_schema(warehouse_path: Path, parameters: dict[str, str]) -> dict[st
 def build_models(dbt_args: list[str], target_path: str = POSTGRES_TARGET_PATH,
                  env: dict[str, str] | None = None) -> None:
     """`dbt build --target postgres` over the copied raw schema; raises when a model or test fails."""
-    dbt = Path(sys.executable).with_name("dbt")
     # A target path of its own keeps the DuckDB manifest that the Dagster code location reads intact.
-    subprocess.run([str(dbt), "build", "--target", "postgres", "--target-path", target_path,
+    subprocess.run([str(DBT_EXECUTABLE), "build", "--target", "postgres", "--target-path", target_path,
                     "--profiles-dir", str(DBT_PROJECT_DIR), "--project-dir", str(DBT_PROJECT_DIR), *dbt_args],
                    check=True, env=env)
 

@@ -17,7 +17,7 @@ import psycopg2
 import pytest
 from psycopg2 import sql
 
-from pipelines.postgres_target import build_models, copy_raw_schema
+from pipelines.postgres_target import build_models, copy_raw_schema, server_environment
 from tests.quality.sample_run import environment
 
 COMPARED_SCHEMAS = ("rules", "staging", "intermediate", "marts", "objectivity")
@@ -28,9 +28,7 @@ def postgres_build(sample, postgres_database, tmp_path_factory):
     """The sample's raw schema copied to PostgreSQL and the dbt project built there."""
     assert sample.success
     copied = copy_raw_schema(sample.warehouse, postgres_database)
-    env = {**environment(sample.root, sample.landing), "POSTGRES_HOST": postgres_database["host"],
-           "POSTGRES_PORT": str(postgres_database["port"]), "POSTGRES_USER": postgres_database["user"],
-           "POSTGRES_PASSWORD": postgres_database["password"], "POSTGRES_DB": postgres_database["dbname"]}
+    env = {**environment(sample.root, sample.landing), **server_environment(postgres_database)}
     build_models(["--quiet"], target_path=str(tmp_path_factory.mktemp("postgres_target")), env=env)
     return copied
 
@@ -78,15 +76,14 @@ def test_raw_schema_is_copied_row_for_row(sample, postgres_build):
 
 def test_task_scores_keep_blank_tasks_in_place(sample, postgres_database, postgres_build):
     """A blank task is a null element: the copy must not drop it and shift later tasks."""
-    query = ("select participant_code, work_code, year, task_scores from raw.vpr_results "
-             "where participant_code = %s and work_code = %s and year = %s")
+    query = "select task_scores from raw.vpr_results where participant_code = %s and work_code = %s and year = %s"
     with duckdb.connect(str(sample.warehouse), read_only=True) as con:
         participant, work, year, scores = con.execute(
             "select participant_code, work_code, year, task_scores from raw.vpr_results "
             "where list_contains(list_transform(task_scores, lambda s: s is null), true) limit 1").fetchone()
     with psycopg2.connect(**postgres_database) as server, server.cursor() as cursor:
         cursor.execute(query, (participant, work, year))
-        assert cursor.fetchone()[3] == scores
+        assert cursor.fetchone()[0] == scores
 
 
 def test_every_model_matches_duckdb(sample, postgres_database, postgres_build):

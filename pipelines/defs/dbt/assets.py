@@ -5,16 +5,14 @@ finished and released its write lock (DuckDB allows one writer per file, so they
 dbt is still running).
 """
 
-import sys
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from dagster_duckdb import DuckDBResource
 
-from pipelines.defs.dbt.project import dbt_project
+from pipelines.defs.dbt.project import DBT_EXECUTABLE, dbt_project
 from pipelines.defs.metadata import table_metadata
 
 LAYER_BY_FOLDER = {"staging": "staging", "intermediate": "intermediate", "marts": "marts", "objectivity": "objectivity"}
@@ -70,6 +68,5 @@ def _with_table_metadata(context: dg.AssetExecutionContext, event: Any, con) -> 
 def dbt_defs() -> dg.Definitions:
     return dg.Definitions(
         assets=[monitoring_dbt_models],
-        # dbt is installed beside the interpreter running the code location, whether or not the venv is on PATH.
-        resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).parent / "dbt"))},
+        resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(DBT_EXECUTABLE))},
     )

@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from pipelines.defs.dbt.project import DBT_PROJECT_DIR
+from pipelines.defs.dbt.project import DBT_EXECUTABLE, DBT_PROJECT_DIR
 
 VPR_CASES = ("vpr_inflated_level", "vpr_lenient_grading_at_cuts", "vpr_help_on_hard_tasks",
              "vpr_above_journal", "vpr_jump_then_fall")
@@ -43,7 +43,7 @@ def build_warehouse(landing: Path, warehouse: Path) -> None:
         load_landing(landing, con)
         load_reviews(con, landing)
     subprocess.run(
-        [str(Path(sys.executable).parent / "dbt"), "build", "--select", OBJECTIVITY_SELECTION,
+        [str(DBT_EXECUTABLE), "build", "--select", OBJECTIVITY_SELECTION,
          "--exclude", "resource_type:test", "--project-dir", str(DBT_PROJECT_DIR),
          "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(warehouse.parent / "dbt_target"),
          "--log-path", str(warehouse.parent / "dbt_logs"), "--quiet"],
