@@ -19,7 +19,7 @@ from pipelines.defs.ingest.contracts import ERROR, GIA_KEY, LOADED_ELSEWHERE, ON
 from pipelines.defs.ingest.csv_reader import csv_batches, csv_header, csv_layout, typed_batch
 from pipelines.defs.ingest.readers import column_positions, year_in_name
 from pipelines.defs.ingest.staged import (
-    StagedFile, duplicate_key_sql, literal, loaded_elsewhere_sql, record_failures, temp_name,
+    StagedFile, count_rows, duplicate_key_sql, loaded_elsewhere_sql, record_failures, stored_code_sql, temp_name,
 )
 from pipelines.defs.ingest.validate import Issue, Validation, location, validate
 
@@ -57,7 +57,7 @@ def check_gia_csv(con, file: str, path: Path, known_logins: frozenset[str] | Non
         drop(con)
         raise
     raw_types = dict(store.raw_columns(con, SOURCE))
-    code = "participant_code" if salt is None else f"substr(sha256({literal(salt)} || participant_code), 1, 16)"
+    code = stored_code_sql(salt)
     typed_columns = ", ".join(f"try_cast({name} as {raw_types[name]}) as {name}" for name in schema.columns
                               if name != "participant_code")
     # Checks against loaded rows compare values as they will be stored, salted codes included.
@@ -65,7 +65,7 @@ def check_gia_csv(con, file: str, path: Path, known_logins: frozenset[str] | Non
                 f"from {stage}")
     con.execute(f"create temp table {failures} as {duplicate_key_sql(view, GIA_KEY, None, 'null')}")
     _reject(con, rejected, failures, validation, file)
-    if row_level or not (validation.errors[file] or _count(con, failures)):
+    if row_level or not (validation.errors[file] or count_rows(con, failures)):
         con.execute(f"insert into {failures} " + loaded_elsewhere_sql(
             view, SOURCE, {c: c for c in GIA_KEY}, file, None, f"p._row_number not in (select _row_number from {rejected})"))
         con.execute(f"insert into {rejected} select _row_number from {failures} "
@@ -74,7 +74,7 @@ def check_gia_csv(con, file: str, path: Path, known_logins: frozenset[str] | Non
         select f._row_number, f.rule, f.value, f.ref, {", ".join(f"v.{c}" for c in GIA_KEY)}
         from {failures} f join {view} v using (_row_number) order by f._row_number, f.rule""",
                     lambda failure: _key_issue(file, schema, *failure))
-    rows = _count(con, stage)
+    rows = count_rows(con, stage)
     rejected_rows = rows if file in validation.rejected_files else \
         con.execute(f"select count(distinct _row_number) from {rejected}").fetchall()[0][0]
     stored = ", ".join(name for name in raw_types if not name.startswith("_"))
@@ -90,28 +90,17 @@ def check_gia_csv(con, file: str, path: Path, known_logins: frozenset[str] | Non
 
 
 def _append(con, stage: str, rows: pyarrow.Table) -> None:
-    con.register("_gia_batch", rows)
-    try:
+    with store.registered(con, _gia_batch=rows):
         con.execute(f"insert into {stage} select * from _gia_batch")
-    finally:
-        con.unregister("_gia_batch")
-
-
-def _count(con, table: str) -> int:
-    [(count,)] = con.execute(f"select count(*) from {table}").fetchall()
-    return count
 
 
 def _reject(con, rejected: str, failures: str, validation: Validation, file: str) -> None:
     """The rows left out: those the contract rejected in their batch, and those failing the SQL rules."""
     rows = pyarrow.table({"_row_number": pyarrow.array(
         sorted(row for f, row in validation.rejected_rows if f == file), pyarrow.int64())})
-    con.register("_gia_rejected", rows)
-    try:
+    with store.registered(con, _gia_rejected=rows):
         con.execute(f"create temp table {rejected} as select _row_number from _gia_rejected "
                     f"union select _row_number from {failures}")
-    finally:
-        con.unregister("_gia_rejected")
 
 
 def _key_issue(file: str, schema, row_number: int, rule_id: str, other_file: str | None, other_row: int,

@@ -301,15 +301,12 @@ def _loaded_elsewhere(con, source: str, rows: pd.DataFrame, key: list[str]) -> V
     """Rows whose key is already in the raw table from another file (e.g. a form and a Parquet file)."""
     types = dict(store.raw_columns(con, source))
     keys = store.arrow_rows(rows, [(c, types[c]) for c in [*key, "_source_file", "_row_number"]])
-    con.register("_ingest_keys", keys)
-    try:
+    with store.registered(con, _ingest_keys=keys):
         matches = con.execute(f"""
             select k._source_file, k._row_number, r._source_file, r._row_number, {", ".join(f"k.{c}" for c in key)}
             from _ingest_keys k join raw.{source} r using ({", ".join(key)})
             where r._source_file not in (select distinct _source_file from _ingest_keys)
             order by k._source_file, k._row_number""").fetchall()
-    finally:
-        con.unregister("_ingest_keys")
     validation = Validation()
     sheets = rows.groupby("_source_file")["_sheet"].first().to_dict()
     titles = {name: column.title or name for name, column in reading_contract(source).columns.items()}

@@ -14,7 +14,8 @@ import re
 from pipelines.defs.ingest import contracts as c
 from pipelines.defs.ingest.readers import FILE_NAME, MISSING_COLUMN, UNREADABLE, ReadError
 from pipelines.defs.ingest.staged import (
-    FAILURE_COLUMNS, StagedFile, duplicate_key_sql, literal, loaded_elsewhere_sql, record_failures, temp_name,
+    FAILURE_COLUMNS, StagedFile, count_rows, duplicate_key_sql, literal, loaded_elsewhere_sql, record_failures,
+    stored_code_sql, temp_name,
 )
 from pipelines.defs.ingest.validate import Issue, Validation, location
 
@@ -98,7 +99,7 @@ def check_parquet(con, file: str, path: str, sha256: str, known_logins: frozense
                                         "(see the raw table vpr_results in docs/inputs.md)")
     view, failures = temp_name("vpr_parquet"), temp_name("vpr_failures")
     # The code as it will be stored: checks against loaded rows compare stored codes.
-    code = "participant_code" if salt is None else f"substr(sha256({literal(salt)} || participant_code), 1, 16)"
+    code = stored_code_sql(salt)
     con.execute(f"""create or replace temp view {view} as
         select *, lower(trim(login)) as _login, {code} as _code, file_row_number + 1 as _row_number
         from read_parquet({literal(path)}, file_row_number = true)""")
@@ -113,7 +114,7 @@ def check_parquet(con, file: str, path: str, sha256: str, known_logins: frozense
                      f"{location(file, None, row_number, column)}: {_detail(rule_id, column, value, ref, file_year)}")
     record_failures(con, failures, file, validation,
                     f"select {FAILURE_COLUMNS} from {failures} order by _row_number, rule", describe)
-    [(rows,)] = con.execute(f"select count(*) from {view}").fetchall()
+    rows = count_rows(con, view)
     [(rejected,)] = con.execute(f"select count(distinct _row_number) from {failures}").fetchall()
 
     def insert(connection) -> None:

@@ -23,6 +23,16 @@ def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def stored_code_sql(salt: str | None) -> str:
+    """The participant code as it will be stored: salted and hashed like load.pseudonymised when a salt is set."""
+    return "participant_code" if salt is None else f"substr(sha256({literal(salt)} || participant_code), 1, 16)"
+
+
+def count_rows(con, relation: str) -> int:
+    [(count,)] = con.execute(f"select count(*) from {relation}").fetchall()
+    return count
+
+
 def temp_name(prefix: str) -> str:
     """A fresh name for a temporary view or table of one file."""
     return f"_{prefix}_{next(_names)}"
@@ -83,5 +93,4 @@ def record_failures(con, failures: str, file: str, validation: Validation, descr
     shown = con.execute(f"{described} limit {ISSUES_PER_FILE}").fetchall()
     for row in shown:
         validation.add_issue(describe(row))
-    [(total,)] = con.execute(f"select count(*) from {failures}").fetchall()
-    validation.errors[file] += total - len(shown)
+    validation.errors[file] += count_rows(con, failures) - len(shown)

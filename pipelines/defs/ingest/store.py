@@ -7,6 +7,7 @@ the same transaction as its bookkeeping, so a failed run leaves the database as 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -121,6 +122,18 @@ def _issues_table(issues: list[Issue], sha_by_file: dict[str, str]) -> pa.Table:
     ]))
 
 
+@contextlib.contextmanager
+def registered(con, **tables):
+    """Arrow tables (or frames) visible to DuckDB under the given names for the duration of the block."""
+    for name, table in tables.items():
+        con.register(name, table)
+    try:
+        yield
+    finally:
+        for name in tables:
+            con.unregister(name)
+
+
 def commit_load(con, source: str, outcomes: list[FileOutcome], rows: pa.Table | None, parquet_inserts: list,
                 issues: list[Issue], registry_sha256: str | None, row_level: bool, loaded_at: dt.datetime) -> None:
     """Replaces the rows of every loaded file and records every outcome and issue, in one transaction.
@@ -129,27 +142,26 @@ def commit_load(con, source: str, outcomes: list[FileOutcome], rows: pa.Table | 
     """
     if not outcomes:
         return
-    con.register("_ingest_outcomes", _outcomes_table(outcomes))
-    con.register("_ingest_issues", _issues_table(issues, {o.file: o.sha256 for o in outcomes}))
+    tables = {"_ingest_outcomes": _outcomes_table(outcomes),
+              "_ingest_issues": _issues_table(issues, {o.file: o.sha256 for o in outcomes})}
     if rows is not None:
-        con.register("_ingest_rows", rows)
-    con.execute("begin transaction")
-    try:
-        con.execute(f"delete from raw.{source} where _source_file in "
-                    "(select file from _ingest_outcomes where status = 'loaded')")
-        if rows is not None and rows.num_rows:
-            names = ", ".join(rows.column_names)
-            con.execute(f"insert into raw.{source} ({names}, _loaded_at) select {names}, ? from _ingest_rows", [loaded_at])
-        for insert in parquet_inserts:
-            insert(con)
-        _record_outcomes(con, source, registry_sha256, row_level, loaded_at)
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
-    finally:
-        for name in ("_ingest_outcomes", "_ingest_issues", "_ingest_rows"):
-            con.unregister(name)
+        tables["_ingest_rows"] = rows
+    with registered(con, **tables):
+        con.execute("begin transaction")
+        try:
+            con.execute(f"delete from raw.{source} where _source_file in "
+                        "(select file from _ingest_outcomes where status = 'loaded')")
+            if rows is not None and rows.num_rows:
+                names = ", ".join(rows.column_names)
+                con.execute(f"insert into raw.{source} ({names}, _loaded_at) select {names}, ? from _ingest_rows",
+                            [loaded_at])
+            for insert in parquet_inserts:
+                insert(con)
+            _record_outcomes(con, source, registry_sha256, row_level, loaded_at)
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
 
 
 def _record_outcomes(con, source: str, registry_sha256: str | None, row_level: bool, loaded_at: dt.datetime) -> None:
