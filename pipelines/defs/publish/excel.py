@@ -118,17 +118,17 @@ def _sql_cell(column: str, duckdb_type: str, index: int) -> str:
     """SQL rendering one cell as XML; a NULL (or NaN, infinity) is no cell at all, which Excel shows blank."""
     quoted = f'"{column}"'
     opening = f"'<c r=\"{column_letter(index)}', rn, '\""
-    base = _base_type(duckdb_type)
+    base, style = _base_type(duckdb_type), style_of(duckdb_type)
     if base == "BOOLEAN":
         value = f"concat({opening} t=\"inlineStr\"><is><t>', if({quoted}, 'да', 'нет'), '</t></is></c>')"
-    elif style_of(duckdb_type) == GENERAL:
+    elif style == GENERAL:
         value = (f"concat({opening} t=\"inlineStr\"><is><t xml:space=\"preserve\">', "
                  f"{_sql_text(f'{quoted}::varchar')}, '</t></is></c>')")
-    elif style_of(duckdb_type) == DATETIME:
+    elif style == DATETIME:
         serial = f"date_diff('microsecond', TIMESTAMP '{EXCEL_EPOCH}', {quoted}::timestamp) / 86400000000"
         value = f"concat({opening} s=\"{DATETIME}\"><v>', {serial}, '</v></c>')"
     else:
-        value = f"concat({opening} s=\"{style_of(duckdb_type)}\"><v>', {quoted}, '</v></c>')"
+        value = f"concat({opening} s=\"{style}\"><v>', {quoted}, '</v></c>')"
     present = f"isfinite({quoted})" if base in FLOAT_TYPES else f"{quoted} is not null"
     return f"if({present}, {value}, '')"
 
