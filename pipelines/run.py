@@ -20,7 +20,7 @@ import dagster as dg
 import duckdb
 
 from pipelines.defs.automation.jobs import REFERENCE_INGEST_SELECTION
-from pipelines.defs.ingest.campaigns import campaigns_in_landing
+from pipelines.ingest.campaigns import campaigns_in_landing
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 INPUT_STATE_TAG = "monitoring/input_state"

@@ -48,7 +48,7 @@ def _dbt(args: list[str], tmp: Path) -> None:
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory):
     """Generated landing folder → raw tables → `dbt build` (FIOKO rule set); yields the paths and timings."""
-    from pipelines.defs.ingest.load import load_landing
+    from pipelines.ingest.load import load_landing
     from pipelines.synth import generate
 
     tmp = tmp_path_factory.mktemp("marts")

@@ -2,8 +2,9 @@
 
 import pytest
 
-from pipelines.defs.ingest.campaigns import (
-    CAMPAIGNS, campaign_for_year, campaign_of_file, campaigns_in_landing, years_for_campaign,
+from pipelines.defs.ingest.partitions import CAMPAIGNS
+from pipelines.ingest.campaigns import (
+    campaign_for_year, campaign_of_file, campaigns_in_landing, years_for_campaign,
 )
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.defs.ingest.contracts import RULES, WARNING
-from pipelines.defs.ingest.load import load_landing
+from pipelines.ingest.contracts import RULES, WARNING
+from pipelines.ingest.load import load_landing
 from tests.ingest.conftest import (
     GIA_ROWS, MARKERS, PASSPORT, REGISTRY, RISK, SHNOR, VPR_ROWS, Landing, set_cell,
 )
@@ -203,7 +203,7 @@ def test_every_failing_cell_of_a_file_is_reported(empty_landing, con):
 
 
 def test_issues_are_recorded_up_to_a_cap_per_file_and_counted_in_full(empty_landing, con):
-    from pipelines.defs.ingest.validate import ISSUES_PER_FILE
+    from pipelines.ingest.validate import ISSUES_PER_FILE
 
     empty_landing.registry()
     empty_landing.vpr_form(rows=[[f"P-{n:05d}", "5А", 1, 1, 0, 2, 3, 7, 4, "Ж"] for n in range(ISSUES_PER_FILE + 50)])

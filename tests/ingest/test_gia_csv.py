@@ -2,9 +2,9 @@
 
 import pytest
 
-from pipelines.defs.ingest import csv_reader
-from pipelines.defs.ingest.load import load_landing
-from pipelines.defs.ingest.validate import ISSUES_PER_FILE
+from pipelines.ingest import csv_reader
+from pipelines.ingest.load import load_landing
+from pipelines.ingest.validate import ISSUES_PER_FILE
 from tests.ingest.conftest import GIA_ROWS
 
 GIA = "gia/gia_2023.csv"

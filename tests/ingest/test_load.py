@@ -6,9 +6,9 @@ import shutil
 
 import pytest
 
-from pipelines.defs.ingest import load as load_module
-from pipelines.defs.ingest import readers
-from pipelines.defs.ingest.load import load_landing
+from pipelines.ingest import load as load_module
+from pipelines.ingest import readers
+from pipelines.ingest.load import load_landing
 from tests.ingest.conftest import GIA_ROWS, REGISTRY, REPO_ROOT, SHNOR, VPR_ROWS, sha256_of_tree
 
 SAMPLE = REPO_ROOT / "data" / "sample"

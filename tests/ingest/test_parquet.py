@@ -5,7 +5,7 @@ import hashlib
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipelines.defs.ingest.load import load_landing
+from pipelines.ingest.load import load_landing
 
 PARQUET = "vpr/vpr_2024.parquet"
 SCHEMA = pa.schema([

@@ -6,7 +6,7 @@ import shutil
 import pytest
 from python_calamine import CalamineWorkbook
 
-from pipelines.defs.ingest.load import load_landing
+from pipelines.ingest.load import load_landing
 from tests.ingest.conftest import GIA_ROWS, REAL_MARKERS, REGISTRY, SHNOR, VPR_ROWS, write_xlsx
 
 GIA_COLUMNS = "year, exam_type, subject_code, subject_name, login, participant_code, primary_score, test_score, mark, " \

@@ -108,7 +108,7 @@ _cache: dict[str, SampleRun] = {}
 def sample_run(root: Path) -> SampleRun:
     """Builds the run once per process (the first caller's folder wins)."""
     if "run" not in _cache:
-        from pipelines.defs.ingest.load import load_landing
+        from pipelines.ingest.load import load_landing
 
         landing = prepare(root)
         env = environment(root, landing)

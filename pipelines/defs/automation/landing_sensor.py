@@ -22,8 +22,9 @@ import dagster as dg
 
 from pipelines.defs.automation.jobs import ingest_campaign_job, monitoring_job
 from pipelines.defs.automation.settings import LANDING_INTERVAL_SECONDS, LANDING_SETTLE_SECONDS
-from pipelines.defs.ingest.campaigns import CAMPAIGNS, campaign_of_file
-from pipelines.defs.ingest.sources import SOURCES, discover
+from pipelines.defs.ingest.partitions import CAMPAIGNS
+from pipelines.ingest.campaigns import campaign_of_file
+from pipelines.ingest.sources import SOURCES, discover
 from pipelines.defs.quality.reviews import REVIEWS_FILE
 from pipelines.defs.resources import LandingFolder
 

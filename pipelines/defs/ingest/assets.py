@@ -12,10 +12,11 @@ import pandera.pandas as pa
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
-from pipelines.defs.ingest.campaigns import CAMPAIGNS, years_for_campaign
-from pipelines.defs.ingest.contracts import VPR_TASK_SCORES, contract
-from pipelines.defs.ingest.load import SourceLoadReport, load_source
-from pipelines.defs.ingest.sources import REGISTRY, SOURCES
+from pipelines.defs.ingest.partitions import CAMPAIGNS
+from pipelines.ingest.campaigns import years_for_campaign
+from pipelines.ingest.contracts import VPR_TASK_SCORES, contract
+from pipelines.ingest.load import SourceLoadReport, load_source
+from pipelines.ingest.sources import REGISTRY, SOURCES
 from pipelines.defs.metadata import PREVIEW_ROWS
 from pipelines.defs.resources import LandingFolder
 

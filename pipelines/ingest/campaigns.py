@@ -10,8 +10,6 @@ partitions exist for the autumn ВПР (2020) when they arrive.
 import re
 from pathlib import Path
 
-import dagster as dg
-
 FIRST_ACADEMIC_YEAR = 2018  # 2018-2019, the first year of the current ВПР and FIOKO lists
 LAST_ACADEMIC_YEAR = 2035  # 2035-2036
 HALVES = ("H1", "H2")
@@ -22,8 +20,8 @@ YEAR_OF_CAMPAIGN_FILE = (
     re.compile(r"^gia/gia_(\d{4})\.csv$"),
 )
 
-CAMPAIGNS = dg.StaticPartitionsDefinition(
-    [f"{year}-{year + 1}/{half}" for year in range(FIRST_ACADEMIC_YEAR, LAST_ACADEMIC_YEAR + 1) for half in HALVES]
+CAMPAIGN_KEYS = tuple(
+    f"{year}-{year + 1}/{half}" for year in range(FIRST_ACADEMIC_YEAR, LAST_ACADEMIC_YEAR + 1) for half in HALVES
 )
 
 
@@ -59,5 +57,5 @@ def campaigns_in_landing(landing_dir: Path) -> list[str]:
         for path in (landing_dir / folder).rglob("*")
         if path.is_file()
     }
-    valid = set(CAMPAIGNS.get_partition_keys())
+    valid = set(CAMPAIGN_KEYS)
     return sorted(found & valid)

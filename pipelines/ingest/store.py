@@ -15,8 +15,8 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from pipelines.defs.ingest.contracts import numbers
-from pipelines.defs.ingest.validate import Issue
+from pipelines.ingest.contracts import numbers
+from pipelines.ingest.validate import Issue
 
 RAW_DDL = Path(__file__).with_name("raw_tables.sql")
 OPS_DDL = Path(__file__).with_name("ops_tables.sql")

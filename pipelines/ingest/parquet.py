@@ -11,13 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from pipelines.defs.ingest import contracts as c
-from pipelines.defs.ingest.readers import FILE_NAME, MISSING_COLUMN, UNREADABLE, ReadError
-from pipelines.defs.ingest.staged import (
+from pipelines.ingest import contracts as c
+from pipelines.ingest.readers import FILE_NAME, MISSING_COLUMN, UNREADABLE, ReadError
+from pipelines.ingest.staged import (
     FAILURE_COLUMNS, StagedFile, count_rows, duplicate_key_sql, literal, loaded_elsewhere_sql, record_failures,
     stored_code_sql, temp_name,
 )
-from pipelines.defs.ingest.validate import Issue, Validation, location
+from pipelines.ingest.validate import Issue, Validation, location
 
 FILE_PATTERN = re.compile(r"vpr/vpr_(\d{4})\.parquet")
 COLUMNS = ("year", "login", "work_code", "subject_code", "grade", "participant_code", "class_letter", "variant", "sex",

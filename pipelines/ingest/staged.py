@@ -12,8 +12,8 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pipelines.defs.ingest.contracts import LOADED_ELSEWHERE, ONE_ROW_PER_KEY
-from pipelines.defs.ingest.validate import ISSUES_PER_FILE, Issue, Validation
+from pipelines.ingest.contracts import LOADED_ELSEWHERE, ONE_ROW_PER_KEY
+from pipelines.ingest.validate import ISSUES_PER_FILE, Issue, Validation
 
 FAILURE_COLUMNS = "_row_number, rule, col, value, ref"
 _names = itertools.count()

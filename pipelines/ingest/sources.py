@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.defs.ingest.campaigns import campaign_of_file
+from pipelines.ingest.campaigns import campaign_of_file
 
 
 @dataclass(frozen=True)

@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pyarrow
 
-from pipelines.defs.ingest import store
-from pipelines.defs.ingest.contracts import ERROR, GIA_KEY, LOADED_ELSEWHERE, ONE_ROW_PER_KEY, batch_contract, contract, shown
-from pipelines.defs.ingest.csv_reader import csv_batches, csv_header, csv_layout, typed_batch
-from pipelines.defs.ingest.readers import column_positions, year_in_name
-from pipelines.defs.ingest.staged import (
+from pipelines.ingest import store
+from pipelines.ingest.contracts import ERROR, GIA_KEY, LOADED_ELSEWHERE, ONE_ROW_PER_KEY, batch_contract, contract, shown
+from pipelines.ingest.csv_reader import csv_batches, csv_header, csv_layout, typed_batch
+from pipelines.ingest.readers import column_positions, year_in_name
+from pipelines.ingest.staged import (
     StagedFile, count_rows, duplicate_key_sql, loaded_elsewhere_sql, record_failures, stored_code_sql, temp_name,
 )
-from pipelines.defs.ingest.validate import Issue, Validation, location, validate
+from pipelines.ingest.validate import Issue, Validation, location, validate
 
 SOURCE = "gia_results"
 FIRST_HEADER = "Год"

@@ -10,7 +10,7 @@ files are only ever read. A file that disappeared keeps its rows; the report lis
 
     from pathlib import Path
     import duckdb
-    from pipelines.defs.ingest.load import load_landing
+    from pipelines.ingest.load import load_landing
 
     reports = load_landing(Path("data/sample"), duckdb.connect("warehouse.duckdb"))
 """
@@ -30,17 +30,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipelines.defs.ingest import store
-from pipelines.defs.ingest.contracts import (
+from pipelines.ingest import store
+from pipelines.ingest.contracts import (
     LOADED_ELSEWHERE, PASSPORT_SHARES, VPR_KEY, VPR_TASK_SCORES, contract, numbers, reading_contract,
     share_as_percent, shown,
 )
-from pipelines.defs.ingest.gia_csv import check_gia_csv
-from pipelines.defs.ingest.parquet import check_parquet
-from pipelines.defs.ingest.readers import ReadError, read_path
-from pipelines.defs.ingest.sources import REGISTRY, SOURCES, Source, discover, in_scope
-from pipelines.defs.ingest.staged import StagedFile
-from pipelines.defs.ingest.validate import Issue, Validation, file_issue, location, validate
+from pipelines.ingest.gia_csv import check_gia_csv
+from pipelines.ingest.parquet import check_parquet
+from pipelines.ingest.readers import ReadError, read_path
+from pipelines.ingest.sources import REGISTRY, SOURCES, Source, discover, in_scope
+from pipelines.ingest.staged import StagedFile
+from pipelines.ingest.validate import Issue, Validation, file_issue, location, validate
 
 SALT_VARIABLE = "PARTICIPANT_CODE_SALT"
 FILES_PER_TASK = 50

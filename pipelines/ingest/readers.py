@@ -25,8 +25,8 @@ from typing import Any
 import pandera.pandas as pa
 from python_calamine import CalamineWorkbook
 
-from pipelines.defs.ingest import contracts
-from pipelines.defs.ingest.contracts import rule
+from pipelines.ingest import contracts
+from pipelines.ingest.contracts import rule
 
 HEADER_SEARCH_ROWS = 30  # title blocks are a few rows; a data cell reading «Год» further down is not a header
 NOT_ATTEMPTED = {"x", "х"}  # Latin and Cyrillic: both are typed for a task not attempted

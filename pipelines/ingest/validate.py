@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 import pandera.pandas as pa
 
-from pipelines.defs.ingest.contracts import NUMBER, REQUIRED, RULES, WARNING, WHOLE_NUMBER, shown
+from pipelines.ingest.contracts import NUMBER, REQUIRED, RULES, WARNING, WHOLE_NUMBER, shown
 
 ISSUES_PER_FILE = 200  # issues recorded per file and validation; the counts are kept in full
 FIRST_RULES = (NUMBER.id, REQUIRED.id, WHOLE_NUMBER.id)  # on one cell, the most basic failure is the one to fix

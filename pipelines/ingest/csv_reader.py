@@ -30,8 +30,8 @@ import pyarrow
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from pipelines.defs.ingest.contracts import ARROW_TEXT
-from pipelines.defs.ingest.readers import (
+from pipelines.ingest.contracts import ARROW_TEXT
+from pipelines.ingest.readers import (
     HEADER_NOT_FOUND, HEADER_SEARCH_ROWS, UNREADABLE, ReadError, find_table, number_cell,
 )
 
