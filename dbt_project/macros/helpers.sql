@@ -58,3 +58,13 @@
 {% macro decimal_9(expression) -%}
     cast({{ expression }} as decimal(38, 9))
 {%- endmacro %}
+
+{#- A school's login as the registry knows it: a confirmed earlier login (raw.login_aliases, e.g.
+    'sch220122' → 'edu220122') becomes the registry's login, so the school is one school across years. -#}
+{% macro canonical_login(login) -%}
+    coalesce(
+        (select aliases.login from {{ source('raw', 'login_aliases') }} as aliases
+         where aliases.alias_login = lower(trim({{ login }}))),
+        lower(trim({{ login }}))
+    )
+{%- endmacro %}

@@ -48,3 +48,14 @@
     {%- set overrides = var('rule_overrides', {}) or {} -%}
     {{ return(overrides.get(parameter)) }}
 {%- endmacro %}
+
+{#- The ВПР mark a primary score earns by a work's conversion scale (a row of the seed vpr_works). -#}
+{% macro vpr_mark_from_scale(score, works) -%}
+    case
+        when {{ score }} is null or {{ works }}.cut_3 is null then null
+        when {{ score }} >= {{ works }}.cut_5 then 5
+        when {{ score }} >= {{ works }}.cut_4 then 4
+        when {{ score }} >= {{ works }}.cut_3 then 3
+        else 2
+    end
+{%- endmacro %}

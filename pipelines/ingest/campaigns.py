@@ -15,10 +15,11 @@ LAST_ACADEMIC_YEAR = 2035  # 2035-2036
 HALVES = ("H1", "H2")
 CAMPAIGN_PATTERN = re.compile(r"^(\d{4})-(\d{4})/(H1|H2)$")
 YEAR_OF_CAMPAIGN_FILE = (
-    re.compile(r"^vpr/(\d{4})/[^/]+\.xlsx$"),
     re.compile(r"^vpr/vpr_(\d{4})\.parquet$"),
     re.compile(r"^gia/gia_(\d{4})\.csv$"),
 )
+VPR_YEAR_FOLDER = re.compile(r"^vpr/(?:[^/]+/)*?((?:19|20)\d\d)/")
+YEAR_IN_NAME = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 
 CAMPAIGN_KEYS = tuple(
     f"{year}-{year + 1}/{half}" for year in range(FIRST_ACADEMIC_YEAR, LAST_ACADEMIC_YEAR + 1) for half in HALVES
@@ -38,8 +39,20 @@ def years_for_campaign(key: str) -> tuple[int, ...]:
     return (int(match[2]),) if match[3] == "H2" else ()
 
 
+def vpr_path_year(relative_path: str) -> int | None:
+    """The year of a ВПР workbook from its place: the folder vpr/<YYYY>/, else a year in its file name."""
+    folder = VPR_YEAR_FOLDER.match(relative_path)
+    if folder:
+        return int(folder[1])
+    named = YEAR_IN_NAME.search(relative_path.rsplit("/", 1)[-1]) if relative_path.startswith("vpr/") else None
+    return int(named[1]) if named else None
+
+
 def campaign_of_file(relative_path: str) -> str | None:
     """The campaign a ВПР or ГИА file belongs to, from its place in the landing folder."""
+    if relative_path.startswith("vpr/") and relative_path.endswith(".xlsx"):
+        year = vpr_path_year(relative_path)
+        return campaign_for_year(year) if year else None
     for pattern in YEAR_OF_CAMPAIGN_FILE:
         match = pattern.match(relative_path)
         if match:

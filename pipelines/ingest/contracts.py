@@ -113,9 +113,15 @@ FLAG = rule("flag", "0 or 1", lambda v, row, c: f"value {shown(v)} is not 0 or 1
 MARKER = rule("marker", "1, 0 or empty (empty: the work was not assessed for markers)",
               lambda v, row, c: f"value {shown(v)} is not a marker (1, 0 or empty)")
 TASK_SCORE = rule(
-    "task_score", "a score from 0 to the task maximum (row «Макс. балл»); X or empty when not attempted",
+    "task_score", "a score from 0 to the task maximum (in the task header or the seed vpr_tasks); "
+                  "X or empty when not attempted",
     lambda v, row, c: (f"value {shown(v)} is below 0" if float(v) < 0
                        else f"value {shown(v)} exceeds the task maximum {shown(row['max'])}"),
+)
+TOTAL_OF_TASKS = rule(
+    "total_of_tasks", "the total primary score equals the sum of the task scores",
+    lambda v, row, c: f"total {shown(v)} differs from the sum of the task scores, "
+                      f"{shown(sum(s for s in row['task_scores'] if isinstance(s, float)))}",
 )
 MARKER_COUNT = rule(
     "marker_count", "equals the sum of the marker columns",
@@ -138,8 +144,15 @@ KNOWN_GIA_FORM = vocabulary("gia_form", GIA_FORMS)
 KNOWN_SEX = vocabulary("sex", SEXES)
 LOGIN_FORMAT = rule("login_format", "letters then digits, e.g. sch860001 (stripped, lower case)",
                     lambda v, row, c: f"value {shown(v)} is not a login such as sch860001")
-LOGIN_IN_REGISTRY = rule("login_in_registry", "a login of the school registry (raw.schools)",
-                         lambda v, row, c: f"login {shown(v)} is not in the school registry")
+def _login_detail(value: Any, row: Mapping[str, Any], column: str) -> str:
+    same_digits = row.get("_same_digits")
+    hint = (f"; the registry has {same_digits} with the same digits: if it is one school whose login changed, "
+            "confirm the pair in registry/login_aliases.xlsx (docs/inputs.md)") if isinstance(same_digits, str) else ""
+    return f"login {shown(value)} is not in the school registry{hint}"
+
+
+LOGIN_IN_REGISTRY = rule("login_in_registry", "a login of the school registry (raw.schools) or a confirmed alias",
+                         _login_detail)
 YEAR_OF_FILE = rule("year_of_file", "the year in the file name",
                     lambda v, row, c: f"year {shown(v)} differs from the year in the file name, {shown(row['_file_year'])}")
 YEAR_RANGE = rule("year_range", "a year between 1800 and 2100", lambda v, row, c: f"value {shown(v)} is not a plausible year")
@@ -190,9 +203,10 @@ REPEATED_ROW = rule(
 # Column builders. `sql_type` is the raw-table type, shown in the Dagster UI.
 
 def text(title: str, *checks: pa.Check, nullable: bool = True, required: bool = True,
-         description: str | None = None) -> pa.Column:
+         description: str | None = None, aliases: tuple[str, ...] = ()) -> pa.Column:
+    """A text column; `aliases` are other headers the same column arrives under."""
     return pa.Column(str, checks=list(checks), nullable=nullable, required=required, title=title,
-                     description=description, metadata={"sql_type": "varchar"})
+                     description=description, metadata={"sql_type": "varchar", "aliases": aliases})
 
 
 def integer(title: str, *checks: pa.Check, nullable: bool = True, required: bool = True,
@@ -283,17 +297,28 @@ def schema(name: str, columns: dict[str, pa.Column], checks: list[pa.Check], *, 
 # The contracts.
 
 def schools_contract() -> pa.DataFrameSchema:
+    """The registry; it may be as thin as `логин | имя | регион`: what it lacks stays unknown."""
     return schema("raw.schools", {
         "login": text("Логин", LOGIN_FORMAT.check(lambda v: re.fullmatch(LOGIN_PATTERN, v) is not None, element_wise=True),
                       nullable=False, description="ФИС ОКО login, the key of every source"),
-        "full_name": text("Полное наименование", required=False),
+        "full_name": text("Полное наименование", required=False, aliases=("имя", "Наименование ОО", "Наименование")),
         "short_name": text("Краткое наименование", required=False),
-        "municipality": text("Муниципалитет"),
-        "settlement_type": text("Тип населённого пункта", known(KNOWN_SETTLEMENT_TYPE, SETTLEMENT_TYPES)),
-        "school_type": text("Тип ОО", known(KNOWN_SCHOOL_TYPE, SCHOOL_TYPES)),
-        "enrolment": integer("Контингент", not_negative(), description="students on the registry date"),
+        "municipality": text("Муниципалитет", required=False, aliases=("регион", "Район", "Муниципальный район")),
+        "settlement_type": text("Тип населённого пункта", known(KNOWN_SETTLEMENT_TYPE, SETTLEMENT_TYPES), required=False),
+        "school_type": text("Тип ОО", known(KNOWN_SCHOOL_TYPE, SCHOOL_TYPES), required=False),
+        "enrolment": integer("Контингент", not_negative(), description="students on the registry date", required=False),
         "opened_year": integer("Год открытия", YEAR_RANGE.check(_within(1800, 2100)), required=False),
     }, repeats_identical(["login"]), key=["login"])
+
+
+def login_aliases_contract(known_logins: frozenset[str] | None) -> pa.DataFrameSchema:
+    """Confirmed pairs of a school's earlier login and its login in the registry (`sch220122` → `edu220122`)."""
+    return schema("raw.login_aliases", {
+        "alias_login": text("Прежний логин", LOGIN_FORMAT.check(lambda v: re.fullmatch(LOGIN_PATTERN, v) is not None,
+                                                              element_wise=True), nullable=False,
+                            description="the login the school had in other files"),
+        "login": login_column(known_logins),
+    }, repeats_identical(["alias_login"]), key=["alias_login"])
 
 
 def shnor_contract(known_logins: frozenset[str] | None) -> pa.DataFrameSchema:
@@ -389,26 +414,39 @@ PARTICIPANT_CODE = "pseudonymous; a salted hash when PARTICIPANT_CODE_SALT is se
 
 
 def vpr_results_contract(known_logins: frozenset[str] | None) -> pa.DataFrameSchema:
-    """Participant rows; their task scores are validated cell by cell by `VPR_TASK_SCORES`."""
+    """Participant rows of every ВПР layout (`vpr_layouts.yml`); task scores are validated cell by cell by
+    `VPR_TASK_SCORES`. Titles are the headers of the ФИС ОКО protocol form; a message quotes the header of
+    the file it is about."""
     return schema("raw.vpr_results", {
-        "year": derived(int, "integer", "year of the work, from the folder vpr/<YYYY>/"),
-        "login": login_column(known_logins, title=None),
-        "work_code": derived(str, "varchar", "work, from the file name: RU4, MA5, …"),
-        "subject_code": derived(str, "varchar", "RU or MA"),
+        "year": derived(int, "integer", "year of the work: the folder vpr/<YYYY>/, checked against a title"),
+        "login": login_column(known_logins, title="Пользователь"),
+        "work_code": derived(str, "varchar", "work: RU4, MA5, …, from the title, sheet name or file name"),
+        "subject_code": derived(str, "varchar", "RU, MA, …"),
         "grade": derived(int, "integer", "grade of the work"),
-        "participant_code": text("Код участника", nullable=False, description=PARTICIPANT_CODE),
-        "class_letter": text("Класс", required=False),
+        "layout": derived(str, "varchar", "the layout the file was recognised as (vpr_layouts.yml)"),
+        "participant_code": text("Код", nullable=False, description=PARTICIPANT_CODE),
+        "is_absent": derived(bool, "boolean", "the pupil was absent (variant «отсутствовал»): not a participant"),
+        "class_letter": text("Класс", required=False, description="as typed, upper-cased; NULL for «нет»"),
         "variant": integer("Вариант", required=False),
         "task_scores": pa.Column(object, nullable=True, title=None, metadata={"sql_type": "integer[]"},
-                                 description="score per task (NULL: X or blank, not attempted); each "
+                                 description="score per task (NULL: not attempted, see vpr_layouts.yml); each "
                                              + TASK_SCORE.requirement),
         "task_max": pa.Column(object, nullable=False, title=None, metadata={"sql_type": "integer[]"},
-                              description="maximum per task, from the row «Макс. балл»"),
-        "primary_score": integer("Сумма баллов", not_negative()),
-        "mark": integer("Отметка", MARK.check(_within(2, 5)), nullable=False),
-        "journal_mark": integer("Отметка по журналу", JOURNAL_MARK.check(_within(2, 5)), required=False),
+                              description="maximum per task, from the task header «3 (2б)» or the seed vpr_tasks"),
+        "primary_score": integer("Итого баллов", not_negative()),
+        "mark": integer("Отметка", MARK.check(_within(2, 5)), required=False,
+                        description="the ВПР mark where the file carries one (report Ф1); otherwise NULL and "
+                                    "computed from the year's scale in dbt"),
+        "journal_mark": integer("Отметка за предыдущий триместр/ четверть/полугодие", JOURNAL_MARK.check(_within(2, 5)),
+                                required=False),
         "sex": text("Пол", known(KNOWN_SEX, SEXES), required=False),
-    }, [one_row_per(VPR_KEY)], key=VPR_KEY)
+    }, [one_row_per(VPR_KEY), TOTAL_OF_TASKS.check(_total_is_sum, column="primary_score")], key=VPR_KEY)
+
+
+def _total_is_sum(df: pd.DataFrame) -> pd.Series:
+    total = numbers(df["primary_score"])
+    tasks = df["task_scores"].map(lambda scores: sum(s for s in scores if isinstance(s, float)))
+    return (total == tasks) | total.isna() | df["is_absent"].astype(bool)
 
 
 def _score_within_max(df: pd.DataFrame) -> pd.Series:
@@ -418,7 +456,7 @@ def _score_within_max(df: pd.DataFrame) -> pd.Series:
 
 VPR_TASK_SCORES = schema("ВПР task scores", {
     "score": decimal("<номер задания>", WHOLE_NUMBER.check(lambda v: (numbers(v) % 1 == 0) | numbers(v).isna())),
-    "max": pa.Column(float, nullable=False, coerce=True, title="Макс. балл"),
+    "max": pa.Column(float, nullable=False, coerce=True, title="максимум задания"),
 }, [TASK_SCORE.check(_score_within_max, column="score")], key=[], cell_column="score")
 
 GIA_KEY = ["year", "exam_type", "subject_code", "participant_code", "is_retake"]
@@ -476,6 +514,7 @@ def reading_contract(source: str) -> pa.DataFrameSchema:
 
 
 CONTRACTS: dict[str, Callable[[frozenset[str] | None], pa.DataFrameSchema]] = {
+    "login_aliases": login_aliases_contract,
     "fioko_shnor": shnor_contract,
     "fioko_objectivity_markers": objectivity_markers_contract,
     "fioko_risk_profiles": risk_profiles_contract,
@@ -486,13 +525,17 @@ CONTRACTS: dict[str, Callable[[frozenset[str] | None], pa.DataFrameSchema]] = {
 
 
 def headers(schema_: pa.DataFrameSchema) -> dict[str, str]:
-    """Column header in the file → raw column, for the columns read from cells."""
-    return {column.title: name for name, column in schema_.columns.items()
-            if column.title and not column.metadata.get("derived") and name != schema_.metadata["cell_column"]}
+    """Column header in the file → raw column, for the columns read from cells (titles first, then aliases)."""
+    read = [(name, column) for name, column in schema_.columns.items()
+            if column.title and not column.metadata.get("derived") and name != schema_.metadata["cell_column"]]
+    titles = {column.title: name for name, column in read}
+    aliases = {alias: name for name, column in read for alias in column.metadata.get("aliases", ())}
+    return {**aliases, **titles}
 
 
 def required_headers(schema_: pa.DataFrameSchema) -> list[str]:
-    return [title for title, name in headers(schema_).items() if schema_.columns[name].required]
+    return [column.title for column in schema_.columns.values()
+            if column.title in headers(schema_) and column.required]
 
 
 def marker_work_code(marker_column: str) -> str | None:

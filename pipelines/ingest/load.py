@@ -37,10 +37,12 @@ from pipelines.ingest.contracts import (
 )
 from pipelines.ingest.gia_csv import check_gia_csv
 from pipelines.ingest.parquet import check_parquet
-from pipelines.ingest.readers import ReadError, read_path
-from pipelines.ingest.sources import REGISTRY, SOURCES, Source, discover, in_scope
+from pipelines.ingest.readers import ReadError
+from pipelines.ingest.reading import read_path
+from pipelines.ingest.sources import ALIASES, REGISTRY, SOURCES, Source, discover, in_scope
 from pipelines.ingest.staged import StagedFile
 from pipelines.ingest.validate import Issue, Validation, file_issue, location, validate
+from pipelines.ingest.works import seeds_fingerprint
 
 SALT_VARIABLE = "PARTICIPANT_CODE_SALT"
 FILES_PER_TASK = 50
@@ -88,8 +90,11 @@ def load_source(name: str, landing_dir: Path, con, *, campaign: str | None = Non
     report = SourceLoadReport(name, campaign if source.partitioned else None)
     store.ensure_tables(con)
     versions = store.file_versions(con, name)
-    logins = None if name == REGISTRY else store.known_logins(con)
+    # An alias names a login of the registry itself, not another alias.
+    logins = None if name == REGISTRY else store.registry_logins(con) if name == ALIASES else store.known_logins(con)
     registry = None if name == REGISTRY else store.registry_fingerprint(con)
+    if name == "vpr_results":  # a file quarantined against the configured works is read again once they change
+        registry = f"{registry},works:{seeds_fingerprint()}"
     if name != REGISTRY and logins is None:
         report.notes.append("the school registry is not loaded: logins were not checked against it")
 
@@ -188,18 +193,24 @@ def _read_and_validate(source: Source, landing_dir: Path, con, files: list[str],
             batch.validation.add_issue(file_issue(source.name, file, parsed.rule_id, parsed.message))
         else:
             parsed_files.append((file, sha, parsed))
+            for issue in parsed.issues:
+                batch.validation.add_issue(issue)
+    row_level_files = {f for f, _, p in parsed_files if p.row_level or row_level}
 
-    frame = joined([(p.columns, {"_source_file": f, "_file_sha256": sha}) for f, sha, p in parsed_files])
+    frame = joined([(p.columns, {"_source_file": f, "_file_sha256": sha, "_headers": p.headers or {}})
+                    for f, sha, p in parsed_files])
     if not frame.empty:
         if "participant_code" in frame and salt:
             frame["participant_code"] = pseudonymised(frame["participant_code"], salt)
+        if logins and "login" in frame:
+            frame["_same_digits"] = _proposed_aliases(frame["login"], logins)
         batch.validation.add(validate(frame, contract(source.name, logins), source.name))
         cells = joined([(p.cells, {"_source_file": f}) for f, _, p in parsed_files if p.cells is not None])
         batch.validation.add(validate(cells, VPR_TASK_SCORES, source.name))
-    keep = _kept_rows(frame, batch.validation, row_level)
+    keep = _kept_rows(frame, batch.validation, row_level_files)
     if source.name in KEYS_ACROSS_FILES and keep.any():
         batch.validation.add(_loaded_elsewhere(con, source.name, frame[keep], KEYS_ACROSS_FILES[source.name]))
-        keep = _kept_rows(frame, batch.validation, row_level)
+        keep = _kept_rows(frame, batch.validation, row_level_files)
 
     rows_per_file = frame["_source_file"].value_counts() if not frame.empty else pd.Series(dtype=int)
     kept_per_file = frame.loc[keep, "_source_file"].value_counts() if not frame.empty else pd.Series(dtype=int)
@@ -218,6 +229,14 @@ def _read_and_validate(source: Source, landing_dir: Path, con, files: list[str],
     return batch
 
 
+def _proposed_aliases(logins: pd.Series, known: frozenset[str]) -> pd.Series:
+    """For a login not in the registry, the registry login with the same digits (a changed login), if one."""
+    by_digits = store.same_digits(known)
+    unknown = logins[~logins.isin(known) & logins.notna()]
+    proposals = unknown.map(lambda login: by_digits.get("".join(filter(str.isdigit, str(login)))))
+    return proposals.reindex(logins.index)
+
+
 def joined(parts: list[tuple[dict[str, list], dict[str, str]]]) -> pd.DataFrame:
     """One frame of many files' columns, each with constant columns (its file, its fingerprint)."""
     if not parts:
@@ -234,14 +253,16 @@ def joined(parts: list[tuple[dict[str, list], dict[str, str]]]) -> pd.DataFrame:
     return pd.DataFrame(frame)
 
 
-def _kept_rows(frame: pd.DataFrame, validation: Validation, row_level: bool) -> pd.Series:
-    """Rows that may be written: of files without errors, or without their failing rows (row level)."""
+def _kept_rows(frame: pd.DataFrame, validation: Validation, row_level_files: set[str]) -> pd.Series:
+    """Rows that may be written: of files without errors, or without their failing rows (row level: every
+    file in row-level mode, and files of many schools, where one school's bad row must not hold back the rest)."""
     if frame.empty:
         return pd.Series(dtype=bool)
-    if row_level:
-        failing = pd.MultiIndex.from_arrays([frame["_source_file"], frame["_row_number"]]).isin(validation.rejected_rows)
-        return pd.Series(~failing, index=frame.index) & ~frame["_source_file"].isin(validation.rejected_files)
-    return ~frame["_source_file"].isin([file for file, count in validation.errors.items() if count])
+    failing = pd.MultiIndex.from_arrays([frame["_source_file"], frame["_row_number"]]).isin(validation.rejected_rows)
+    row_level = frame["_source_file"].isin(row_level_files)
+    bad_file = frame["_source_file"].isin([file for file, count in validation.errors.items() if count])
+    kept_row_level = ~failing & ~frame["_source_file"].isin(validation.rejected_files)
+    return pd.Series(kept_row_level, index=frame.index).where(row_level, ~bad_file)
 
 
 def _outcome(file: str, sha: str, size: int, mtime: int, rows: int, written: int,

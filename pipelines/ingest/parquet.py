@@ -122,7 +122,7 @@ def check_parquet(con, file: str, path: str, sha256: str, known_logins: frozense
             insert into raw.vpr_results
             select year, _login, work_code, subject_code, grade, _code, class_letter, variant, sex,
                    cast(task_scores as integer[]), cast(task_max as integer[]), primary_score, mark, journal_mark,
-                   ?, null, _row_number, ?, ?
+                   false, 'parquet', ?, null, _row_number, ?, ?
             from {view} where _row_number not in (select _row_number from {failures})""", [file, sha256, loaded_at])
 
     def drop(connection) -> None:

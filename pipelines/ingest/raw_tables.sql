@@ -15,6 +15,13 @@ create table if not exists raw.schools (
     _file_sha256 varchar not null, _loaded_at timestamp not null
 );
 
+create table if not exists raw.login_aliases (
+    alias_login varchar not null,    -- the login a school had in other files, e.g. sch220122
+    login varchar not null,          -- its login in the registry, e.g. edu220122
+    _source_file varchar not null, _sheet varchar, _row_number integer not null,
+    _file_sha256 varchar not null, _loaded_at timestamp not null
+);
+
 create table if not exists raw.fioko_shnor (
     year integer not null,
     login varchar not null,
@@ -61,8 +68,10 @@ create table if not exists raw.vpr_results (
     task_scores integer[],           -- element NULL = not attempted ('X' or blank)
     task_max integer[],
     primary_score integer,
-    mark integer,
+    mark integer,                    -- as in the file (report Ф1, Parquet); NULL: from the year's scale in dbt
     journal_mark integer,
+    is_absent boolean not null,      -- variant «отсутствовал»: absent, not a participant
+    layout varchar not null,         -- the layout of vpr_layouts.yml the file was read as, or 'parquet'
     _source_file varchar not null, _sheet varchar, _row_number integer not null,
     _file_sha256 varchar not null, _loaded_at timestamp not null
 );

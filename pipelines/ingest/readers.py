@@ -12,14 +12,11 @@ CSV, millions of rows at federal scale, is read in blocks instead (`csv_reader.p
 from __future__ import annotations
 
 import functools
-import hashlib
 import io
 import math
-import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandera.pandas as pa
@@ -29,8 +26,6 @@ from pipelines.ingest import contracts
 from pipelines.ingest.contracts import rule
 
 HEADER_SEARCH_ROWS = 30  # title blocks are a few rows; a data cell reading «Год» further down is not a header
-NOT_ATTEMPTED = {"x", "х"}  # Latin and Cyrillic: both are typed for a task not attempted
-MAX_ROW_LABEL = "макс. балл"
 
 
 def _as_is(value: Any, row: Any, column: str) -> str:
@@ -42,8 +37,6 @@ HEADER_NOT_FOUND = rule("header_not_found", "a header row starting with the firs
 MISSING_COLUMN = rule("missing_column", "every required column in the header row", _as_is)
 DUPLICATE_COLUMN = rule("duplicate_column", "each column once in the header row", _as_is)
 FILE_NAME = rule("file_name", "the file name documented in docs/inputs.md", _as_is)
-TASK_MAX_ROW = rule("task_max_row", "a row «Макс. балл» under the header with a positive maximum for every task", _as_is)
-FORM_LOGIN = rule("form_login", "the login in the form's title matches its file name", _as_is)
 NO_MARKER_COLUMNS = rule("no_marker_columns", "at least one marker column «<класс> <РУ|МА>»", _as_is)
 
 
@@ -74,11 +67,14 @@ Columns = dict[str, list[Any]]  # a frame-to-be: many small files are cheaper as
 
 @dataclass
 class ParsedFile:
-    """What a reader made of one file: raw-column rows, and for ВПР forms one row per task cell."""
+    """What a reader made of one file: raw-column rows, and for ВПР files one row per task cell."""
 
     columns: Columns
     sheet: str | None
     cells: Columns | None = None
+    headers: dict[str, str] | None = None  # raw column → its header in this file, where the layout varies
+    issues: list = field(default_factory=list)  # warnings the reader found (validate.Issue)
+    row_level: bool = False  # a file of many schools: a failing row is left out, not the whole file
 
 
 @functools.lru_cache(maxsize=4096)  # the same headers recur in every one of thousands of forms
@@ -191,17 +187,17 @@ def number_cell(value: Any) -> Any:
     return value
 
 
-def task_cell(value: Any) -> Any:
-    if type(value) is float:
-        return value
-    if isinstance(value, str) and value.strip().casefold() in NOT_ATTEMPTED:
-        return None
-    return number_cell(value)
+LOGIN_IN_TEXT = re.compile(r"(?<![a-z0-9_])([a-z]{2,5}\d{4,8})(?![a-z0-9_])")
 
 
 def login_cell(value: Any) -> str | None:
+    """A login, lower-cased; found inside text too (`edu223017 | МБОУ …`, `МБОУ …(edu203389)`)."""
     text = text_cell(value)
-    return text.lower() if text else None
+    if text is None:
+        return None
+    lowered = text.lower()
+    match = LOGIN_IN_TEXT.search(lowered)
+    return match[1] if match else lowered
 
 
 def _converter(name: str, column: pa.Column) -> Callable[[Any], Any]:
@@ -234,7 +230,7 @@ def columns_from_table(table: Table, source: str) -> Columns:
     schema = contracts.reading_contract(source)
     positions = column_positions(table.headers, table.header_row, schema)
     columns: Columns = {}
-    for name in contracts.headers(schema).values():
+    for name in dict.fromkeys(contracts.headers(schema).values()):
         convert, position = _converter(name, schema.columns[name]), positions.get(name)
         columns[name] = [None if position is None else convert(row[position]) for row in table.rows]
     columns["_sheet"] = [table.sheet] * len(table.rows)
@@ -260,6 +256,11 @@ def year_in_name(path: str, pattern: str, documented: str) -> int:
 def read_schools(path: str, data: bytes) -> ParsedFile:
     table = read_xlsx(data, "Реестр ОО", "Логин")
     return ParsedFile(columns_from_table(table, "schools"), table.sheet)
+
+
+def read_login_aliases(path: str, data: bytes) -> ParsedFile:
+    table = read_xlsx(data, None, "Прежний логин")
+    return ParsedFile(columns_from_table(table, "login_aliases"), table.sheet)
 
 
 def read_shnor(path: str, data: bytes) -> ParsedFile:
@@ -301,106 +302,3 @@ def read_social_passport(path: str, data: bytes) -> ParsedFile:
                          "social_passport/social_passport_<YYYY>.xlsx")
     table = read_xlsx(data, "Социальный паспорт", "Логин")
     return ParsedFile(_constant(columns_from_table(table, "social_passport"), "year", year), table.sheet)
-
-
-VPR_FORM_NAME = r"vpr/(\d{4})/([A-Za-z]+\d+)_([A-Za-z]{2})(\d{1,2})\.xlsx"
-FORM_LOGIN_TITLE = re.compile(r"ОО:\s*([A-Za-z]+\d+)")
-
-
-def _form_login(above: list[list[Any]]) -> tuple[int, str] | None:
-    """The login the form's title gives (`ОО: sch860001 — …`), with its row number."""
-    for number, row in enumerate(above, start=1):
-        for cell in row:
-            match = FORM_LOGIN_TITLE.search(cell) if isinstance(cell, str) else None
-            if match:
-                return number, match[1].lower()
-    return None
-
-
-def _task_positions(table: Table) -> list[int]:
-    """Every header between «Вариант» and «Сумма баллов» is a task (1, 2, 2.1, 1К1, …)."""
-    labels = [normalised(h) for h in table.headers]
-    for required in ("Вариант", "Сумма баллов"):
-        if normalised(required) not in labels:
-            raise ReadError(MISSING_COLUMN.id, f"the header row {table.header_row} has no column «{required}»")
-    first, last = labels.index(normalised("Вариант")) + 1, labels.index(normalised("Сумма баллов"))
-    if first >= last:
-        raise ReadError(MISSING_COLUMN.id, f"the header row {table.header_row} has no task columns "
-                                           "between «Вариант» and «Сумма баллов»")
-    return list(range(first, last))
-
-
-def _task_maxima(table: Table, positions: list[int]) -> list[int]:
-    first_row = table.rows[0] if table.rows else None
-    where = f"row {table.header_row + 1}"
-    if first_row is None or normalised(first_row[0] or "") != MAX_ROW_LABEL:
-        raise ReadError(TASK_MAX_ROW.id, f"{where} should be «Макс. балл» with the maximum score of every task")
-    maxima = []
-    for p in positions:
-        value = number_cell(first_row[p])
-        if not isinstance(value, float) or not value.is_integer() or value <= 0:
-            raise ReadError(TASK_MAX_ROW.id, f"{where} «Макс. балл», column «{table.headers[p]}»: "
-                                             f"{contracts.shown(value)} is not a task maximum")
-        maxima.append(int(value))
-    return maxima
-
-
-def read_vpr_form(path: str, data: bytes) -> ParsedFile:
-    """A ФИС ОКО form: one school, work and year; the year, login and work come from its place and name."""
-    match = re.fullmatch(VPR_FORM_NAME, path)
-    if not match:
-        raise ReadError(FILE_NAME.id, "the file name should be vpr/<YYYY>/<login>_<WORK>.xlsx, "
-                                      "e.g. vpr/2023/sch860001_MA5.xlsx")
-    year, login, subject, grade = int(match[1]), match[2].lower(), match[3].upper(), int(match[4])
-    table = read_xlsx(data, "Результаты", "Код участника")
-    titled = _form_login(table.above)
-    if titled and titled[1] != login:
-        raise ReadError(FORM_LOGIN.id, f"the title in row {titled[0]} is for {titled[1]}, the file name says {login}")
-    positions = _task_positions(table)
-    maxima = _task_maxima(table, positions)
-    participants = Table(table.sheet, table.header_row, table.headers, table.rows[1:], table.row_numbers[1:], table.above)
-    columns = columns_from_table(participants, "vpr_results")
-    scores = [[task_cell(row[p]) for p in positions] for row in participants.rows]
-    for name, value in (("year", year), ("login", login), ("grade", grade), ("work_code", f"{subject}{grade}"),
-                        ("subject_code", subject), ("task_max", maxima)):
-        _constant(columns, name, value)
-    columns["task_scores"] = scores
-    labels = [table.headers[p] for p in positions]
-    cells: Columns = {
-        "_row_number": [n for n in participants.row_numbers for _ in positions],
-        "_column": labels * len(scores),
-        "score": [s for row in scores for s in row],
-        "max": [float(m) for m in maxima] * len(scores),
-    }
-    _constant(cells, "_sheet", table.sheet)
-    return ParsedFile(columns, table.sheet, cells)
-
-
-READERS: dict[str, Callable[[str, bytes], ParsedFile]] = {
-    "schools": read_schools,
-    "fioko_shnor": read_shnor,
-    "fioko_objectivity_markers": read_objectivity_markers,
-    "fioko_risk_profiles": read_risk_profiles,
-    "vpr_results": read_vpr_form,
-    "social_passport": read_social_passport,
-}
-
-
-def read_file(source: str, path: str, data: bytes) -> ParsedFile | ReadError:
-    """Runs the source's reader; a read failure is returned, not raised, so worker processes can report it."""
-    try:
-        return READERS[source](path, data)
-    except ReadError as error:
-        return error
-
-
-def read_path(job: tuple[str, str, str]) -> tuple[str, str, int, int, ParsedFile | ReadError]:
-    """(file, sha256, size, mtime, what was read) for (source, file, absolute path): the bytes are read
-    once, for both the fingerprint and the parse. Kept here so worker processes import no more than this."""
-    source, file, path = job
-    try:
-        stat = os.stat(path)
-        data = Path(path).read_bytes()
-    except OSError as error:
-        return file, "", 0, 0, ReadError(UNREADABLE.id, f"could not be opened ({error.strerror})")
-    return file, hashlib.sha256(data).hexdigest(), stat.st_size, stat.st_mtime_ns, read_file(source, file, data)

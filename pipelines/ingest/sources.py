@@ -17,19 +17,23 @@ class Source:
     patterns: tuple[str, ...]  # globs under the landing folder
     kind: str  # excel or csv, as the asset's kind
     partitioned: bool = False  # by campaign
+    excluded: tuple[str, ...] = ()  # files the patterns match that belong to another source
 
 
+LOGIN_ALIASES_FILE = "registry/login_aliases.xlsx"
 SOURCES: dict[str, Source] = {source.name: source for source in (
-    Source("schools", "реестр ОО", ("registry/schools.xlsx",), "excel"),
+    Source("schools", "реестр ОО", ("registry/*.xlsx",), "excel", excluded=(LOGIN_ALIASES_FILE,)),
+    Source("login_aliases", "подтверждённые прежние логины ОО", (LOGIN_ALIASES_FILE,), "excel"),
     Source("fioko_shnor", "ФИОКО: перечень ШНОР", ("fioko/shnor_*.xlsx",), "excel"),
     Source("fioko_objectivity_markers", "ФИОКО: признаки необъективности ВПР", ("fioko/objectivity_markers*.xlsx",), "excel"),
     Source("fioko_risk_profiles", "ФИОКО «500+»: рисковые профили", ("fioko/risk_profiles_*.xlsx",), "excel"),
     Source("social_passport", "социальный паспорт ОО", ("social_passport/*.xlsx",), "excel"),
     # Loose globs inside a source's own folder: a misnamed file is quarantined with a message, not ignored.
-    Source("vpr_results", "ВПР: результаты участников", ("vpr/*/*.xlsx", "vpr/vpr_*.parquet"), "excel", partitioned=True),
+    Source("vpr_results", "ВПР: результаты участников", ("vpr/**/*.xlsx", "vpr/vpr_*.parquet"), "excel", partitioned=True),
     Source("gia_results", "ГИА: результаты участников", ("gia/*.csv",), "csv", partitioned=True),
 )}
 REGISTRY = "schools"  # loaded first: every other source checks its logins against it
+ALIASES = "login_aliases"  # loaded second: a confirmed earlier login counts as the registry's
 
 
 def _is_working_copy(file: str) -> bool:
@@ -49,7 +53,7 @@ def discover(landing_dir: Path, source: Source, campaign: str | None = None) -> 
     found = {
         file
         for pattern in source.patterns
-        for file in glob.glob(pattern, root_dir=landing_dir)
-        if not _is_working_copy(file) and os.path.isfile(os.path.join(landing_dir, file))
+        for file in glob.glob(pattern, root_dir=landing_dir, recursive=True)
+        if not _is_working_copy(file) and file not in source.excluded and os.path.isfile(os.path.join(landing_dir, file))
     }
     return sorted(file for file in found if in_scope(source, file, campaign))

@@ -64,15 +64,33 @@ def file_versions(con, source: str) -> dict[str, list[FileVersion]]:
     return versions
 
 
-def known_logins(con) -> frozenset[str] | None:
+def registry_logins(con) -> frozenset[str] | None:
     """Logins of the loaded registry; None when no registry has been loaded (the login rule is skipped)."""
     logins = con.execute("select distinct login from raw.schools").fetchall()
     return frozenset(login for (login,) in logins) if logins else None
 
 
+def known_logins(con) -> frozenset[str] | None:
+    """Logins of the registry and the confirmed earlier logins of its schools."""
+    registry = registry_logins(con)
+    if registry is None:
+        return None
+    aliases = con.execute("select alias_login from raw.login_aliases where login in (select login from raw.schools)")
+    return registry | frozenset(alias for (alias,) in aliases.fetchall())
+
+
+def same_digits(logins: frozenset[str]) -> dict[str, str]:
+    """Registry logins by their digits, where the digits name one login: what a changed login is proposed as."""
+    by_digits: dict[str, list[str]] = {}
+    for login in logins:
+        by_digits.setdefault("".join(filter(str.isdigit, login)), []).append(login)
+    return {digits: found[0] for digits, found in by_digits.items() if len(found) == 1}
+
+
 def registry_fingerprint(con) -> str | None:
     """Identifies the registry version the logins were checked against: its files' sha256."""
-    [(shas,)] = con.execute("select list_sort(list(distinct _file_sha256)) from raw.schools").fetchall()
+    [(shas,)] = con.execute("select list_sort(list(distinct _file_sha256)) from (select _file_sha256 from raw.schools "
+                            "union all select _file_sha256 from raw.login_aliases)").fetchall()
     return ",".join(shas) if shas else None
 
 

@@ -170,14 +170,17 @@ def validate(frame: pd.DataFrame, schema: pa.DataFrameSchema, source: str) -> Va
         row = failing.loc[index]
         file, rule = row["_source_file"], RULES[rule_id]
         value = case_value if rule_id in (NUMBER.id, REQUIRED.id) or column is None else row[column]
-        if column is not None and schema.columns[column].metadata.get("derived"):
+        in_file = row["_headers"] if "_headers" in row.index and isinstance(row["_headers"], dict) else {}
+        if column is not None and (schema.columns[column].metadata.get("derived")
+                                   or (column in in_file and in_file[column] is None)):
             # A value taken from the file's name or place fails for the whole file: said once, for the file.
             if (file, None, column, rule_id) not in seen:
                 seen.add((file, None, column, rule_id))
                 result.add_issue(Issue(source, file, None, None, None, _value_text(value), rule_id, rule.severity,
                                        f"{file}: {rule.detail(value, row, column)} (from the file's name)"))
             continue
-        header = None if column is None else (row["_column"] if column == cell_column else titles.get(column, column))
+        header = None if column is None else (row["_column"] if column == cell_column
+                                              else in_file.get(column) or titles.get(column, column))
         row_number = int(row["_row_number"])
         if (file, row_number, header, rule_id) in seen:  # long-form rows of one spreadsheet row fail together
             continue

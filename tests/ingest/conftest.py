@@ -6,14 +6,20 @@ good file of every source. Tests replace one file with a broken variant and load
 
 import copy
 import hashlib
+import os
 from pathlib import Path
 
 import duckdb
 import pytest
 import xlsxwriter
 
+from pipelines.ingest.works import work_spec
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
-REAL_MARKERS = REPO_ROOT.parent / "shared" / "real" / "fioko_objectivity_markers_dagestan_2023_2025.xlsx"
+REAL_DIR = Path(os.environ.get("SHARED_REAL_DIR", REPO_ROOT.parent / "shared" / "real"))
+REAL_MARKERS = REAL_DIR / "fioko_objectivity_markers_dagestan_2023_2025.xlsx"
+needs_real = pytest.mark.skipif(not REAL_DIR.is_dir(), reason=f"the real files are not here ({REAL_DIR}); "
+                                "set SHARED_REAL_DIR to the folder of real inputs to run these tests")
 
 REGISTRY = [
     ["Логин", "Полное наименование", "Краткое наименование", "Муниципалитет", "Тип населённого пункта", "Тип ОО",
@@ -25,12 +31,31 @@ REGISTRY = [
     ["sch860003", "МБОУ «Гимназия № 3»", "МБОУ «Гимназия № 3»", "Лазовский муниципальный округ",
      "посёлок городского типа", "гимназия", 540, 1990],
 ]
-VPR_TASKS = ["1", "2", "3"]
-VPR_MAXIMA = [1, 1, 2]
-VPR_ROWS = [  # Код участника, Класс, Вариант, tasks…, Сумма баллов, Отметка, Отметка по журналу, Пол
-    ["P-8F3A21C0", "5А", 1, 1, 0, 2, 3, 4, 4, "Ж"],
-    ["P-1B77E902", "5А", 2, "X", 1, 1, 2, 3, None, "М"],
-    ["P-02CC1A9E", "5Б", 1, 1, 1, None, 2, 3, 3, "Ж"],
+VPR_YEAR, VPR_WORK = 2023, "MA5"
+VPR_SPEC = work_spec(VPR_WORK, VPR_YEAR)
+VPR_HEADER = ["Код", "Вариант", *(f"{label} ({maximum}б)" for label, maximum in zip(VPR_SPEC.task_labels, VPR_SPEC.task_max)),
+              'Класс № (список формируется из листа "Классы")', "Пол",
+              "Отметка за предыдущий триместр/ четверть/полугодие", "Итого баллов"]
+TASK_COLUMNS = len(VPR_SPEC.task_max)
+FIRST_TASK = 2  # column of the first task in VPR_HEADER
+TOTAL = len(VPR_HEADER) - 1
+
+
+def pupil(code, variant, scores, klass=1, sex="ж", journal=None, total=None) -> list:
+    """A row of the A1 protocol form: the given first task scores, 0 for the others, the total as the form sums it."""
+    scores = [*scores, *[0] * (TASK_COLUMNS - len(scores))]
+    summed = sum(s for s in scores if isinstance(s, int))
+    return [code, variant, *scores, klass, sex, journal, summed if total is None else total]
+
+
+def absent_pupil(code) -> list:
+    return [code, "отсутствовал", *[None] * TASK_COLUMNS, None, None, None, 0]
+
+
+VPR_ROWS = [  # the A1 protocol form of docs/inputs.md, header VPR_HEADER
+    pupil(50001, 1, [1, 0, 1], 1, "ж", 4),
+    pupil(50002, 2, ["X", 1, 1], 1, "м", None),
+    pupil(50003, 1, [1, 1, None], 2, "ж", 3),
 ]
 GIA_ROWS = [
     "Год;Тип экзамена;Код предмета;Предмет;Логин ОО;Код участника;Первичный балл;Тестовый балл;Отметка;"
@@ -104,14 +129,11 @@ class Landing:
         return write_xlsx(self.root / "registry" / "schools.xlsx", "Реестр ОО",
                           titled(["Реестр общеобразовательных организаций", "по состоянию на 01.09.2024"], rows))
 
-    def vpr_form(self, year=2023, login="sch860001", work="MA5", rows=VPR_ROWS, tasks=VPR_TASKS, maxima=VPR_MAXIMA,
-                 name: str | None = None, title_login: str | None = None) -> Path:
-        header = ["Код участника", "Класс", "Вариант", *tasks, "Сумма баллов", "Отметка", "Отметка по журналу", "Пол"]
-        table = [header, ["Макс. балл", None, None, *maxima, None, None, None, None], *rows]
-        path = self.root / "vpr" / str(year) / (name or f"{login}_{work}.xlsx")
-        return write_xlsx(path, "Результаты", titled([f"Всероссийские проверочные работы {year}",
-                                                      "Форма сбора результатов: Математика, 5 класс",
-                                                      f"ОО: {title_login or login} — МБОУ «СОШ № 1»"], table))
+    def vpr_form(self, year=VPR_YEAR, login="sch860001", rows=VPR_ROWS, header=VPR_HEADER,
+                 name: str = "Математика 5 класс.xlsx") -> Path:
+        """The ФИС ОКО protocol form (A1) of one school: `vpr/<YYYY>/<login>/<name>`, header in row 1."""
+        path = self.root / "vpr" / str(year) / login / name
+        return write_xlsx(path, "Протокол", [header, *rows])
 
     def gia(self, year=2023, lines=GIA_ROWS, encoding="cp1251", name: str | None = None) -> Path:
         path = self.root / "gia" / (name or f"gia_{year}.csv")

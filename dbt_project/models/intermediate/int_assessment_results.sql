@@ -48,16 +48,7 @@ vpr_results as (
         false as is_retake,
         true as is_independent,
         'mark' as result_kind,
-        coalesce(
-            vpr.mark,
-            case
-                when vpr.primary_score is null then null
-                when vpr.primary_score >= vpr_works.cut_5 then 5
-                when vpr.primary_score >= vpr_works.cut_4 then 4
-                when vpr.primary_score >= vpr_works.cut_3 then 3
-                else 2
-            end
-        ) as mark,
+        vpr.mark,
         vpr.primary_score,
         cast(null as integer) as test_score,
         3 as min_mark,

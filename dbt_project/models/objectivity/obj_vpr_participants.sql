@@ -9,6 +9,7 @@ with results as (
     from {{ ref('stg_vpr_results') }} as v
     join {{ ref('vpr_works') }} as w
         on w.work_code = v.work_code and v.year between w.year_from and w.year_to
+    where not v.is_absent
 ),
 
 task_points as (

@@ -10,7 +10,7 @@ renamed as (
 
     select
         year,
-        lower(trim(login)) as login,
+        {{ canonical_login('login') }} as login,
         trim(municipality) as municipality,
         trim(school_name) as school_name,
         trim(marker_column) as marker_column,

@@ -10,7 +10,7 @@ renamed as (
 
     select
         year,
-        lower(trim(login)) as login,
+        {{ canonical_login('login') }} as login,
         trim(school_name) as school_name,
         replace(trim(factor), '  ', ' ') as factor,
         lower(trim(level)) as level,

@@ -10,7 +10,7 @@ renamed as (
 
     select
         year as list_year,
-        lower(trim(login)) as login,
+        {{ canonical_login('login') }} as login,
         trim(school_name) as school_name,
         trim(municipality) as municipality,
         trim(level) as level,

@@ -13,7 +13,7 @@ renamed as (
         upper(trim(exam_type)) as exam_type,
         subject_code,
         trim(subject_name) as subject_name,
-        lower(trim(login)) as login,
+        {{ canonical_login('login') }} as login,
         participant_code,
         primary_score,
         test_score,

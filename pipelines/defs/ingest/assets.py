@@ -16,7 +16,7 @@ from pipelines.defs.ingest.partitions import CAMPAIGNS
 from pipelines.ingest.campaigns import years_for_campaign
 from pipelines.ingest.contracts import VPR_TASK_SCORES, contract
 from pipelines.ingest.load import SourceLoadReport, load_source
-from pipelines.ingest.sources import REGISTRY, SOURCES
+from pipelines.ingest.sources import ALIASES, REGISTRY, SOURCES
 from pipelines.defs.metadata import PREVIEW_ROWS
 from pipelines.defs.resources import LandingFolder
 
@@ -31,6 +31,7 @@ LINEAGE_COLUMNS = [
     dg.TableColumn("_loaded_at", "timestamp", "when the row was written (UTC)"),
 ]
 REGISTRY_KEY = dg.AssetKey(["raw", REGISTRY])
+ALIASES_KEY = dg.AssetKey(["raw", ALIASES])
 
 
 class IngestConfig(dg.Config):
@@ -76,7 +77,7 @@ def ingest_asset(name: str):
         group_name="ingest",
         kinds=kinds,
         pool="duckdb_writer",
-        deps=[] if name == REGISTRY else [REGISTRY_KEY],
+        deps={REGISTRY: [], ALIASES: [REGISTRY_KEY]}.get(name, [REGISTRY_KEY, ALIASES_KEY]),
         partitions_def=CAMPAIGNS if source.partitioned else None,
         metadata={"dagster/column_schema": column_schema(name),
                   "landing_files": ", ".join(source.patterns)},
@@ -181,6 +182,15 @@ def schools(context: dg.AssetExecutionContext, config: IngestConfig, duckdb: Duc
     return materialize_source(context, "schools", config, duckdb, landing)
 
 
+@ingest_asset("login_aliases")
+def login_aliases(context: dg.AssetExecutionContext, config: IngestConfig, duckdb: DuckDBResource,
+                  landing: LandingFolder) -> dg.MaterializeResult:
+    """Confirmed earlier logins of registry schools (`registry/login_aliases.xlsx`: `Прежний логин | Логин`):
+    a school whose login changed (`sch220122` → `edu220122`) is one school. The pipeline proposes pairs with
+    the same digits in its quarantine messages; only the pairs listed here are merged."""
+    return materialize_source(context, "login_aliases", config, duckdb, landing)
+
+
 @ingest_asset("fioko_shnor")
 def fioko_shnor(context: dg.AssetExecutionContext, config: IngestConfig, duckdb: DuckDBResource,
                 landing: LandingFolder) -> dg.MaterializeResult:
@@ -229,7 +239,7 @@ def gia_results(context: dg.AssetExecutionContext, config: IngestConfig, duckdb:
     return materialize_source(context, "gia_results", config, duckdb, landing)
 
 
-INGEST_ASSETS = [schools, fioko_shnor, fioko_objectivity_markers, fioko_risk_profiles, social_passport,
+INGEST_ASSETS = [schools, login_aliases, fioko_shnor, fioko_objectivity_markers, fioko_risk_profiles, social_passport,
                  vpr_results, gia_results]
 
 
