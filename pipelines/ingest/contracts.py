@@ -419,7 +419,7 @@ def vpr_results_contract(known_logins: frozenset[str] | None) -> pa.DataFrameSch
     the file it is about."""
     return schema("raw.vpr_results", {
         "year": derived(int, "integer", "year of the work: the folder vpr/<YYYY>/, checked against a title"),
-        "login": login_column(known_logins, title="Пользователь"),
+        "login": login_column(known_logins, title="Логин"),
         "work_code": derived(str, "varchar", "work: RU4, MA5, …, from the title, sheet name or file name"),
         "subject_code": derived(str, "varchar", "RU, MA, …"),
         "grade": derived(int, "integer", "grade of the work"),

@@ -21,7 +21,7 @@ import yaml
 from python_calamine import CalamineWorkbook
 
 from pipelines.ingest.campaigns import vpr_path_year
-from pipelines.ingest.contracts import RULES, WARNING, rule
+from pipelines.ingest.contracts import RULES, SEXES, WARNING, rule
 from pipelines.ingest.readers import (
     HEADER_SEARCH_ROWS, LOGIN_IN_TEXT, UNREADABLE, ParsedFile, ReadError, _as_is, _sheet_rows, login_cell, number_cell,
     text_cell,
@@ -302,8 +302,11 @@ def _word(value: Any) -> str | None:
     return normalised(value) if isinstance(value, str) and value.strip() else None
 
 
-def read_vpr_workbook(path: str, data: bytes) -> ParsedFile:
-    """Reads a ВПР participant workbook of any declared layout; raises ReadError when it cannot be read."""
+def read_vpr_workbook(path: str, data: bytes, *, configured: bool = True) -> ParsedFile:
+    """Reads a ВПР participant workbook of any declared layout; raises ReadError when it cannot be read.
+
+    `configured=False` reads a work the seeds do not configure, with the maxima its headers give (or none),
+    to look at a file; ingestion always checks the work."""
     workbook = _open(data)
     found = []
     for sheet in workbook.sheet_names:
@@ -315,10 +318,11 @@ def read_vpr_workbook(path: str, data: bytes) -> ParsedFile:
         raise ReadError(NO_LAYOUT.id, "no sheet has the header row of a ВПР layout (docs/inputs.md): "
                                       "none of its first rows holds a participant code, a variant and a total")
     sheet, rows, header = found[0]
-    return _read_sheet(path, sheet, rows, header, [other for other, _, _ in found[1:]])
+    return _read_sheet(path, sheet, rows, header, [other for other, _, _ in found[1:]], configured)
 
 
-def _read_sheet(path: str, sheet: str, rows: list[list[Any]], header: Header, other_sheets: list[str]) -> ParsedFile:
+def _read_sheet(path: str, sheet: str, rows: list[list[Any]], header: Header, other_sheets: list[str],
+                configured: bool) -> ParsedFile:
     layout, vocab = header.layout, vocabulary()
     missing = [role for role in REQUIRED_ROLES if role not in header.positions]
     if missing:
@@ -326,7 +330,8 @@ def _read_sheet(path: str, sheet: str, rows: list[list[Any]], header: Header, ot
                                                     f"column for {', '.join(missing)}")
     context = _context(path, header, sheet, rows[:header.row])
     work_code = f"{context.subject.code}{context.grade}"
-    task_max = _check_tasks(header, work_code, context.year)
+    task_max = (_check_tasks(header, work_code, context.year) if configured
+                else tuple(maximum or 0 for _, _, maximum in header.tasks))
     p = header.positions
     task_columns = [column for column, _, _ in header.tasks]
     issues: list[Issue] = [Issue("vpr_results", path, None, None, None, None, SECOND_SHEET.id, WARNING,
@@ -374,7 +379,7 @@ def _read_sheet(path: str, sheet: str, rows: list[list[Any]], header: Header, ot
         klass = text_cell(cell(cells, "class"))
         columns["class_letter"].append(None if klass is None or normalised(klass) in vocab.no_class else klass.upper())
         sex = text_cell(cell(cells, "sex"))
-        columns["sex"].append(sex.upper() if sex else None)
+        columns["sex"].append(sex.upper() if sex and sex.upper() in SEXES else sex)
         columns["_row_number"].append(number)
         if login:
             rows_per_login[login] = rows_per_login.get(login, 0) + 1

@@ -37,8 +37,13 @@ VPR_HEADER = ["Код", "Вариант", *(f"{label} ({maximum}б)" for label, 
               'Класс № (список формируется из листа "Классы")', "Пол",
               "Отметка за предыдущий триместр/ четверть/полугодие", "Итого баллов"]
 TASK_COLUMNS = len(VPR_SPEC.task_max)
-FIRST_TASK = 2  # column of the first task in VPR_HEADER
-TOTAL = len(VPR_HEADER) - 1
+FIRST_TASK = 2  # columns of VPR_HEADER
+CLASS, SEX, JOURNAL, TOTAL = (FIRST_TASK + TASK_COLUMNS + offset for offset in range(4))
+
+
+def with_cell(row: list, column: int, value) -> list:
+    """A copy of a form row with one cell changed."""
+    return [value if c == column else v for c, v in enumerate(row)]
 
 
 def pupil(code, variant, scores, klass=1, sex="ж", journal=None, total=None) -> list:
@@ -50,6 +55,19 @@ def pupil(code, variant, scores, klass=1, sex="ж", journal=None, total=None) ->
 
 def absent_pupil(code) -> list:
     return [code, "отсутствовал", *[None] * TASK_COLUMNS, None, None, None, 0]
+
+
+def report_row(code, scores, mark, journal=None, login="sch860001", klass="5А") -> list:
+    """A pupil of the report «Ф1 Индивидуальные результаты» (A5): school columns, tasks, total, mark, journal."""
+    scores = [*scores, *[0] * (TASK_COLUMNS - len(scores))]
+    return [login, "Лазовский муниципальный округ", f"МБОУ «СОШ № 1»({login})", code, klass, 1, *scores,
+            sum(s for s in scores if isinstance(s, int)), mark, journal]
+
+
+REPORT_HEADER = ["ОО", "Муниципалитет", "Название ОО", "Код участника", "Класс", "Вариант", *VPR_HEADER[2:2 + TASK_COLUMNS],
+                 "Первичный балл", "Отметка", "Отметка по журналу"]
+REPORT_ROWS = [report_row(40001, [1, 1, 1, 1, 1, 2, 1, 1], 3, 3), report_row(40002, [1, 0, 1], 2, 3)]
+REPORT_MARK = len(REPORT_HEADER) - 2
 
 
 VPR_ROWS = [  # the A1 protocol form of docs/inputs.md, header VPR_HEADER
@@ -134,6 +152,16 @@ class Landing:
         """The ФИС ОКО protocol form (A1) of one school: `vpr/<YYYY>/<login>/<name>`, header in row 1."""
         path = self.root / "vpr" / str(year) / login / name
         return write_xlsx(path, "Протокол", [header, *rows])
+
+    def report_f1(self, year=VPR_YEAR, rows=REPORT_ROWS, title_year: int | None = None,
+                  announced: int | None = None, name: str = "Индивидуальные результаты.xlsx") -> Path:
+        """The ФИС ОКО report «Ф1 Индивидуальные результаты» (A5): title block, a group row per school."""
+        difficulty = [None] * 6 + ["Б"] * TASK_COLUMNS
+        table = [["Индивидуальные результаты"], [], [f"ВПР {title_year or year} Математика 5 класс"],
+                 ["Предмет:", "Математика"], ["Максимальный первичный балл:", VPR_SPEC.max_primary_score],
+                 ["Дата:", f"20.04.{title_year or year}"], difficulty, REPORT_HEADER,
+                 [f"МБОУ «СОШ № 1»(sch860001) | Кол-во участников: {announced or len(rows)}"], *rows]
+        return write_xlsx(self.root / "vpr" / str(year) / name, "МА 5 Индивидуальные результаты", table)
 
     def gia(self, year=2023, lines=GIA_ROWS, encoding="cp1251", name: str | None = None) -> Path:
         path = self.root / "gia" / (name or f"gia_{year}.csv")

@@ -5,7 +5,7 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines.defs.ingest.assets import INGEST_ASSETS, QUARANTINE_CHECK
 from pipelines.defs.resources import LandingFolder
-from tests.ingest.conftest import VPR_ROWS
+from tests.ingest.conftest import JOURNAL, VPR_ROWS, with_cell
 
 
 def materialize(landing, database, partition_key, row_level=False) -> dg.ExecuteInProcessResult:
@@ -26,8 +26,8 @@ def checks(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluati
 
 
 def test_materialising_a_campaign_reports_rows_files_and_quarantine(landing, tmp_path):
-    landing.vpr_form(year=2024, login="sch860002", work="RU4")
-    landing.vpr_form(year=2024, login="sch860003", work="RU4", rows=[[*VPR_ROWS[0][:7], 7, 4, "Ж"], VPR_ROWS[1]])
+    landing.vpr_form(year=2024, login="sch860002")
+    landing.vpr_form(year=2024, login="sch860003", rows=[with_cell(VPR_ROWS[0], JOURNAL, 7), VPR_ROWS[1]])
     database = tmp_path / "warehouse.duckdb"
 
     result = materialize(landing, database, "2023-2024/H2")
@@ -35,19 +35,20 @@ def test_materialising_a_campaign_reports_rows_files_and_quarantine(landing, tmp
     assert result.success
     meta = metadata(result)
     assert {key: m["dagster/row_count"] for key, m in meta.items()} == {
-        "raw/schools": 3, "raw/fioko_shnor": 1, "raw/fioko_objectivity_markers": 8, "raw/fioko_risk_profiles": 2,
+        "raw/schools": 3, "raw/login_aliases": 0, "raw/fioko_shnor": 1, "raw/fioko_objectivity_markers": 8, "raw/fioko_risk_profiles": 2,
         "raw/social_passport": 2, "raw/vpr_results": 3, "raw/gia_results": 0}
     vpr = meta["raw/vpr_results"]
     assert (vpr["files_found"], vpr["files_loaded"], vpr["files_quarantined"], vpr["files_skipped"]) == (2, 1, 1, 0)
-    assert "P-" not in vpr["preview"] and "sch860002" in vpr["preview"]  # participant codes stay out of the UI
+    assert "5000" not in vpr["preview"] and "sch860002" in vpr["preview"]  # participant codes stay out of the UI
     assert [c.name for c in vpr["dagster/column_schema"].columns][:3] == ["year", "login", "work_code"]
 
     found = checks(result)
     assert {key for key, e in found.items() if not e.passed} == {"raw/vpr_results"}
     failed = found["raw/vpr_results"]
     assert failed.check_name == QUARANTINE_CHECK and failed.severity == dg.AssetCheckSeverity.WARN
-    assert "vpr/2024/sch860003_RU4.xlsx" in failed.metadata["quarantined_files"].value
-    assert "row 7, column «Отметка»: value 7 is not a mark 2–5" in failed.metadata["issues"].value
+    assert "vpr/2024/sch860003/Математика 5 класс.xlsx" in failed.metadata["quarantined_files"].value
+    assert "row 2, column «Отметка за предыдущий триместр/ четверть/полугодие»: value 7 is not a journal mark 2–5" \
+        in failed.metadata["issues"].value
 
     result = materialize(landing, database, "2022-2023/H2", row_level=True)
     meta = metadata(result)
@@ -59,6 +60,8 @@ def test_the_column_schema_comes_from_the_pandera_contract():
     [vpr] = [a for a in INGEST_ASSETS if a.key.path == ["raw", "vpr_results"]]
     schema = vpr.specs_by_key[vpr.key].metadata["dagster/column_schema"]
     mark = next(c for c in schema.columns if c.name == "mark")
-    assert mark.type == "integer" and "a mark 2–5" in mark.constraints.other and not mark.constraints.nullable
+    assert mark.type == "integer" and "a mark 2–5" in mark.constraints.other
+    code = next(c for c in schema.columns if c.name == "participant_code")
+    assert code.type == "varchar" and not code.constraints.nullable
     assert any("task maximum" in rule for rule in schema.constraints.other)
     assert [c.name for c in schema.columns][-5:] == ["_source_file", "_sheet", "_row_number", "_file_sha256", "_loaded_at"]

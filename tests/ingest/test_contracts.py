@@ -13,10 +13,15 @@ import pytest
 from pipelines.ingest.contracts import RULES, WARNING
 from pipelines.ingest.load import load_landing
 from tests.ingest.conftest import (
-    GIA_ROWS, MARKERS, PASSPORT, REGISTRY, RISK, SHNOR, VPR_ROWS, Landing, set_cell,
+    FIRST_TASK, GIA_ROWS, JOURNAL, MARKERS, PASSPORT, REGISTRY, REPORT_MARK, REPORT_ROWS, RISK, SEX, SHNOR, TOTAL,
+    VPR_HEADER, VPR_ROWS, VPR_SPEC, Landing, pupil, set_cell, with_cell, write_xlsx,
 )
 
-FORM = "vpr/2023/sch860001_MA5.xlsx, sheet «Результаты»"
+FORM_FILE = "vpr/2023/sch860001/Математика 5 класс.xlsx"
+FORM = f"{FORM_FILE}, sheet «Протокол»"
+REPORT = "vpr/2023/Индивидуальные результаты.xlsx, sheet «МА 5 Индивидуальные результаты»"
+TASK_1, TASK_2 = VPR_HEADER[FIRST_TASK], VPR_HEADER[FIRST_TASK + 1]
+JOURNAL_HEADER = VPR_HEADER[JOURNAL]
 GIA = "gia/gia_2023.csv"
 REGISTRY_AT = "registry/schools.xlsx, sheet «Реестр ОО»"
 SHNOR_AT = "fioko/shnor_2023.xlsx, sheet «Перечень»"
@@ -30,12 +35,11 @@ class Case:
     source: str
     write: Callable[[Landing], Path]
     message: str
+    row_level: bool = False  # a file of many schools: the failing row is left out, the others load
 
 
 def vpr_cell(row: int, column: int, value) -> list[list]:
-    rows = [list(r) for r in VPR_ROWS]
-    rows[row][column] = value
-    return rows
+    return [with_cell(r, column, value) if n == row else r for n, r in enumerate(VPR_ROWS)]
 
 
 def gia_cell(line: int, column: str, value: str) -> list[str]:
@@ -48,39 +52,76 @@ def gia_cell(line: int, column: str, value: str) -> list[str]:
 
 
 def eight_participants() -> list[list]:
-    """Eight participants, so the last is on row 14 of the form; its task «3» scores 4 of 2."""
-    rows = [[f"P-{n:08X}", "5А", 1, 1, 0, 2, 3, 4, 4, "Ж"] for n in range(8)]
-    rows[7][5] = 4
+    """Eight participants, so the last is on row 9 of the form; its second task scores 4 of 1."""
+    rows = [pupil(50001 + n, 1, [1, 0]) for n in range(8)]
+    rows[7] = pupil(50008, 1, [1, 4])
     return rows
 
 
+def two_protocol_sheets(landing: Landing) -> Path:
+    path = landing.vpr_form()
+    import xlsxwriter
+    workbook = xlsxwriter.Workbook(str(path))
+    for sheet in ("Протокол", "Протокол_2"):
+        worksheet = workbook.add_worksheet(sheet)
+        for r, row in enumerate([VPR_HEADER, *VPR_ROWS]):
+            worksheet.write_row(r, 0, row)
+    workbook.close()
+    return path
+
+
 CASES = [
-    Case("number", "vpr_results", lambda l: l.vpr_form(rows=vpr_cell(0, 7, "пять")),
-         f"{FORM}, row 7, column «Отметка»: value «пять» is not a number"),
+    Case("number", "vpr_results", lambda l: l.vpr_form(rows=vpr_cell(0, JOURNAL, "пять")),
+         f"{FORM}, row 2, column «{JOURNAL_HEADER}»: value «пять» is not a number"),
     Case("required", "vpr_results", lambda l: l.vpr_form(rows=vpr_cell(1, 0, None)),
-         f"{FORM}, row 8, column «Код участника»: the value is missing"),
-    Case("whole_number", "vpr_results", lambda l: l.vpr_form(rows=vpr_cell(0, 2, "1,5")),
-         f"{FORM}, row 7, column «Вариант»: value 1,5 is not a whole number"),
-    Case("mark", "vpr_results", lambda l: l.vpr_form(rows=vpr_cell(2, 7, 6)),
-         f"{FORM}, row 9, column «Отметка»: value 6 is not a mark 2–5"),
-    Case("journal_mark", "vpr_results", lambda l: l.vpr_form(rows=vpr_cell(0, 8, 1)),
-         f"{FORM}, row 7, column «Отметка по журналу»: value 1 is not a journal mark 2–5 "
+         f"{FORM}, row 3, column «Код»: the value is missing"),
+    Case("whole_number", "vpr_results", lambda l: l.vpr_form(rows=vpr_cell(0, FIRST_TASK, "1,5")),
+         f"{FORM}, row 2, column «{TASK_1}»: value 1,5 is not a whole number"),
+    Case("mark", "vpr_results", lambda l: l.report_f1(rows=[with_cell(REPORT_ROWS[0], REPORT_MARK, 6), REPORT_ROWS[1]]),
+         f"{REPORT}, row 10, column «Отметка»: value 6 is not a mark 2–5", row_level=True),
+    Case("journal_mark", "vpr_results", lambda l: l.vpr_form(rows=vpr_cell(0, JOURNAL, 1)),
+         f"{FORM}, row 2, column «{JOURNAL_HEADER}»: value 1 is not a journal mark 2–5 "
          "(leave the cell empty when there is none)"),
     Case("task_score", "vpr_results", lambda l: l.vpr_form(rows=eight_participants()),
-         f"{FORM}, row 14, column «3»: value 4 exceeds the task maximum 2"),
-    Case("sex", "vpr_results", lambda l: l.vpr_form(rows=vpr_cell(1, 9, "муж.")),
-         f"{FORM}, row 8, column «Пол»: value «муж.» is not one of: М, Ж"),
-    Case("one_row_per_key", "vpr_results", lambda l: l.vpr_form(rows=vpr_cell(2, 0, "P-8F3A21C0")),
-         f"{FORM}, row 9: a second row for Код участника «P-8F3A21C0»; the first is row 7"),
+         f"{FORM}, row 9, column «{TASK_2}»: value 4 exceeds the task maximum {VPR_SPEC.task_max[1]}"),
+    Case("total_of_tasks", "vpr_results", lambda l: l.vpr_form(rows=vpr_cell(2, TOTAL, 9)),
+         f"{FORM}, row 4, column «Итого баллов»: total 9 differs from the sum of the task scores, 2"),
+    Case("sex", "vpr_results", lambda l: l.vpr_form(rows=vpr_cell(1, SEX, "муж.")),
+         f"{FORM}, row 3, column «Пол»: value «муж.» is not one of: М, Ж"),
+    Case("one_row_per_key", "vpr_results", lambda l: l.vpr_form(rows=vpr_cell(2, 0, 50001)),
+         f"{FORM}, row 4: a second row for Логин «sch860001», Код «50001»; the first is row 2"),
     Case("login_in_registry", "vpr_results", lambda l: l.vpr_form(login="sch860099"),
-         "vpr/2023/sch860099_MA5.xlsx: login «sch860099» is not in the school registry (from the file's name)"),
-    Case("file_name", "vpr_results", lambda l: l.vpr_form(name="МА5 школа 1.xlsx"),
-         "vpr/2023/МА5 школа 1.xlsx: the file name should be vpr/<YYYY>/<login>_<WORK>.xlsx, "
-         "e.g. vpr/2023/sch860001_MA5.xlsx"),
-    Case("task_max_row", "vpr_results", lambda l: l.vpr_form(maxima=[1, "один", 2]),
-         "vpr/2023/sch860001_MA5.xlsx: row 6 «Макс. балл», column «2»: «один» is not a task maximum"),
-    Case("form_login", "vpr_results", lambda l: l.vpr_form(title_login="sch860002"),
-         "vpr/2023/sch860001_MA5.xlsx: the title in row 3 is for sch860002, the file name says sch860001"),
+         "vpr/2023/sch860099/Математика 5 класс.xlsx: login «sch860099» is not in the school registry "
+         "(from the file's name)"),
+    Case("vpr_layout", "vpr_results", lambda l: write_xlsx(l.root / "vpr" / "2023" / "sch860001" / "Список.xlsx",
+                                                           "Лист1", [["Фамилия", "Имя", "Класс"], ["-", "-", "5А"]]),
+         "vpr/2023/sch860001/Список.xlsx: no sheet has the header row of a ВПР layout (docs/inputs.md): none of "
+         "its first rows holds a participant code, a variant and a total"),
+    Case("vpr_context", "vpr_results", lambda l: l.vpr_form(login="", name="Математика 5 класс.xlsx"),
+         "vpr/2023/Математика 5 класс.xlsx: a form of one school does not name its school: put its ФИС ОКО login "
+         "in the folder or file name, e.g. vpr/2023/sch860001/Математика 5 класс.xlsx"),
+    Case("work_not_configured", "vpr_results", lambda l: l.vpr_form(name="География 10 класс.xlsx"),
+         "vpr/2023/sch860001/География 10 класс.xlsx: work GG10 is not configured for any year: add its 2023 "
+         "scale to dbt_project/seeds/vpr_works.csv and its tasks to vpr_tasks.csv to load this file"),
+    Case("task_list", "vpr_results", lambda l: l.vpr_form(header=[*VPR_HEADER[:FIRST_TASK + 1], *VPR_HEADER[FIRST_TASK + 2:]],
+                                                          rows=[row[:FIRST_TASK + 1] + row[FIRST_TASK + 2:] for row in VPR_ROWS]),
+         f"{FORM_FILE}: the file has {len(VPR_SPEC.task_max) - 1} tasks, maxima "
+         f"{', '.join(map(str, VPR_SPEC.task_max[:1] + VPR_SPEC.task_max[2:]))} "
+         f"(sum {VPR_SPEC.max_primary_score - VPR_SPEC.task_max[1]}); work MA5 of 2023 is configured "
+         f"({VPR_SPEC.versions}) with {len(VPR_SPEC.task_max)} tasks, maxima {', '.join(map(str, VPR_SPEC.task_max))} "
+         f"(sum {VPR_SPEC.max_primary_score}). If the file is right, extend dbt_project/seeds/vpr_tasks.csv and "
+         "vpr_works.csv for 2023"),
+    Case("year_of_folder", "vpr_results", lambda l: l.report_f1(title_year=2022),
+         "vpr/2023/Индивидуальные результаты.xlsx: the title says ВПР 2022, but the file is under the folder of "
+         "2023: move it to vpr/2022/"),
+    Case("beyond_header", "vpr_results", lambda l: l.vpr_form(rows=[[*VPR_ROWS[0], None, "примечание"], *VPR_ROWS[1:]]),
+         f"{FORM}, row 2: 1 cell(s) right of the last header (column {len(VPR_HEADER) + 2} onwards) were not read"),
+    Case("second_sheet", "vpr_results", two_protocol_sheets,
+         f"{FORM_FILE}: sheet «Протокол_2» also holds results and was not read: one sheet of results per file"),
+    Case("group_count", "vpr_results", lambda l: l.report_f1(announced=5),
+         f"{REPORT}: the group row of sch860001 announces 5 participants, the file lists 2"),
+    Case("file_name", "fioko_shnor", lambda l: l.shnor(rows=SHNOR).rename(l.root / "fioko" / "shnor_2023 (1).xlsx"),
+         "fioko/shnor_2023 (1).xlsx: the file name should be fioko/shnor_<YYYY>.xlsx"),
     Case("not_negative", "gia_results", lambda l: l.gia(lines=gia_cell(2, "Первичный балл", "-3")),
          f"{GIA}, line 2, column «Первичный балл»: value -3 is negative"),
     Case("test_score", "gia_results", lambda l: l.gia(lines=gia_cell(3, "Тестовый балл", "104")),
@@ -175,6 +216,8 @@ def test_rule_failure_reads_as_documented(empty_landing, con, case):
     [(rows_in_table,)] = con.execute(f"select count(*) from raw.{case.source} where _source_file = ?", [broken]).fetchall()
     if RULES[case.rule].severity == WARNING:
         assert broken in report.files_loaded and rows_in_table > 0
+    elif case.row_level:
+        assert broken in report.files_loaded and report.rows_rejected == 1 and rows_in_table == report.rows_written
     else:
         assert report.files_quarantined == [broken] and rows_in_table == 0
 
@@ -186,27 +229,26 @@ def test_quarantine_records_cell_value_rule_and_fingerprint(empty_landing, con):
 
     [issue] = con.execute("select source, file, sheet, row_number, column_name, value, rule, severity, file_sha256 "
                           "from ops.quarantine").fetchall()
-    [(sha,)] = con.execute("select sha256 from ops.loaded_files where file = 'vpr/2023/sch860001_MA5.xlsx'").fetchall()
-    assert issue == ("vpr_results", "vpr/2023/sch860001_MA5.xlsx", "Результаты", 14, "3", "4", "task_score", "error", sha)
+    [(sha,)] = con.execute("select sha256 from ops.loaded_files where file = ?", [FORM_FILE]).fetchall()
+    assert issue == ("vpr_results", FORM_FILE, "Протокол", 9, TASK_2, "4", "task_score", "error", sha)
 
 
 def test_every_failing_cell_of_a_file_is_reported(empty_landing, con):
-    rows = [list(r) for r in VPR_ROWS]
-    rows[0][7], rows[1][7], rows[2][8] = 7, 1, 9
+    rows = [with_cell(VPR_ROWS[0], JOURNAL, 7), with_cell(VPR_ROWS[1], JOURNAL, 1), with_cell(VPR_ROWS[2], SEX, "?")]
     empty_landing.registry()
     empty_landing.vpr_form(rows=rows)
 
     report = load_landing(empty_landing.root, con, sources={"schools", "vpr_results"})["vpr_results"]
 
     assert [(i.row, i.column, i.rule) for i in report.issues] == [
-        (7, "Отметка", "mark"), (8, "Отметка", "mark"), (9, "Отметка по журналу", "journal_mark")]
+        (2, JOURNAL_HEADER, "journal_mark"), (3, JOURNAL_HEADER, "journal_mark"), (4, "Пол", "sex")]
 
 
 def test_issues_are_recorded_up_to_a_cap_per_file_and_counted_in_full(empty_landing, con):
     from pipelines.ingest.validate import ISSUES_PER_FILE
 
     empty_landing.registry()
-    empty_landing.vpr_form(rows=[[f"P-{n:05d}", "5А", 1, 1, 0, 2, 3, 7, 4, "Ж"] for n in range(ISSUES_PER_FILE + 50)])
+    empty_landing.vpr_form(rows=[pupil(60000 + n, 1, [1], journal=7) for n in range(ISSUES_PER_FILE + 50)])
 
     report = load_landing(empty_landing.root, con, sources={"schools", "vpr_results"})["vpr_results"]
 

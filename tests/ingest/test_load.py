@@ -7,12 +7,13 @@ import shutil
 import pytest
 
 from pipelines.ingest import load as load_module
-from pipelines.ingest import readers
+from pipelines.ingest import reading
 from pipelines.ingest.load import load_landing
-from tests.ingest.conftest import GIA_ROWS, REGISTRY, REPO_ROOT, SHNOR, VPR_ROWS, sha256_of_tree
+from tests.ingest.conftest import GIA_ROWS, JOURNAL, REGISTRY, REPO_ROOT, SHNOR, VPR_ROWS, sha256_of_tree, with_cell
 
 SAMPLE = REPO_ROOT / "data" / "sample"
-FORM = "vpr/2023/sch860001_MA5.xlsx"
+FORM = "vpr/2023/sch860001/Математика 5 класс.xlsx"
+OTHER = "vpr/2023/sch860002/Математика 5 класс.xlsx"
 VPR = {"schools", "vpr_results"}
 
 
@@ -22,7 +23,7 @@ def counts(con) -> dict[str, int]:
 
 
 def rows_of(con, file: str) -> list[tuple]:
-    return con.execute("select participant_code, mark, _file_sha256 from raw.vpr_results where _source_file = ? "
+    return con.execute("select participant_code, primary_score, _file_sha256 from raw.vpr_results where _source_file = ? "
                        "order by _row_number", [file]).fetchall()
 
 
@@ -31,21 +32,21 @@ def versions(con, file: str) -> list[tuple]:
 
 
 def test_good_files_load_and_bad_files_are_quarantined(landing, con):
-    landing.vpr_form(login="sch860002", work="RU4", rows=[[*VPR_ROWS[0][:7], 7, 4, "Ж"]])
+    landing.vpr_form(login="sch860002", rows=[with_cell(VPR_ROWS[0], JOURNAL, 7)])
     (landing.root / "social_passport" / "social_passport_2022.xlsx").write_bytes(b"not a workbook")
 
     reports = load_landing(landing.root, con)
 
     assert reports["vpr_results"].files_loaded == [FORM]
-    assert reports["vpr_results"].files_quarantined == ["vpr/2023/sch860002_RU4.xlsx"]
+    assert reports["vpr_results"].files_quarantined == [OTHER]
     assert reports["social_passport"].files_quarantined == ["social_passport/social_passport_2022.xlsx"]
-    assert counts(con) == {"fioko_objectivity_markers": 8, "fioko_risk_profiles": 2, "fioko_shnor": 1,
+    assert counts(con) == {"fioko_objectivity_markers": 8, "fioko_risk_profiles": 2, "fioko_shnor": 1, "login_aliases": 0,
                            "gia_results": 4, "schools": 3, "social_passport": 2, "vpr_results": 3}
     statuses = dict(con.execute("select file, status from ops.loaded_files").fetchall())
-    assert statuses["vpr/2023/sch860002_RU4.xlsx"] == statuses["social_passport/social_passport_2022.xlsx"] == "quarantined"
+    assert statuses[OTHER] == statuses["social_passport/social_passport_2022.xlsx"] == "quarantined"
     assert sum(status == "loaded" for status in statuses.values()) == 7
     assert con.execute("select file, rule from ops.quarantine order by file").fetchall() == [
-        ("social_passport/social_passport_2022.xlsx", "unreadable"), ("vpr/2023/sch860002_RU4.xlsx", "mark")]
+        ("social_passport/social_passport_2022.xlsx", "unreadable"), (OTHER, "journal_mark")]
 
 
 def test_second_load_reads_nothing_and_changes_nothing(landing, con, monkeypatch):
@@ -54,7 +55,7 @@ def test_second_load_reads_nothing_and_changes_nothing(landing, con, monkeypatch
 
     def no_reading(*args):
         raise AssertionError("an unchanged file was read again")
-    monkeypatch.setattr(readers, "read_file", no_reading)
+    monkeypatch.setattr(reading, "read_file", no_reading)
     monkeypatch.setattr(load_module, "sha256_of", no_reading)  # untouched files are not even hashed
     reports = load_landing(landing.root, con)
 
@@ -68,7 +69,7 @@ def test_a_quarantined_file_is_not_read_again_until_it_changes(empty_landing, co
     empty_landing.shnor(rows=[*SHNOR, [2023, "sch860001", "x", "y", "никакой"]])
     load_landing(empty_landing.root, con)
 
-    monkeypatch.setattr(readers, "read_file", lambda *args: pytest.fail("the quarantined file was read again"))
+    monkeypatch.setattr(reading, "read_file", lambda *args: pytest.fail("the quarantined file was read again"))
     report = load_landing(empty_landing.root, con)["fioko_shnor"]
 
     assert report.files_quarantined == ["fioko/shnor_2023.xlsx"] and report.files_skipped == ["fioko/shnor_2023.xlsx"]
@@ -78,11 +79,11 @@ def test_a_changed_file_replaces_its_rows(landing, con):
     load_landing(landing.root, con, sources=VPR)
     old_sha = rows_of(con, FORM)[0][2]
 
-    new = landing.vpr_form(rows=[VPR_ROWS[0], [*VPR_ROWS[1][:7], 4, None, "М"]])
+    new = landing.vpr_form(rows=[VPR_ROWS[0], with_cell(VPR_ROWS[1], JOURNAL, 4)])
     load_landing(landing.root, con, sources=VPR)
 
     new_sha = hashlib.sha256(new.read_bytes()).hexdigest()
-    assert rows_of(con, FORM) == [("P-8F3A21C0", 4, new_sha), ("P-1B77E902", 4, new_sha)]
+    assert rows_of(con, FORM) == [("50001", VPR_ROWS[0][-1], new_sha), ("50002", VPR_ROWS[1][-1], new_sha)]
     assert con.execute("select count(*), count(distinct participant_code) from raw.vpr_results").fetchall() == [(2, 2)]
     assert con.execute("select sha256, status from ops.loaded_files where file = ? order by loaded_at", [FORM]).fetchall() \
         == [(old_sha, "replaced"), (new_sha, "loaded")]
@@ -92,7 +93,7 @@ def test_a_broken_new_version_keeps_the_rows_of_the_last_good_one(landing, con):
     load_landing(landing.root, con, sources=VPR)
     good_rows = rows_of(con, FORM)
 
-    landing.vpr_form(rows=[[*VPR_ROWS[0][:7], 9, 4, "Ж"]])
+    landing.vpr_form(rows=[with_cell(VPR_ROWS[0], JOURNAL, 9)])
     report = load_landing(landing.root, con, sources=VPR)["vpr_results"]
     assert report.files_quarantined == [FORM]
     assert rows_of(con, FORM) == good_rows
@@ -106,7 +107,7 @@ def test_a_broken_new_version_keeps_the_rows_of_the_last_good_one(landing, con):
 
 
 def test_landing_files_are_never_modified_moved_or_deleted(landing, con):
-    landing.vpr_form(login="sch860002", work="RU4", rows=[[*VPR_ROWS[0][:7], 7, 4, "Ж"]])
+    landing.vpr_form(login="sch860002", rows=[with_cell(VPR_ROWS[0], JOURNAL, 7)])
     before = sha256_of_tree(landing.root)
 
     load_landing(landing.root, con)
@@ -116,27 +117,27 @@ def test_landing_files_are_never_modified_moved_or_deleted(landing, con):
 
 
 def test_a_removed_file_keeps_its_rows_and_is_reported_missing(landing, con):
-    landing.vpr_form(login="sch860002", work="RU4")
+    landing.vpr_form(login="sch860002")
     load_landing(landing.root, con, sources=VPR)
 
-    (landing.root / "vpr" / "2023" / "sch860002_RU4.xlsx").unlink()
+    (landing.root / OTHER).unlink()
     report = load_landing(landing.root, con, sources=VPR)["vpr_results"]
 
-    assert report.files_missing == ["vpr/2023/sch860002_RU4.xlsx"]
-    assert len(rows_of(con, "vpr/2023/sch860002_RU4.xlsx")) == 3
+    assert report.files_missing == [OTHER]
+    assert len(rows_of(con, OTHER)) == 3
 
 
 def test_row_level_quarantine_keeps_the_good_rows(empty_landing, con):
     empty_landing.registry()
-    empty_landing.vpr_form(rows=[VPR_ROWS[0], [*VPR_ROWS[1][:7], 7, None, "М"], VPR_ROWS[2]])
+    empty_landing.vpr_form(rows=[VPR_ROWS[0], with_cell(VPR_ROWS[1], JOURNAL, 7), VPR_ROWS[2]])
 
     report = load_landing(empty_landing.root, con)["vpr_results"]
     assert report.files_quarantined == [FORM] and rows_of(con, FORM) == []
 
     report = load_landing(empty_landing.root, con, row_level_quarantine=True)["vpr_results"]
     assert report.files_loaded == [FORM] and (report.rows_written, report.rows_rejected) == (2, 1)
-    assert [code for code, *_ in rows_of(con, FORM)] == ["P-8F3A21C0", "P-02CC1A9E"]
-    assert con.execute("select row_number, rule from ops.quarantine").fetchall() == [(8, "mark")]
+    assert [code for code, *_ in rows_of(con, FORM)] == ["50001", "50003"]
+    assert con.execute("select row_number, rule from ops.quarantine").fetchall() == [(3, "journal_mark")]
 
 
 def test_a_file_quarantined_for_an_unknown_school_loads_once_the_registry_knows_it(empty_landing, con):
@@ -167,17 +168,17 @@ def test_participant_codes_are_salted_when_the_salt_is_set_at_run_time(landing, 
 
     def salted(code):
         return hashlib.sha256(f"s3cret{code}".encode()).hexdigest()[:16]
-    assert [code for code, *_ in rows_of(con, FORM)] == [salted(c) for c in ("P-8F3A21C0", "P-1B77E902", "P-02CC1A9E")]
+    assert [code for code, *_ in rows_of(con, FORM)] == [salted(c) for c in ("50001", "50002", "50003")]
     assert con.execute("select participant_code from raw.gia_results order by _row_number limit 1").fetchall() == \
         [(salted("P-8F3A21C0"),)]
 
 
 def test_a_campaign_touches_only_its_own_files_and_rows(landing, con):
-    landing.vpr_form(year=2024, login="sch860002", work="RU4")
+    landing.vpr_form(year=2024, login="sch860002")
     landing.gia(year=2024, lines=[line.replace("2023;", "2024;", 1) for line in GIA_ROWS])
 
     reports = load_landing(landing.root, con, campaign="2023-2024/H2", sources={"vpr_results", "gia_results"})
-    assert reports["vpr_results"].files_found == ["vpr/2024/sch860002_RU4.xlsx"]
+    assert reports["vpr_results"].files_found == ["vpr/2024/sch860002/Математика 5 класс.xlsx"]
     assert reports["gia_results"].files_found == ["gia/gia_2024.csv"]
     assert con.execute("select distinct year from raw.vpr_results union select distinct year from raw.gia_results") \
         .fetchall() == [(2024,)]
@@ -191,14 +192,14 @@ def test_a_campaign_touches_only_its_own_files_and_rows(landing, con):
 
 def test_a_participant_loaded_from_another_file_is_not_loaded_twice(landing, con):
     load_landing(landing.root, con, sources=VPR)
-    shutil.copy(landing.root / FORM, landing.root / "vpr" / "2023" / "SCH860001_MA5.xlsx")
+    shutil.copy(landing.root / FORM, landing.root / "vpr" / "2023" / "sch860001" / "Математика 5 класс (1).xlsx")
 
     report = load_landing(landing.root, con, sources=VPR)["vpr_results"]
 
-    assert report.files_quarantined == ["vpr/2023/SCH860001_MA5.xlsx"]
+    assert report.files_quarantined == ["vpr/2023/sch860001/Математика 5 класс (1).xlsx"]
     assert report.issues[0].message == (
-        "vpr/2023/SCH860001_MA5.xlsx, sheet «Результаты», row 7: year 2023, login «sch860001», work_code «MA5», "
-        "Код участника «P-8F3A21C0» is already loaded from vpr/2023/sch860001_MA5.xlsx, row 7")
+        "vpr/2023/sch860001/Математика 5 класс (1).xlsx, sheet «Протокол», row 2: year 2023, Логин «sch860001», "
+        "work_code «MA5», Код «50001» is already loaded from vpr/2023/sch860001/Математика 5 класс.xlsx, row 2")
     assert con.execute("select count(*) from raw.vpr_results").fetchall() == [(3,)]
 
 

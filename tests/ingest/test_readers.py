@@ -7,7 +7,9 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from pipelines.ingest.load import load_landing
-from tests.ingest.conftest import GIA_ROWS, REAL_MARKERS, REGISTRY, SHNOR, VPR_ROWS, write_xlsx
+from tests.ingest.conftest import (
+    FIRST_TASK, GIA_ROWS, JOURNAL, REAL_MARKERS, REGISTRY, SHNOR, TASK_COLUMNS, VPR_HEADER, pupil, write_xlsx,
+)
 
 GIA_COLUMNS = "year, exam_type, subject_code, subject_name, login, participant_code, primary_score, test_score, mark, " \
               "min_score, percent_complete, is_retake, form, _row_number"
@@ -68,20 +70,65 @@ def test_merged_cells_give_every_row_their_value(empty_landing, con):
         ("sch860001", "Лазовский муниципальный округ"), ("sch860002", "Лазовский муниципальный округ")]
 
 
-def test_tasks_not_attempted_are_null_and_numbers_typed_as_text_are_numbers(empty_landing, con):
+A3_HEADER = ["логин школы", "регион", "номер обучающегося", "код обучающегося",
+             "отметка за предыдущую четверть/триместр", "пол", "класс", "вариант", "всего баллов",
+             *(f"балл за {n}" for n in range(1, TASK_COLUMNS + 1)), "Учебник", "Др.уч. автор", "Др.уч. название"]
+
+
+def a3_row(login, number, journal, sex, klass, variant, scores, total=None):
+    """A row of the 2021 region export: every cell text, as the export writes it."""
+    scores = [*scores, *["0"] * (TASK_COLUMNS - len(scores))]
+    summed = sum(int(s) for s in scores if s.strip().isdigit())
+    return [login, "город Барнаул", str(number), f"5{number:04d}", journal, sex, klass, variant,
+            str(summed if total is None else total), *scores, "Учебник", "", ""]
+
+
+def test_region_export_2021_maps_every_value_quirk_onto_the_participant_contract(empty_landing, con):
     empty_landing.registry()
-    empty_landing.vpr_form(tasks=["1", "2.1", "2.2"], rows=[
-        ["P-1", "5А", "1", "х", "1", " 2 ", "3", "4", "", "Ж "],  # Cyrillic х, numbers as text, spaces
-        [*VPR_ROWS[1]],
+    write_xlsx(empty_landing.root / "vpr" / "2023" / "Проведение работы по математике, 5 класс. ВПР 2023.xlsx", "Sheet", [
+        A3_HEADER,
+        a3_row("sch860001", 1, "4", "м", "А", "1", ["1", "X", "x", "Х", "X ", "не пройд.", "H", " 1 "]),
+        a3_row("SCH860001 ", 2, "нет отметки", "Ж", "нет", "2", ["1", "1"]),
+        a3_row("sch860002", 3, "", "ж", "5б", "отсутствовал", [""] * TASK_COLUMNS, total=""),
+        [*a3_row("sch860002", 4, "5", "М", "Б", "1", ["0"]), "", "лишняя ячейка"],
     ])
 
-    load_landing(empty_landing.root, con)
+    report = load_landing(empty_landing.root, con)["vpr_results"]
 
-    assert con.execute("select participant_code, variant, task_scores, task_max, primary_score, mark, journal_mark, sex "
-                       "from raw.vpr_results order by _row_number").fetchall() == [
-        ("P-1", 1, [None, 1, 2], [1, 1, 2], 3, 4, None, "Ж"),
-        ("P-1B77E902", 2, [None, 1, 1], [1, 1, 2], 2, 3, None, "М"),
+    assert report.files_loaded and not report.files_quarantined
+    rows = con.execute("select login, participant_code, is_absent, class_letter, sex, variant, journal_mark, "
+                       "task_scores[1:8], primary_score, mark, layout from raw.vpr_results order by _row_number").fetchall()
+    not_attempted = [None] * 6
+    assert rows == [
+        ("sch860001", "50001", False, "А", "М", 1, 4, [1, *not_attempted, 1], 2, None, "region_export_2021"),
+        ("sch860001", "50002", False, None, "Ж", 2, None, [1, 1, 0, 0, 0, 0, 0, 0], 2, None, "region_export_2021"),
+        ("sch860002", "50003", True, "5Б", "Ж", None, None, [None] * 8, None, None, "region_export_2021"),
+        ("sch860002", "50004", False, "Б", "М", 1, 5, [0] * 8, 0, None, "region_export_2021"),
     ]
+    [extra] = [issue for issue in report.issues if issue.rule == "beyond_header"]
+    assert extra.row == 5 and extra.severity == "warning"
+
+
+def test_region_protocols_read_the_login_of_each_row_and_numbers_stored_as_text(empty_landing, con):
+    empty_landing.registry()
+    prefix = ["Пользователь", "Код региона", "Регион", "Муниципалитет", "Школа", "Дата загрузки"]
+    header = [*prefix, *VPR_HEADER[:FIRST_TASK + TASK_COLUMNS], "Наименование класса", "Пол",
+              VPR_HEADER[JOURNAL], "Итого баллов"]
+    school = ["sch860003", 86.0, "reg860000 | Ханты-Мансийский автономный округ", "reg86_m001 | Лазовский",
+              "sch860003 | МБОУ «Гимназия № 3»", "17.03.2023 05:09:18"]
+    write_xlsx(empty_landing.root / "vpr" / "2023" / "5" / "Математика.xlsx", "Протокол", [
+        header,
+        [*school, 50001.0, 1.0, *pupil(0, 0, ["1", 1.0])[FIRST_TASK:FIRST_TASK + TASK_COLUMNS], "5а", "ж", "4", 2.0],
+        [*school[:4], "МБОУ «СОШ № 1» (sch860001)", school[5], 50002.0, "2", *pupil(0, 0, [1])[2:2 + TASK_COLUMNS],
+         "нет", "м", 3.0, "1"],
+    ])
+
+    report = load_landing(empty_landing.root, con)["vpr_results"]
+
+    assert report.files_loaded == ["vpr/2023/5/Математика.xlsx"]
+    assert con.execute("select login, work_code, participant_code, class_letter, variant, primary_score, journal_mark "
+                       "from raw.vpr_results order by _row_number").fetchall() == [
+        ("sch860003", "MA5", "50001", "5А", 1, 2, 4), ("sch860003", "MA5", "50002", None, 2, 1, 3)]
 
 
 def test_excel_lock_files_and_other_folders_are_not_inputs(landing, con):
