@@ -60,11 +60,11 @@
 {%- endmacro %}
 
 {#- A school's login as the registry knows it: a confirmed earlier login (raw.login_aliases, e.g.
-    'sch220122' → 'edu220122') becomes the registry's login, so the school is one school across years. -#}
-{% macro canonical_login(login) -%}
+    'sch220122' → 'edu220122') becomes the registry's login, so the school is one school across years.
+    `aliases` is the model's import CTE of source('raw', 'login_aliases'). -#}
+{% macro canonical_login(login, aliases='login_aliases') -%}
     coalesce(
-        (select aliases.login from {{ source('raw', 'login_aliases') }} as aliases
-         where aliases.alias_login = lower(trim({{ login }}))),
+        (select {{ aliases }}.login from {{ aliases }} where {{ aliases }}.alias_login = lower(trim({{ login }}))),
         lower(trim({{ login }}))
     )
 {%- endmacro %}

@@ -6,11 +6,17 @@ source as (
 
 ),
 
+login_aliases as (
+
+    select * from {{ source('raw', 'login_aliases') }}
+
+),
+
 renamed as (
 
     select
         year,
-        {{ canonical_login('login') }} as login,
+        {{ canonical_login('source.login') }} as login,
         trim(municipality) as municipality,
         trim(school_name) as school_name,
         trim(marker_column) as marker_column,

@@ -6,11 +6,17 @@ source as (
 
 ),
 
+login_aliases as (
+
+    select * from {{ source('raw', 'login_aliases') }}
+
+),
+
 renamed as (
 
     select
         year as list_year,
-        {{ canonical_login('login') }} as login,
+        {{ canonical_login('source.login') }} as login,
         trim(school_name) as school_name,
         trim(municipality) as municipality,
         trim(level) as level,

@@ -6,6 +6,12 @@ source as (
 
 ),
 
+login_aliases as (
+
+    select * from {{ source('raw', 'login_aliases') }}
+
+),
+
 renamed as (
 
     select
@@ -13,7 +19,7 @@ renamed as (
         upper(trim(exam_type)) as exam_type,
         subject_code,
         trim(subject_name) as subject_name,
-        {{ canonical_login('login') }} as login,
+        {{ canonical_login('source.login') }} as login,
         participant_code,
         primary_score,
         test_score,

@@ -11,7 +11,7 @@ renamed as (
     select
         lower(trim(login)) as login,
         trim(full_name) as full_name,
-        trim(short_name) as short_name,
+        coalesce(trim(short_name), trim(full_name)) as short_name,
         trim(municipality) as municipality,
         {{ region_code_from_login('lower(trim(login))') }} as region_code,
         trim(settlement_type) as settlement_type,

@@ -10,6 +10,12 @@ source as (
 
 ),
 
+login_aliases as (
+
+    select * from {{ source('raw', 'login_aliases') }}
+
+),
+
 vpr_works as (
 
     select * from {{ ref('vpr_works') }}
@@ -20,7 +26,7 @@ renamed as (
 
     select
         year,
-        {{ canonical_login('login') }} as login,
+        {{ canonical_login('source.login') }} as login,
         upper(trim(work_code)) as work_code,
         upper(trim(subject_code)) as subject_code,
         grade,
