@@ -18,13 +18,26 @@ from pipelines.synth.randomness import stream
 from pipelines.synth.schools import SCALES, Schools, build_schools, cohort_counts
 from pipelines.synth.specs import MARKER_COLUMNS, default_works
 from pipelines.synth.vpr import generate_vpr
-from pipelines.synth.vpr_files import a1_payloads, layout_for, region_payload, write_a1_forms, write_region_file
+from pipelines.synth.vpr_files import (
+    SUBJECT_DATIVE,
+    a1_payloads,
+    layout_for,
+    region_payload,
+    write_a1_forms,
+    write_region_file,
+)
 from pipelines.synth.writers import VprParquet, write_gia_csv, write_objectivity_markers, write_titled_table
 
 GENERATED_FILES = (
     "registry/schools.xlsx", "fioko/shnor_*.xlsx", "fioko/objectivity_markers_[0-9][0-9][0-9][0-9].xlsx",
-    "fioko/risk_profiles_*.xlsx", "vpr/[0-9][0-9][0-9][0-9]/*.xlsx", "vpr/vpr_*.parquet", "gia/gia_*.csv",
-    "social_passport/social_passport_*.xlsx", "ground_truth/*",
+    "fioko/risk_profiles_*.xlsx", "vpr/vpr_*.parquet", "gia/gia_*.csv", "social_passport/social_passport_*.xlsx",
+    "ground_truth/*",
+    # ВПР: A1 per-school forms, A2 and A3 region exports, and the earlier <login>_<WORK>.xlsx forms
+    "vpr/[0-9][0-9][0-9][0-9]/[a-z]*[0-9]/* [0-9]* класс.xlsx",
+    *(f"vpr/[0-9][0-9][0-9][0-9]/{grade}/{subject}.xlsx"
+      for grade in ("[0-9]", "[0-9][0-9]") for subject in SUBJECT_DATIVE),
+    "vpr/[0-9][0-9][0-9][0-9]/Проведение работы по *, [0-9]* класс. ВПР [0-9][0-9][0-9][0-9].xlsx",
+    "vpr/[0-9][0-9][0-9][0-9]/*_[A-Z][A-Z]*[0-9].xlsx",
 )
 FORMS_PER_TASK = 150
 MESSY_LOGIN_SHARE = 0.005  # passport rows typed with an upper-case login and a trailing space (at least one)
@@ -122,7 +135,6 @@ def _generate_year(year: int, schools: Schools, plan: Plan, works: tuple[str, ..
     write_gia_csv(out / "gia" / f"gia_{year}.csv", gia, schools.login)
     totals.gia_rows[year] = sum(len(rows) for rows in gia)
     counts += [fioko.gia_counts(rows, len(schools)) for rows in gia]
-    forms.wait()
     return fioko.work_stats(year, counts)
 
 

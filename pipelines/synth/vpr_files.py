@@ -217,7 +217,8 @@ def a1_payloads(batch: VprBatch, schools: Schools, seed: int) -> list[dict]:
     rows, style = roster(batch, seed), styles(batch, seed)
     logins = schools.login
     fields = _work_fields(batch)
-    return [{**fields, "login": logins[s], "rows": _participant_arrays(batch, rows, rows.offsets[s], rows.offsets[s + 1]),
+    return [{**fields, "login": logins[s],
+             "rows": _participant_arrays(batch, rows, rows.offsets[s], rows.offsets[s + 1]),
              "skipped": None if style.blank_skipped[s] else "X",
              "no_journal": NO_JOURNAL_MARK if style.journal_words[s] else None,
              "template_rows": int(style.template_rows[s])}
@@ -328,7 +329,7 @@ def write_a2(landing: Path, p: dict) -> None:
     """vpr/<YYYY>/<N>/<Предмет>.xlsx: the region export of the uploaded protocols of one work."""
     year, grade, style, r = p["year"], p["grade"], p["style"], p["rows"]
     schools = r["school"].tolist()
-    workbook = _workbook(a2_path(landing, year, p["subject"], grade), len(schools))
+    workbook = _workbook(a2_path(landing, year, p["subject"], grade))
 
     def prefix(s: int) -> list:
         code = p["region_code"][s]
@@ -372,7 +373,7 @@ def write_a3(landing: Path, p: dict) -> None:
     """vpr/<YYYY>/Проведение работы по <предмету>, <N> класс. ВПР <YYYY>.xlsx: one sheet, every cell text."""
     year, grade, style, r = p["year"], p["grade"], p["style"], p["rows"]
     schools = r["school"].tolist()
-    workbook = _workbook(a3_path(landing, year, p["subject"], grade), len(schools))
+    workbook = _workbook(a3_path(landing, year, p["subject"], grade))
     sheet = workbook.add_worksheet("Sheet")
     n_tasks = len(p["tasks"])
     sheet.write_row(0, 0, [*A3_HEAD, *(f"балл за {i}" for i in range(1, n_tasks + 1)), *A3_TAIL])
