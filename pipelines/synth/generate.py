@@ -17,23 +17,29 @@ from pipelines.synth.plan import FIRST_MARKERS_YEAR, Plan, make_plan
 from pipelines.synth.randomness import stream
 from pipelines.synth.schools import SCALES, Schools, build_schools, cohort_counts
 from pipelines.synth.specs import MARKER_COLUMNS, default_works
-from pipelines.synth.vpr import VprBatch, generate_vpr
-from pipelines.synth.writers import (
-    VprParquet,
-    vpr_form_payload,
-    write_gia_csv,
-    write_objectivity_markers,
-    write_titled_table,
-    write_vpr_forms,
+from pipelines.synth.vpr import generate_vpr
+from pipelines.synth.vpr_files import (
+    SUBJECT_DATIVE,
+    a1_payloads,
+    layout_for,
+    region_payload,
+    write_a1_forms,
+    write_region_file,
 )
+from pipelines.synth.writers import VprParquet, write_gia_csv, write_objectivity_markers, write_titled_table
 
 GENERATED_FILES = (
     "registry/schools.xlsx", "fioko/shnor_*.xlsx", "fioko/objectivity_markers_[0-9][0-9][0-9][0-9].xlsx",
-    "fioko/risk_profiles_*.xlsx", "vpr/[0-9][0-9][0-9][0-9]/*.xlsx", "vpr/vpr_*.parquet", "gia/gia_*.csv",
-    "social_passport/social_passport_*.xlsx", "ground_truth/*",
+    "fioko/risk_profiles_*.xlsx", "vpr/vpr_*.parquet", "gia/gia_*.csv", "social_passport/social_passport_*.xlsx",
+    "ground_truth/*",
+    # ВПР: A1 per-school forms, A2 and A3 region exports, and the earlier <login>_<WORK>.xlsx forms
+    "vpr/[0-9][0-9][0-9][0-9]/[a-z]*[0-9]/* [0-9]* класс.xlsx",
+    *(f"vpr/[0-9][0-9][0-9][0-9]/{grade}/{subject}.xlsx"
+      for grade in ("[0-9]", "[0-9][0-9]") for subject in SUBJECT_DATIVE),
+    "vpr/[0-9][0-9][0-9][0-9]/Проведение работы по *, [0-9]* класс. ВПР [0-9][0-9][0-9][0-9].xlsx",
+    "vpr/[0-9][0-9][0-9][0-9]/*_[A-Z][A-Z]*[0-9].xlsx",
 )
 FORMS_PER_TASK = 150
-BLANK_SKIPPED_SHARE = 0.2  # forms where a task not attempted is left blank instead of 'X'
 MESSY_LOGIN_SHARE = 0.005  # passport rows typed with an upper-case login and a trailing space (at least one)
 QUIRKY_NAME_SHARE = 0.15  # FIOKO names with a doubled space, as in the published list
 
@@ -43,12 +49,13 @@ class _Totals:
     """Row and file counts for the manifest and the command line summary."""
 
     vpr_rows: dict[int, int] = field(default_factory=dict)
+    vpr_absent: dict[int, int] = field(default_factory=dict)
+    vpr_files: dict[int, int] = field(default_factory=dict)
     gia_rows: dict[int, int] = field(default_factory=dict)
-    vpr_forms: int = 0
 
 
 class _FormWriter:
-    """Writes ФИС ОКО forms, in worker processes when `workers` > 1 (each file is independent of the others)."""
+    """Writes ВПР files, in worker processes when `workers` > 1 (each file is independent of the others)."""
 
     def __init__(self, landing: Path, workers: int):
         self.landing = landing
@@ -56,13 +63,20 @@ class _FormWriter:
                      if workers > 1 else None)
         self.pending: list[Future] = []
 
-    def write(self, forms: list[dict]) -> None:
+    def _submit(self, function, payload) -> None:
+        if self.pool is None:
+            function(self.landing, payload)
+        else:
+            self.pending.append(self.pool.submit(function, self.landing, payload))
+
+    def write_forms(self, forms: list[dict]) -> None:
+        """A1 forms, a chunk of them per task."""
         for start in range(0, len(forms), FORMS_PER_TASK):
-            chunk = forms[start:start + FORMS_PER_TASK]
-            if self.pool is None:
-                write_vpr_forms(self.landing, chunk)
-            else:
-                self.pending.append(self.pool.submit(write_vpr_forms, self.landing, chunk))
+            self._submit(write_a1_forms, forms[start:start + FORMS_PER_TASK])
+
+    def write_region_file(self, payload: dict) -> None:
+        """One A2 or A3 region export."""
+        self._submit(write_region_file, payload)
 
     def wait(self) -> None:
         for future in self.pending:
@@ -76,21 +90,20 @@ class _FormWriter:
 
 
 def _remove_previous_output(out: Path) -> None:
-    """Deletes only files this generator writes, so other files dropped in the folder survive."""
+    """Deletes only files this generator writes, so other files dropped in the folder survive.
+
+    Folders left empty under vpr/<YYYY>/ (a school's or a grade's) go too.
+    """
     for pattern in GENERATED_FILES:
         for path in out.glob(pattern):
             path.unlink()
+    for folder in sorted(out.glob("vpr/[0-9][0-9][0-9][0-9]/*/"), reverse=True):
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
 
 
 def _rows(frame: pd.DataFrame) -> list[list]:
     return [[None if pd.isna(v) else v for v in row] for row in frame.astype(object).values.tolist()]
-
-
-def _vpr_forms(batch: VprBatch, schools: Schools, seed: int) -> list[dict]:
-    blank = stream(seed, "form-style", batch.year, batch.work.code).random(len(schools)) < BLANK_SKIPPED_SHARE
-    logins, short = schools.login, schools.registry["short_name"].to_numpy()
-    return [vpr_form_payload(batch, s, logins[s], short[s], bool(blank[s]))
-            for s in np.flatnonzero(batch.participants())]
 
 
 def _generate_year(year: int, schools: Schools, plan: Plan, works: tuple[str, ...], seed: int, out: Path,
@@ -99,15 +112,21 @@ def _generate_year(year: int, schools: Schools, plan: Plan, works: tuple[str, ..
     cohorts = cohort_counts(schools, seed, year)
     parquet = VprParquet(out / "vpr" / f"vpr_{year}.parquet") if federal else None
     counts = []
-    totals.vpr_rows[year] = 0
+    totals.vpr_rows[year] = totals.vpr_absent[year] = totals.vpr_files[year] = 0
     for work in works:
         batch = generate_vpr(schools, plan, cohorts, year, work, seed)
         if parquet:
             parquet.write(batch, schools.login)
-        else:
-            year_forms = _vpr_forms(batch, schools, seed)
-            forms.write(year_forms)
-            totals.vpr_forms += len(year_forms)
+        elif layout_for(year) == "A1":
+            payloads = a1_payloads(batch, schools, seed)
+            forms.write_forms(payloads)
+            totals.vpr_files[year] += len(payloads)
+            totals.vpr_absent[year] += sum(int(p["rows"]["absent"].sum()) for p in payloads)
+        elif len(batch):
+            payload = region_payload(batch, schools, seed)
+            forms.write_region_file(payload)
+            totals.vpr_files[year] += 1
+            totals.vpr_absent[year] += int(payload["rows"]["absent"].sum())
         counts.append(fioko.vpr_counts(batch))
         totals.vpr_rows[year] += len(batch)
     if parquet:
@@ -116,7 +135,6 @@ def _generate_year(year: int, schools: Schools, plan: Plan, works: tuple[str, ..
     write_gia_csv(out / "gia" / f"gia_{year}.csv", gia, schools.login)
     totals.gia_rows[year] = sum(len(rows) for rows in gia)
     counts += [fioko.gia_counts(rows, len(schools)) for rows in gia]
-    forms.wait()
     return fioko.work_stats(year, counts)
 
 
@@ -207,7 +225,9 @@ def _manifest(scale: str, years: list[int], seed: int, works: tuple[str, ...], s
             "municipalities": int(registry[["region_code", "municipality"]].drop_duplicates().shape[0]),
             "schools": len(registry),
             "vpr_rows": {str(y): n for y, n in totals.vpr_rows.items()},
-            "vpr_forms": totals.vpr_forms,
+            "vpr_absent": {str(y): n for y, n in totals.vpr_absent.items()},
+            "vpr_files": {str(y): n for y, n in totals.vpr_files.items()},
+            "vpr_layouts": {str(y): "parquet" if scale == "federal" else layout_for(y) for y in years},
             "gia_rows": {str(y): n for y, n in totals.gia_rows.items()},
             "planted_schools": dict(sorted(Counter(planted.drop_duplicates(["case", "login"])["case"]).items())),
             "planted_rows": dict(sorted(Counter(planted["case"]).items())),
@@ -222,7 +242,8 @@ def generate(scale: str, years: range | list[int], seed: int, out: Path, works: 
     """Writes every input of docs/inputs.md for `years` into the landing folder `out`, plus ground_truth/.
 
     Deterministic per seed. `works` defaults to the scale's (every work at federal scale, else grades 4–6).
-    `workers` (default: 2 at region scale, else 1) processes write the ВПР forms.
+    `workers` (default: 2 at region scale, else 1) processes write the ВПР files. ВПР rows are written
+    in the year's real layout (vpr_files.py): region exports up to 2022, per-school forms from 2023.
     """
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; expected one of {', '.join(SCALES)}")

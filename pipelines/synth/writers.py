@@ -1,4 +1,4 @@
-"""File writers for every input form in docs/inputs.md, byte-for-byte reproducible.
+"""File writers for the inputs other than the ВПР participant files (vpr_files.py), byte-for-byte reproducible.
 
 xlsx files carry a fixed creation date (XlsxWriter also uses it for the zip entries), no styling and no
 column widths, so the committed sample stays small and identical across runs. The ГИА CSV is written as a
@@ -63,46 +63,6 @@ def write_objectivity_markers(path: Path, header: Sequence[str], rows: list[list
     worksheet.add_table(0, 0, max(len(rows), 1), len(header) - 1,
                         {"name": MARKERS_TABLE, "columns": [{"header": h} for h in header], "autofilter": False})
     workbook.close()
-
-
-def vpr_form_payload(batch: VprBatch, school: int, login: str, short_name: str, blank_for_skipped: bool) -> dict:
-    """Everything one ФИС ОКО form needs, as plain arrays (cheap to send to a worker process)."""
-    start, stop = batch.offsets[school], batch.offsets[school + 1]
-    return {
-        "year": batch.year, "code": batch.work.code, "grade": batch.work.grade,
-        "subject": batch.work.subject_name, "login": login, "short_name": short_name,
-        "task_numbers": batch.work.task_numbers, "task_max": batch.work.task_max.tolist(),
-        "codes": batch.codes[start:stop], "class_index": batch.class_index[start:stop],
-        "variant": batch.variant[start:stop], "scores": batch.scores[start:stop], "primary": batch.primary[start:stop],
-        "mark": batch.mark[start:stop], "journal": batch.journal[start:stop], "female": batch.female[start:stop],
-        "skipped": None if blank_for_skipped else "X",
-    }
-
-
-def write_vpr_form(landing: Path, form: dict) -> None:
-    """vpr/<year>/<login>_<WORK>.xlsx: the ФИС ОКО «Форма сбора результатов» of one school and work."""
-    path = landing / "vpr" / str(form["year"]) / f"{form['login']}_{form['code']}.xlsx"
-    header = ["Код участника", "Класс", "Вариант", *form["task_numbers"], "Сумма баллов", "Отметка",
-              "Отметка по журналу", "Пол"]
-    rows = [["Макс. балл", None, None, *form["task_max"], None, None, None, None]]
-    classes = [f"{form['grade']}{letter}" for letter in CLASS_LETTERS]
-    skipped = form["skipped"]
-    for code, class_index, variant, scores, primary, mark, journal, female in zip(
-        form["codes"].tolist(), form["class_index"].tolist(), form["variant"].tolist(), form["scores"].tolist(),
-        form["primary"].tolist(), form["mark"].tolist(), form["journal"].tolist(), form["female"].tolist(),
-    ):
-        cells = [skipped if s == NOT_ATTEMPTED else s for s in scores]
-        rows.append([code.decode(), classes[class_index], variant, *cells, primary, mark, journal or None,
-                     "Ж" if female else "М"])
-    titles = [f"Всероссийские проверочные работы {form['year']}",
-              f"Форма сбора результатов: {form['subject']}, {form['grade']} класс",
-              f"ОО: {form['login']} — {form['short_name']}"]
-    write_titled_table(path, "Результаты", titles, header, rows)
-
-
-def write_vpr_forms(landing: Path, forms: list[dict]) -> None:
-    for form in forms:
-        write_vpr_form(landing, form)
 
 
 def _strings(values: np.ndarray, dictionary: Sequence[str]) -> pa.Array:

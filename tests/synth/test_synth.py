@@ -1,12 +1,15 @@
 """The synthetic data generator: determinism, documented formats, and ground truth that matches the data.
 
-Everything is re-read from the written files with the readers the pipeline is expected to use, and the
-ground truth is recomputed from them independently of the generator's own bookkeeping.
+Everything is re-read from the written files (the ВПР files with calamine, in whichever real layout the
+year arrives in), and the ground truth is recomputed from them independently of the generator's own
+bookkeeping: ВПР marks from the primary scores through the seed scale of the year, as the files carry none.
+Tests comparing with the real example files in ../shared/real are skipped when that folder is absent.
 """
 
 import csv
 import json
 import re
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from python_calamine import CalamineWorkbook
 
 from pipelines.synth import generate
 from pipelines.synth.__main__ import main, parse_years
@@ -22,7 +26,7 @@ from tests.conftest import REAL_DIR
 YEARS = range(2020, 2024)
 SEED = 5
 SEEDS_DIR = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds"
-REAL_MARKERS = REAL_DIR / "fioko_objectivity_markers_dagestan_2023_2025.xlsx"
+REAL_MARKERS = "fioko_objectivity_markers_dagestan_2023_2025.xlsx"
 FIOKO_VPR = {"ВПР RU5", "ВПР MA5", "ВПР RU6", "ВПР MA6"}
 GIA_LABELS = {("ОГЭ", 1): "ОГЭ RU", ("ОГЭ", 2): "ОГЭ MA", ("ЕГЭ", 1): "ЕГЭ RU", ("ЕГЭ", 2): "ЕГЭ MA_PROF",
               ("ЕГЭ", 22): "ЕГЭ MA_BASE"}
@@ -46,28 +50,123 @@ def read_gia(landing: Path, year: int) -> pd.DataFrame:
     return pd.read_csv(landing / "gia" / f"gia_{year}.csv", encoding="cp1251", sep=";", decimal=",")
 
 
-def read_forms(landing: Path) -> pd.DataFrame:
-    """Every ВПР form as one row per participant with the task scores as a list (None = not attempted)."""
-    rows = []
-    for path in sorted((landing / "vpr").glob("*/*.xlsx")):
-        login, work = path.stem.split("_")
-        table = read_titled(path, "Код участника")
-        columns = list(table.columns)
-        tasks = columns[columns.index("Вариант") + 1: columns.index("Сумма баллов")]
-        maxima = table.iloc[0][tasks].astype(int).tolist()
-        participants = table.iloc[1:]
-        for code, cells, primary, mark in zip(participants["Код участника"], participants[tasks].to_numpy().tolist(),
-                                              participants["Сумма баллов"], participants["Отметка"]):
-            scores = [None if pd.isna(v) or v == "X" else int(v) for v in cells]
-            rows.append({"year": int(path.parent.name), "login": login, "work": work, "tasks": tuple(tasks),
-                         "task_max": maxima, "scores": scores, "primary": int(primary), "mark": int(mark),
-                         "code": code})
-    return pd.DataFrame(rows)
+A1_TAIL = ["Класс № (список формируется из листа \"Классы\")", "Пол",
+           "Отметка за предыдущий триместр/ четверть/полугодие", "Итого баллов"]
+A2_PREFIX = ["Пользователь", "Код региона", "Регион", "Муниципалитет", "Школа", "Дата загрузки"]
+A2_TAIL = ["Наименование класса", "Пол", "Отметка за предыдущий триместр/ четверть/полугодие", "Итого баллов"]
+A3_HEAD = ["логин школы", "регион", "номер обучающегося", "код обучающегося",
+           "отметка за предыдущую четверть/триместр", "пол", "класс", "вариант", "всего баллов"]
+A3_TAIL = ["Учебник", "Др.уч. автор", "Др.уч. название"]
+SUBJECTS = {"Русский язык": "RU", "Математика": "MA"}
+DATIVE = {"русскому языку": "RU", "математике": "MA"}
+A3_NAME = re.compile(r"Проведение работы по (.+), (\d+) класс\. ВПР (\d{4})\.xlsx")
+TASK_HEADER = re.compile(r"(.+) \((\d+)б\)")
+NOT_ATTEMPTED = {"X", "x", "Х", "не пройд."}
+ABSENT = "отсутствовал"
+
+
+def real_file(name: str) -> Path:
+    """A file of ../shared/real; the test is skipped with the reason when that folder is not there."""
+    path = REAL_DIR / name
+    if not path.exists():
+        pytest.skip(f"real example files are not available ({path} is absent)")
+    return path
+
+
+def sheet_rows(path: Path, sheet: str | None = None) -> list[list]:
+    workbook = CalamineWorkbook.from_path(str(path))
+    return workbook.get_sheet_by_name(sheet or workbook.sheet_names[0]).to_python(skip_empty_area=False)
+
+
+def score(value) -> int | None:
+    """A task cell as a number, None when not attempted or blank (numbers arrive as float or text)."""
+    if value in NOT_ATTEMPTED or value == "" or value is None:
+        return None
+    return int(float(value))
+
+
+def _layout_of(path: Path, year_folder: Path) -> tuple[str, str, str]:
+    """(layout, work code, login or '') from where the file lies and its name."""
+    relative = path.relative_to(year_folder).parts
+    if len(relative) == 1:
+        dative, grade, year = A3_NAME.fullmatch(relative[0]).groups()
+        assert year == year_folder.name
+        return "A3", f"{DATIVE[dative]}{grade}", ""
+    folder, name = relative
+    if folder.isdigit():
+        return "A2", f"{SUBJECTS[name.removesuffix('.xlsx')]}{folder}", ""
+    subject, grade = re.fullmatch(r"(.+) (\d+) класс\.xlsx", name).groups()
+    return "A1", f"{SUBJECTS[subject]}{grade}", folder
+
+
+def read_vpr_files(landing: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every ВПР file in any of the three layouts: (participants, absent and blank template rows).
+
+    Participants have the task scores as a list (None = not attempted); `task_max` comes from the headers
+    where the layout has them (A1, A2) and from the seed otherwise (A3).
+    """
+    rows, others = [], []
+    for year_folder in sorted((landing / "vpr").glob("[0-9][0-9][0-9][0-9]")):
+        year = int(year_folder.name)
+        for path in sorted(year_folder.rglob("*.xlsx")):
+            layout, work, folder_login = _layout_of(path, year_folder)
+            base = {"year": year, "work": work, "layout": layout, "file": str(path.relative_to(landing))}
+            if layout == "A3":
+                table = sheet_rows(path)
+                header, body = table[0], table[1:]
+                n_tasks = len(header) - len(A3_HEAD) - len(A3_TAIL)
+                tasks = tuple(header[len(A3_HEAD):len(A3_HEAD) + n_tasks])
+                task_max = seed_task_max(work, year)
+                for cells in body:
+                    login, code, variant, total = cells[0], cells[3], cells[7], cells[8]
+                    task_cells = cells[len(A3_HEAD):len(A3_HEAD) + n_tasks]
+                    if variant == ABSENT:
+                        others.append({**base, "kind": "absent", "login": login, "tasks": task_cells, "total": total})
+                        continue
+                    rows.append({**base, "login": login, "code": code, "tasks": tasks, "task_max": task_max,
+                                 "scores": [score(v) for v in task_cells], "primary": int(total),
+                                 "journal": cells[4], "sex": cells[5], "class": cells[6], "raw": task_cells})
+                continue
+            table = sheet_rows(path, "Протокол")
+            header, body = table[0], table[1:]
+            first_task = header.index("Вариант") + 1
+            tail = A2_TAIL if layout == "A2" else A1_TAIL
+            labels = header[first_task:len(header) - len(tail)]
+            parsed = [TASK_HEADER.fullmatch(label).groups() for label in labels]
+            tasks, task_max = tuple(n for n, _ in parsed), [int(m) for _, m in parsed]
+            for cells in body:
+                login = cells[0] if layout == "A2" else folder_login
+                code, variant, total = cells[first_task - 2], cells[first_task - 1], cells[-1]
+                task_cells = cells[first_task:first_task + len(labels)]
+                if variant == ABSENT:
+                    others.append({**base, "kind": "absent", "login": login, "tasks": task_cells, "total": total})
+                    continue
+                if code == "":
+                    others.append({**base, "kind": "template", "login": login, "tasks": cells[:-1], "total": total})
+                    continue
+                rows.append({**base, "login": login, "code": code, "tasks": tasks, "task_max": task_max,
+                             "scores": [score(v) for v in task_cells], "primary": int(total),
+                             "journal": cells[-2], "sex": cells[-3], "class": cells[-4], "raw": task_cells})
+    forms = pd.DataFrame(rows)
+    forms["mark"] = [seed_mark(w, y, p) for w, y, p in zip(forms["work"], forms["year"], forms["primary"])]
+    return forms, pd.DataFrame(others)
 
 
 @pytest.fixture(scope="module")
-def forms(landing) -> pd.DataFrame:
-    return read_forms(landing)
+def vpr_files(landing) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return read_vpr_files(landing)
+
+
+@pytest.fixture(scope="module")
+def forms(vpr_files) -> pd.DataFrame:
+    """Participants of every ВПР file, with the mark the seed scale of the year gives their primary score."""
+    return vpr_files[0]
+
+
+@pytest.fixture(scope="module")
+def not_written(vpr_files) -> pd.DataFrame:
+    """Absent pupils and blank template rows."""
+    return vpr_files[1]
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +175,7 @@ def truth(landing) -> dict[str, pd.DataFrame]:
     return {name: pd.read_csv(folder / f"{name}.csv") for name in ("planted", "shnor_expected", "shnsu_expected")}
 
 
+@cache
 def seed_rows(name: str) -> list[dict[str, str]]:
     with open(SEEDS_DIR / name, encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
@@ -85,6 +185,22 @@ def work_spec(work: str, year: int) -> dict[str, str]:
     (row,) = [r for r in seed_rows("vpr_works.csv")
               if r["work_code"] == work and int(r["year_from"]) <= year <= int(r["year_to"])]
     return row
+
+
+def seed_tasks(work: str, year: int) -> list[dict[str, str]]:
+    spec = work_spec(work, year)
+    rows = [r for r in seed_rows("vpr_tasks.csv") if r["work_code"] == work and r["year_from"] == spec["year_from"]]
+    return sorted(rows, key=lambda r: int(r["task_order"]))
+
+
+def seed_task_max(work: str, year: int) -> list[int]:
+    return [int(r["max_score"]) for r in seed_tasks(work, year)]
+
+
+def seed_mark(work: str, year: int, primary: int) -> int:
+    """The ВПР mark of a primary score by the seed scale of the year (the files carry no mark)."""
+    spec = work_spec(work, year)
+    return 2 + int(np.searchsorted([int(spec[c]) for c in ("cut_3", "cut_4", "cut_5")], primary, side="right"))
 
 
 def work_results(landing: Path, forms: pd.DataFrame) -> pd.DataFrame:
@@ -123,7 +239,7 @@ def test_same_seed_gives_identical_files_and_another_seed_does_not(landing, tmp_
         assert other[name].read_bytes() != same_year[name].read_bytes(), name
 
 
-def test_registry_has_the_documented_columns_and_one_new_school(landing):
+def test_registry_has_the_documented_columns_and_one_new_school(landing, forms):
     registry = read_titled(landing / "registry" / "schools.xlsx", "Логин")
     assert list(registry.columns) == ["Логин", "Полное наименование", "Краткое наименование", "Муниципалитет",
                                       "Тип населённого пункта", "Тип ОО", "Контингент", "Год открытия"]
@@ -133,8 +249,8 @@ def test_registry_has_the_documented_columns_and_one_new_school(landing):
     assert registry["Муниципалитет"].nunique() == 1
     assert (registry["Год открытия"] == max(YEARS) - 1).sum() == 1
     primary_only = registry.loc[registry["Тип ОО"] == "НОШ", "Логин"]
-    forms = {p.stem for p in (landing / "vpr").glob("*/*.xlsx")}
-    assert all(not f.startswith(tuple(primary_only)) or f.endswith("4") for f in forms)
+    works_of_primary_schools = set(forms.loc[forms["login"].isin(primary_only), "work"])
+    assert works_of_primary_schools and all(w.endswith("4") for w in works_of_primary_schools)
 
 
 def test_gia_csv_is_a_windows_export_with_the_documented_columns(landing):
@@ -166,25 +282,183 @@ def test_2020_oge_rows_are_school_marks_and_base_maths_is_absent(landing):
     assert (gia.loc[gia["Тип экзамена"] == "ЕГЭ", "Форма"] == "экзамен").all()
 
 
-def test_vpr_forms_follow_the_seed_specification_and_cut_scores(landing, forms):
-    path = next((landing / "vpr" / "2022").glob("*_MA5.xlsx"))
-    titles = pd.read_excel(path, header=None, engine="calamine").iloc[:4, 0].tolist()
-    assert titles[0] == "Всероссийские проверочные работы 2022" and titles[1].endswith("Математика, 5 класс")
-    tasks = seed_rows("vpr_tasks.csv")
+def test_vpr_files_follow_the_seed_specification(forms):
     for (year, work), group in forms.groupby(["year", "work"]):
-        spec = work_spec(work, year)
-        task_rows = sorted((r for r in tasks if r["work_code"] == work and r["year_from"] == spec["year_from"]),
-                           key=lambda r: int(r["task_order"]))
-        assert group["tasks"].iloc[0] == tuple(r["task_number"] for r in task_rows)
-        assert group["task_max"].iloc[0] == [int(r["max_score"]) for r in task_rows]
-        cuts = [int(spec[c]) for c in ("cut_3", "cut_4", "cut_5")]
-        assert (group["mark"] == 2 + np.searchsorted(cuts, group["primary"], side="right")).all(), (year, work)
-        assert (group["primary"] == group["scores"].map(lambda s: sum(v or 0 for v in s))).all()
+        task_rows = seed_tasks(work, year)
+        if group["layout"].iloc[0] == "A3":
+            assert group["tasks"].iloc[0] == tuple(f"балл за {i}" for i in range(1, len(task_rows) + 1))
+        else:
+            assert group["tasks"].iloc[0] == tuple(r["task_number"] for r in task_rows)
+        assert list(group["task_max"].iloc[0]) == [int(r["max_score"]) for r in task_rows]
+        assert (group["primary"] == group["scores"].map(lambda s: sum(v or 0 for v in s))).all(), (year, work)
         maxima = group["task_max"].iloc[0]
         assert group["scores"].map(lambda s: all(v is None or 0 <= v <= m for v, m in zip(s, maxima))).all()
     blanks = forms["scores"].map(lambda s: sum(v is None for v in s)).sum() / forms["scores"].map(len).sum()
     assert 0.01 < blanks < 0.05
     assert not forms.duplicated(["year", "login", "work", "code"]).any()
+
+
+def test_each_year_arrives_in_its_layout_and_no_file_carries_a_vpr_mark(landing, forms):
+    layouts = forms.groupby("year")["layout"].agg(set).to_dict()
+    assert layouts == {2020: {"A3"}, 2021: {"A3"}, 2022: {"A2"}, 2023: {"A1"}}
+    files = {str(p.relative_to(landing)) for p in (landing / "vpr").rglob("*.xlsx")}
+    assert "vpr/2021/Проведение работы по математике, 5 класс. ВПР 2021.xlsx" in files
+    assert "vpr/2021/Проведение работы по русскому языку, 4 класс. ВПР 2021.xlsx" in files
+    assert "vpr/2022/5/Математика.xlsx" in files and "vpr/2022/4/Русский язык.xlsx" in files
+    a1 = forms[forms["layout"] == "A1"]
+    assert set(a1["file"]) == {f"vpr/2023/{r.login}/{'Математика' if r.work[:2] == 'MA' else 'Русский язык'} "
+                               f"{r.work[2:]} класс.xlsx" for r in a1.drop_duplicates(["login", "work"]).itertuples()}
+    assert len(files) == forms["file"].nunique() == 2 * 6 + 6 + len(set(a1["file"]))  # A3 2020–2021, A2 2022, A1 2023
+    for path in (landing / "vpr").rglob("*.xlsx"):
+        workbook = CalamineWorkbook.from_path(str(path))
+        for sheet in workbook.sheet_names:
+            header = workbook.get_sheet_by_name(sheet).to_python()[0]
+            assert not any("тметка" in str(h) and "предыдущ" not in str(h) for h in header), path
+    assert not (landing / "vpr" / "vpr_2023.parquet").exists()
+
+
+def test_a1_forms_have_the_protocol_header_absent_pupils_and_blank_template_rows(landing, forms, not_written):
+    path = next((landing / "vpr" / "2023").glob("*/Математика 5 класс.xlsx"))
+    workbook = CalamineWorkbook.from_path(str(path))
+    assert workbook.sheet_names == ["Протокол"]
+    header = sheet_rows(path)[0]
+    labels = [f"{r['task_number']} ({r['max_score']}б)" for r in seed_tasks("MA5", 2023)]
+    assert header == ["Код", "Вариант", *labels, *A1_TAIL]
+    ru4 = sheet_rows(next((landing / "vpr" / "2023").glob("*/Русский язык 4 класс.xlsx")))[0]
+    assert ru4[2] == "1К1 (4б)" and "3(1) (1б)" in ru4
+
+    a1 = forms[forms["layout"] == "A1"]
+    assert all(isinstance(c, float) and c > 0 for c in a1["code"])
+    assert (a1["code"] // 10000 == a1["work"].str[2:].astype(int)).all()  # grade·10000 + n, as the real forms
+    assert set(a1["sex"]) == {"м", "ж"}
+    assert a1["class"].map(lambda c: isinstance(c, float) and c >= 1).all()  # the class's ordinal number
+    assert set(a1["journal"]) - {2.0, 3.0, 4.0, 5.0} <= {"нет отметки", ""}
+    raw = {v for cells in a1["raw"] for v in cells if not isinstance(v, float)}
+    assert raw == {"X", ""}  # 'X', or blank in some forms
+    blank_forms = a1.groupby("file")["raw"].agg(lambda cells: any("" in c for c in cells))
+    assert 0 < blank_forms.mean() < 0.5
+
+    others = not_written[not_written["layout"] == "A1"]
+    absent = others[others["kind"] == "absent"]
+    assert len(absent) and (absent["total"] == 0).all()
+    assert absent["tasks"].map(lambda cells: all(v == "" for v in cells)).all()
+    template = others[others["kind"] == "template"]
+    assert set(template["file"]) == set(a1["file"])  # every form ends with its blank rows
+    assert (template["total"] == 0).all() and template["tasks"].map(lambda c: all(v == "" for v in c)).all()
+    for file, group in a1.groupby("file"):
+        body = sheet_rows(landing / file)[1:]
+        first_template = next(i for i, row in enumerate(body) if row[0] == "")
+        assert all(row[0] == "" for row in body[first_template:]), file
+
+
+def test_a1_form_headers_are_those_of_the_real_form():
+    real = sheet_rows(real_file("vpr/protocol_form.xlsx"))[0]
+    assert real[:2] == ["Код", "Вариант"] and real[-len(A1_TAIL):] == A1_TAIL
+    real_2026 = sheet_rows(real_file("vpr/protocol_form_2026_blank_EN8.xlsx"))[0]
+    real_2026 = [h for h in real_2026 if h != ""]
+    assert real_2026[:2] == ["Код участника", "Вариант"]
+    assert real_2026[-3:] == ["Порядковый номер класса", "Отметка за предыдущий триместр/ четверть/полугодие",
+                              "Итого баллов"]
+
+
+def test_from_2026_the_form_has_the_2026_header_and_its_service_sheet(tmp_path):
+    from pipelines.synth.plan import Plan
+    from pipelines.synth.schools import build_schools, cohort_counts
+    from pipelines.synth.vpr import generate_vpr
+    from pipelines.synth.vpr_files import a1_payloads, write_a1_forms
+
+    schools = build_schools("municipality", SEED, 2026)
+    batch = generate_vpr(schools, Plan(), cohort_counts(schools, SEED, 2026), 2026, "MA5", SEED)
+    payloads = a1_payloads(batch, schools, SEED)
+    write_a1_forms(tmp_path, payloads)
+    paths = sorted((tmp_path / "vpr" / "2026").glob("*/Математика 5 класс.xlsx"))
+    assert len(paths) == len(payloads) > 0
+    workbook = CalamineWorkbook.from_path(str(paths[0]))
+    assert workbook.sheet_names == ["Протокол", "Служебный", "Порядковый номер класса"]
+    header = sheet_rows(paths[0])[0]
+    labels = [f"{r['task_number']} ({r['max_score']}б)" for r in seed_tasks("MA5", 2026)]
+    assert header == ["Код участника", "Вариант", *labels, "Порядковый номер класса",
+                      "Отметка за предыдущий триместр/ четверть/полугодие", "Итого баллов"]
+    service = sheet_rows(paths[0], "Служебный")
+    assert [row[0] for row in service[:3]] == [1.0, 2.0, "отсутствовал"]
+    assert "X" in [row[1] for row in service] and "нет отметки" in [row[-1] for row in service]
+    for path in paths:
+        for row in sheet_rows(path)[1:]:
+            if row[0] != "" and row[1] != "отсутствовал":
+                scores = [score(v) for v in row[2:2 + len(labels)]]
+                assert sum(v or 0 for v in scores) == row[-1]
+                assert isinstance(row[-3], float)  # class ordinal
+
+
+def test_a2_region_export_has_the_real_columns_and_mixes_numbers_and_text(landing, forms, not_written):
+    path = landing / "vpr" / "2022" / "5" / "Математика.xlsx"
+    assert CalamineWorkbook.from_path(str(path)).sheet_names == ["Классы", "Протокол"]
+    protocol, classes = sheet_rows(path, "Протокол"), sheet_rows(path, "Классы")
+    labels = [f"{r['task_number']} ({r['max_score']}б)" for r in seed_tasks("MA5", 2022)]
+    assert protocol[0] == [*A2_PREFIX, "Код", "Вариант", *labels, *A2_TAIL]
+    assert classes[0] == [*A2_PREFIX, "Буква (цифра) класса. Введите \"нет\" - если отсутствует",
+                          "Основной учебник по предмету", "Другое (автор учебника)", "Другое (название учебника)"]
+    body = protocol[1:]
+    assert {row[0] for row in body} == {row[0] for row in classes[1:]}
+    assert all(row[4].startswith(f"{row[0]} | ") for row in body)
+    assert all(re.fullmatch(r"reg86_m\d{3} \| .+", row[3]) for row in body)
+    assert all(re.fullmatch(r"reg860000 \| .+", row[2]) and row[1] == 86.0 for row in body)
+    assert all(re.fullmatch(r"\d\d\.0[34]\.2022 \d\d:\d\d:\d\d", row[5]) for row in body)
+    variants = {type(row[7]) for row in body if row[7] != "отсутствовал"}
+    assert variants == {str, float}  # '1' and 1.0 in one column
+
+    a2 = forms[forms["layout"] == "A2"]
+    assert set(a2["sex"]) == {"м", "ж"}
+    class_values = set(a2["class"])
+    assert "нет" in class_values and any(isinstance(c, float) or c.isdigit() for c in class_values)
+    assert any(isinstance(c, str) and re.fullmatch(r"\d[А-Я]", c) for c in class_values)
+    assert any(isinstance(c, str) and re.fullmatch(r"\d[а-я]", c) for c in class_values)
+    absent = not_written[not_written["layout"] == "A2"]
+    assert len(absent) and (absent["total"] == 0).all()
+    assert absent["tasks"].map(lambda cells: all(v == "" for v in cells)).all()
+
+
+def test_a2_headers_are_those_of_the_real_region_export():
+    path = real_file("vpr/region_protocols_2022_MA5_one_school.xlsx")
+    real = sheet_rows(path, "Протокол")[0]
+    assert real[:8] == [*A2_PREFIX, "Код", "Вариант"] and real[-len(A2_TAIL):] == A2_TAIL
+    assert sheet_rows(path, "Классы")[0][:6] == A2_PREFIX
+    assert CalamineWorkbook.from_path(str(path)).sheet_names == ["Классы", "Протокол"]
+
+
+def test_a3_region_export_is_all_text_with_the_real_quirks(landing, forms, not_written):
+    path = landing / "vpr" / "2021" / "Проведение работы по русскому языку, 4 класс. ВПР 2021.xlsx"
+    table = sheet_rows(path)
+    n_tasks = len(seed_tasks("RU4", 2021))
+    assert table[0] == [*A3_HEAD, *(f"балл за {i}" for i in range(1, n_tasks + 1)), *A3_TAIL]
+    assert all(isinstance(v, str) for row in table for v in row)
+    assert len({row[0] for row in table[1:]}) > 10  # every school of the municipality in one file
+
+    a3 = forms[forms["layout"] == "A3"]
+    not_attempted = {v for cells in a3["raw"] for v in cells if not v.isdigit()}
+    assert not_attempted == NOT_ATTEMPTED
+    assert set(a3["sex"]) == {"м", "ж", "М", "Ж"}
+    assert {"нет отметки", ""} & set(a3["journal"]) and set(a3["journal"]) - {"2", "3", "4", "5"} <= {"нет отметки", ""}
+    assert set(a3["class"]) & {"нет", "НЕТ"} and set(a3["class"]) & {"а", "б"} and set(a3["class"]) & {"А", "Б"}
+    assert a3["code"].str.fullmatch(r"[4-6]\d{4}").all()
+    absent = not_written[not_written["layout"] == "A3"]
+    assert len(absent) and (absent["total"] == "").all()
+    assert absent["tasks"].map(lambda cells: all(v == "" for v in cells)).all()
+
+
+def test_a3_header_is_that_of_the_real_2021_export():
+    real = [h for h in sheet_rows(real_file("vpr/region_export_2021_RU5.xlsx"))[0] if h != ""]
+    assert real[:len(A3_HEAD)] == A3_HEAD and real[-len(A3_TAIL):] == A3_TAIL
+    assert real[len(A3_HEAD)] == "балл за 1"
+
+
+def test_a_few_pupils_are_absent_and_do_not_count_as_participants(landing, forms, not_written, truth):
+    absent = not_written[not_written["kind"] == "absent"]
+    share = len(absent) / (len(absent) + len(forms))
+    assert 0.03 <= share <= 0.05
+    manifest = json.loads((landing / "ground_truth" / "manifest.json").read_text(encoding="utf-8"))
+    assert sum(manifest["counts"]["vpr_absent"].values()) == len(absent)
+    assert manifest["counts"]["vpr_layouts"] == {"2020": "A3", "2021": "A3", "2022": "A2", "2023": "A1"}
 
 
 def test_the_ma6_specification_change_shows_in_the_forms(forms):
@@ -193,7 +467,7 @@ def test_the_ma6_specification_change_shows_in_the_forms(forms):
 
 
 def test_objectivity_markers_have_exactly_the_published_layout(landing, truth):
-    real = pd.read_excel(REAL_MARKERS, engine="calamine", sheet_name=None)
+    real = pd.read_excel(real_file(REAL_MARKERS), engine="calamine", sheet_name=None)
     ((real_sheet, real_frame),) = real.items()
     planted = truth["planted"]
     marker_works = {"4 РУ": "RU4", "4 МА": "MA4", "5 РУ": "RU5", "5 МА": "MA5"}
@@ -354,3 +628,17 @@ def test_cli_writes_a_landing_folder_and_prints_one_line(tmp_path, capsys):
     assert main(["--scale", "municipality", "--years", "2021", "--seed", "3", "--out", str(tmp_path)]) == 0
     assert len(capsys.readouterr().out.strip().splitlines()) == 1
     assert (tmp_path / "gia" / "gia_2021.csv").exists() and (tmp_path / "fioko" / "shnor_2022.xlsx").exists()
+
+
+def test_regenerating_replaces_earlier_vpr_files_and_keeps_files_dropped_by_people(tmp_path):
+    old_form = tmp_path / "vpr" / "2023" / "sch860001_MA5.xlsx"
+    dropped = tmp_path / "vpr" / "2023" / "Протокол школы.xlsx"
+    for path in (old_form, dropped):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"")
+    generate("municipality", [2023], SEED, tmp_path)
+    assert not old_form.exists() and dropped.exists()
+    assert any((tmp_path / "vpr" / "2023").glob("sch86*/Математика 5 класс.xlsx"))
+    generate("municipality", [2022], SEED, tmp_path)
+    assert [p.name for p in (tmp_path / "vpr" / "2023").iterdir()] == [dropped.name]  # school folders gone
+    assert (tmp_path / "vpr" / "2022" / "5" / "Математика.xlsx").exists()
