@@ -210,9 +210,12 @@ def test_the_committed_sample_loads_whole(con):
     reports = load_landing(SAMPLE, con)
 
     assert not any(report.files_quarantined for report in reports.values())
-    vpr = dict(con.execute("select year::varchar, count(*) from raw.vpr_results group by 1").fetchall())
+    vpr = dict(con.execute("select year::varchar, count(*) filter (where not is_absent) from raw.vpr_results "
+                           "group by 1").fetchall())
+    absent = dict(con.execute("select year::varchar, count(*) filter (where is_absent) from raw.vpr_results "
+                              "group by 1").fetchall())
     gia = dict(con.execute("select year::varchar, count(*) from raw.gia_results group by 1").fetchall())
-    assert vpr == manifest["vpr_rows"] and gia == manifest["gia_rows"]
+    assert vpr == manifest["vpr_rows"] and absent == manifest["vpr_absent"] and gia == manifest["gia_rows"]
     assert counts(con)["schools"] == manifest["schools"]
     # the planted inconsistent share (seed 001's 42 / 21 % ⇒ 200 ≠ 259) is caught and its passport still loaded
     [(file, rule, severity)] = con.execute("select file, rule, severity from ops.quarantine").fetchall()

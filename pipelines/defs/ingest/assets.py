@@ -177,8 +177,8 @@ def _quarantine_check(con, name: str, report: SourceLoadReport) -> dg.AssetCheck
 @ingest_asset("schools")
 def schools(context: dg.AssetExecutionContext, config: IngestConfig, duckdb: DuckDBResource,
             landing: LandingFolder) -> dg.MaterializeResult:
-    """Реестр ОО (`registry/schools.xlsx`): schools, their logins and context; every other source's logins
-    are checked against it."""
+    """Реестр ОО (`registry/*.xlsx`, as thin as `логин | имя | регион`): schools, their logins and context;
+    every other source's logins are checked against it."""
     return materialize_source(context, "schools", config, duckdb, landing)
 
 
@@ -226,8 +226,9 @@ def social_passport(context: dg.AssetExecutionContext, config: IngestConfig, duc
 @ingest_asset("vpr_results")
 def vpr_results(context: dg.AssetExecutionContext, config: IngestConfig, duckdb: DuckDBResource,
                 landing: LandingFolder) -> dg.MaterializeResult:
-    """ВПР participant results of one campaign: ФИС ОКО forms (`vpr/<YYYY>/<login>_<WORK>.xlsx`) or a
-    federal-scale year file (`vpr/vpr_<YYYY>.parquet`), one row per participant and work."""
+    """ВПР participant results of one campaign, one row per pupil and work: every workbook under `vpr/<YYYY>/`
+    in a layout of `pipelines/ingest/vpr_layouts.yml` (school protocol forms, region exports, the report
+    «Ф1»), checked against the work's task list of the year, or a federal archive `vpr/vpr_<YYYY>.parquet`."""
     return materialize_source(context, "vpr_results", config, duckdb, landing)
 
 
