@@ -9,14 +9,13 @@ pipeline never needs them.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 
-SEEDS_DIR = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds"
+from pipelines.ingest.works import read_seed
+
 
 DEFAULT_WORKS = ("RU4", "MA4", "RU5", "MA5", "RU6", "MA6")
 
@@ -40,14 +39,9 @@ class VprWork:
         return (2 + np.searchsorted(np.asarray(self.cuts), primary, side="right")).astype(np.int8)
 
 
-def _read_seed(name: str) -> list[dict[str, str]]:
-    with open(SEEDS_DIR / name, encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
 @cache
 def _vpr_rows() -> tuple[list[dict[str, str]], list[dict[str, str]]]:
-    return _read_seed("vpr_works.csv"), _read_seed("vpr_tasks.csv")
+    return read_seed("vpr_works.csv"), read_seed("vpr_tasks.csv")
 
 
 def default_works(every_work: bool) -> tuple[str, ...]:
@@ -93,7 +87,7 @@ def vpr_work(code: str, year: int) -> VprWork:
 def gia_minimums() -> dict[tuple[int, str, int], tuple[int | None, int | None]]:
     """(year, exam type, subject code) → (minimum test score, minimum mark) from the seed."""
     result = {}
-    for row in _read_seed("gia_min_scores.csv"):
+    for row in read_seed("gia_min_scores.csv"):
         key = (int(row["year"]), row["exam_type"], int(row["subject_code"]))
         result[key] = (
             int(row["min_test_score"]) if row["min_test_score"] else None,

@@ -173,3 +173,21 @@ def test_the_real_dagestan_list_loads_unchanged_with_empty_markers_kept(empty_la
     repeats = [i for i in report.issues if i.rule == "repeated_row"]
     assert len(repeats) == 148 and all(i.severity == "warning" for i in repeats)
     assert hashlib.sha256(REAL_MARKERS.read_bytes()).hexdigest() == original == hashlib.sha256(target.read_bytes()).hexdigest()
+
+
+def test_a_region_export_and_a_school_form_of_the_same_work_count_each_pupil_once(empty_landing, con):
+    empty_landing.registry()
+    empty_landing.vpr_form()  # sch860001, MA5 2023: pupils 50001–50003
+    write_xlsx(empty_landing.root / "vpr" / "2023" / "Проведение работы по математике, 5 класс. ВПР 2023.xlsx", "Sheet", [
+        A3_HEADER,
+        a3_row("sch860001", 1, "4", "ж", "А", "1", ["1", "0", "1"]),  # the same pupil as in the school's form
+        a3_row("sch860002", 7, "3", "м", "А", "2", ["1"]),
+    ])
+
+    report = load_landing(empty_landing.root, con)["vpr_results"]
+
+    assert con.execute("select login, count(*) from raw.vpr_results group by 1 order by 1").fetchall() == [
+        ("sch860001", 3), ("sch860002", 1)]
+    [repeat] = [issue for issue in report.issues if issue.rule == "one_row_per_key"]
+    assert repeat.file.startswith("vpr/2023/Проведение") and repeat.row == 2
+    assert "the first is vpr/2023/sch860001/Математика 5 класс.xlsx, row 2" in repeat.message

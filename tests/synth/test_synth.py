@@ -368,15 +368,15 @@ def test_from_2026_the_form_has_the_2026_header_and_its_service_sheet(tmp_path):
     from pipelines.synth.vpr_files import a1_payloads, write_a1_forms
 
     schools = build_schools("municipality", SEED, 2026)
-    batch = generate_vpr(schools, Plan(), cohort_counts(schools, SEED, 2026), 2026, "MA5", SEED)
+    batch = generate_vpr(schools, Plan(), cohort_counts(schools, SEED, 2026), 2026, "RU4", SEED)
     payloads = a1_payloads(batch, schools, SEED)
     write_a1_forms(tmp_path, payloads)
-    paths = sorted((tmp_path / "vpr" / "2026").glob("*/Математика 5 класс.xlsx"))
+    paths = sorted((tmp_path / "vpr" / "2026").glob("*/Русский язык 4 класс.xlsx"))
     assert len(paths) == len(payloads) > 0
     workbook = CalamineWorkbook.from_path(str(paths[0]))
     assert workbook.sheet_names == ["Протокол", "Служебный", "Порядковый номер класса"]
     header = sheet_rows(paths[0])[0]
-    labels = [f"{r['task_number']} ({r['max_score']}б)" for r in seed_tasks("MA5", 2026)]
+    labels = [f"{r['task_number']} ({r['max_score']}б)" for r in seed_tasks("RU4", 2026)]
     assert header == ["Код участника", "Вариант", *labels, "Порядковый номер класса",
                       "Отметка за предыдущий триместр/ четверть/полугодие", "Итого баллов"]
     service = sheet_rows(paths[0], "Служебный")
@@ -461,9 +461,10 @@ def test_a_few_pupils_are_absent_and_do_not_count_as_participants(landing, forms
     assert manifest["counts"]["vpr_layouts"] == {"2020": "A3", "2021": "A3", "2022": "A2", "2023": "A1"}
 
 
-def test_the_ma6_specification_change_shows_in_the_forms(forms):
-    maxima = forms[forms["work"] == "MA6"].groupby("year")["task_max"].first().map(sum)
-    assert maxima[2021] == 16 and maxima[2022] == 20
+def test_the_task_labels_of_the_year_show_in_the_forms(forms):
+    """The seeds version task lists by year: MA4 numbers its sub-tasks 5(1) in 2022 and 5.1 from 2023."""
+    labels = forms[forms["work"] == "MA4"].groupby("year")["tasks"].first()
+    assert "5(1)" in labels[2022] and "5.1" in labels[2023] and "5.1" not in labels[2022]
 
 
 def test_objectivity_markers_have_exactly_the_published_layout(landing, truth):
