@@ -83,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="rebuild the marts and publish even if nothing changed")
     args = parser.parse_args(argv)
     warehouse = Path(os.environ["WAREHOUSE_PATH"])
+    warehouse.parent.mkdir(parents=True, exist_ok=True)  # a WAREHOUSE_PATH of one's own works on the first run
     ok = run_pipeline(Path(os.environ["LANDING_DIR"]), warehouse, force=args.force)
     print(f"working database: {warehouse}")
     print(f"published marts:  {os.environ.get('PUBLISH_DIR', '(not configured)')}/current")
