@@ -38,12 +38,18 @@ def years_for_campaign(key: str) -> tuple[int, ...]:
     return (int(match[2]),) if match[3] == "H2" else ()
 
 
-def campaign_of_file(relative_path: str) -> str | None:
-    """The campaign a ВПР or ГИА file belongs to, from its place in the landing folder."""
+def campaign_of_file(relative_path: str, landing_dir: Path | None = None) -> str | None:
+    """The campaign a ВПР or ГИА file belongs to, from its place in the landing folder; a РЦОИ list
+    («ведомость», any name under gia/) by the date in its title row, when `landing_dir` is given."""
     for pattern in YEAR_OF_CAMPAIGN_FILE:
         match = pattern.match(relative_path)
         if match:
             return campaign_for_year(int(match[1]))
+    if landing_dir is not None and relative_path.startswith("gia/") and relative_path.lower().endswith(".csv"):
+        from pipelines.ingest.gia_lists import list_year  # pandas and the layout: only when a list is seen
+
+        year = list_year(Path(landing_dir) / relative_path)
+        return campaign_for_year(year) if year else None
     return None
 
 
@@ -51,7 +57,7 @@ def campaigns_in_landing(landing_dir: Path) -> list[str]:
     """Campaigns that have at least one ВПР or ГИА file in the landing folder, oldest first."""
     landing_dir = Path(landing_dir)
     found = {
-        campaign_of_file(path.relative_to(landing_dir).as_posix())
+        campaign_of_file(path.relative_to(landing_dir).as_posix(), landing_dir)
         for folder in ("vpr", "gia")
         if (landing_dir / folder).is_dir()
         for path in (landing_dir / folder).rglob("*")

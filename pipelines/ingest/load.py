@@ -36,6 +36,7 @@ from pipelines.ingest.contracts import (
     share_as_percent, shown,
 )
 from pipelines.ingest.gia_csv import check_gia_csv
+from pipelines.ingest.gia_lists import check_gia_list, looks_like_list
 from pipelines.ingest.parquet import check_parquet
 from pipelines.ingest.readers import ReadError, read_path
 from pipelines.ingest.sources import REGISTRY, SOURCES, Source, discover, in_scope
@@ -178,7 +179,7 @@ class _Batch:
 def _read_and_validate(source: Source, landing_dir: Path, con, files: list[str], logins: frozenset[str] | None,
                        row_level: bool, loaded_at: dt.datetime, workers: int) -> _Batch:
     batch = _Batch()
-    salt = os.environ.get(SALT_VARIABLE) or None
+    salt = participant_key()
     staged_files = [f for f in files if f.endswith((".parquet", ".csv"))]
     parsed_files, files_read = [], []
     spreadsheets = [f for f in files if f not in staged_files]
@@ -216,6 +217,12 @@ def _read_and_validate(source: Source, landing_dir: Path, con, files: list[str],
     for file in staged_files:
         _check_staged_file(batch, con, source.name, file, landing_dir, logins, salt, row_level, loaded_at)
     return batch
+
+
+def participant_key() -> str | None:
+    """The key of participant codes, read from the environment when a load runs (never at import):
+    salts ВПР and CSV-layout codes when set, and is required to read a РЦОИ list carrying documents."""
+    return os.environ.get(SALT_VARIABLE) or None
 
 
 def joined(parts: list[tuple[dict[str, list], dict[str, str]]]) -> pd.DataFrame:
@@ -262,6 +269,8 @@ def _check_staged_file(batch: _Batch, con, source: str, file: str, landing_dir: 
     try:
         if file.endswith(".parquet"):
             check = check_parquet(con, file, str(path), sha256_of(path), logins, salt, loaded_at)
+        elif looks_like_list(path):  # a РЦОИ «ведомость»: recognised by its header, whatever its name
+            check = check_gia_list(con, file, path, salt, row_level, loaded_at)
         else:
             check = check_gia_csv(con, file, path, logins, salt, row_level, loaded_at)
     except ReadError as error:

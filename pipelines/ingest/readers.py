@@ -303,6 +303,12 @@ def read_social_passport(path: str, data: bytes) -> ParsedFile:
     return ParsedFile(_constant(columns_from_table(table, "social_passport"), "year", year), table.sheet)
 
 
+def read_gia_school_codes(path: str, data: bytes) -> ParsedFile:
+    """The crosswalk of РЦОИ / ОГЭ / ЕГЭ school codes to logins, per year (docs/inputs.md, ГИА)."""
+    table = read_xlsx(data, "Коды ОО", "Год")
+    return ParsedFile(columns_from_table(table, "gia_school_codes"), table.sheet)
+
+
 VPR_FORM_NAME = r"vpr/(\d{4})/([A-Za-z]+\d+)_([A-Za-z]{2})(\d{1,2})\.xlsx"
 FORM_LOGIN_TITLE = re.compile(r"ОО:\s*([A-Za-z]+\d+)")
 
@@ -383,6 +389,7 @@ READERS: dict[str, Callable[[str, bytes], ParsedFile]] = {
     "fioko_risk_profiles": read_risk_profiles,
     "vpr_results": read_vpr_form,
     "social_passport": read_social_passport,
+    "gia_school_codes": read_gia_school_codes,
 }
 
 

@@ -24,10 +24,12 @@ SOURCES: dict[str, Source] = {source.name: source for source in (
     Source("fioko_shnor", "ФИОКО: перечень ШНОР", ("fioko/shnor_*.xlsx",), "excel"),
     Source("fioko_objectivity_markers", "ФИОКО: признаки необъективности ВПР", ("fioko/objectivity_markers*.xlsx",), "excel"),
     Source("fioko_risk_profiles", "ФИОКО «500+»: рисковые профили", ("fioko/risk_profiles_*.xlsx",), "excel"),
+    Source("gia_school_codes", "ГИА: коды ОО РЦОИ → логины ФИС ОКО", ("registry/gia_school_codes*.xlsx",), "excel"),
     Source("social_passport", "социальный паспорт ОО", ("social_passport/*.xlsx",), "excel"),
     # Loose globs inside a source's own folder: a misnamed file is quarantined with a message, not ignored.
     Source("vpr_results", "ВПР: результаты участников", ("vpr/*/*.xlsx", "vpr/vpr_*.parquet"), "excel", partitioned=True),
-    Source("gia_results", "ГИА: результаты участников", ("gia/*.csv",), "csv", partitioned=True),
+    # ГИА: the CSV layout gia/gia_<YYYY>.csv and РЦОИ lists («ведомости») under any name, also in subfolders.
+    Source("gia_results", "ГИА: результаты участников", ("gia/*.csv", "gia/*/*.csv"), "csv", partitioned=True),
 )}
 REGISTRY = "schools"  # loaded first: every other source checks its logins against it
 
@@ -37,9 +39,9 @@ def _is_working_copy(file: str) -> bool:
     return os.path.basename(file).startswith(("~$", "."))
 
 
-def in_scope(source: Source, file: str, campaign: str | None) -> bool:
+def in_scope(source: Source, file: str, campaign: str | None, landing_dir: Path | None = None) -> bool:
     """Whether a file of the source belongs to the campaign (every file, without one)."""
-    return campaign is None or not source.partitioned or campaign_of_file(file) == campaign
+    return campaign is None or not source.partitioned or campaign_of_file(file, landing_dir) == campaign
 
 
 def discover(landing_dir: Path, source: Source, campaign: str | None = None) -> list[str]:
@@ -52,4 +54,4 @@ def discover(landing_dir: Path, source: Source, campaign: str | None = None) -> 
         for file in glob.glob(pattern, root_dir=landing_dir)
         if not _is_working_copy(file) and os.path.isfile(os.path.join(landing_dir, file))
     }
-    return sorted(file for file in found if in_scope(source, file, campaign))
+    return sorted(file for file in found if in_scope(source, file, campaign, landing_dir))

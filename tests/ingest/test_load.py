@@ -40,7 +40,8 @@ def test_good_files_load_and_bad_files_are_quarantined(landing, con):
     assert reports["vpr_results"].files_quarantined == ["vpr/2023/sch860002_RU4.xlsx"]
     assert reports["social_passport"].files_quarantined == ["social_passport/social_passport_2022.xlsx"]
     assert counts(con) == {"fioko_objectivity_markers": 8, "fioko_risk_profiles": 2, "fioko_shnor": 1,
-                           "gia_results": 4, "schools": 3, "social_passport": 2, "vpr_results": 3}
+                           "gia_appeals": 0, "gia_results": 4, "gia_school_codes": 0, "schools": 3,
+                           "social_passport": 2, "vpr_results": 3}
     statuses = dict(con.execute("select file, status from ops.loaded_files").fetchall())
     assert statuses["vpr/2023/sch860002_RU4.xlsx"] == statuses["social_passport/social_passport_2022.xlsx"] == "quarantined"
     assert sum(status == "loaded" for status in statuses.values()) == 7
