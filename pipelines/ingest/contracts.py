@@ -482,7 +482,8 @@ def gia_list_contract(known_logins: frozenset[str] | None = None) -> pa.DataFram
         "primary_score_written": integer("Первичный балл письм. части", not_negative(), required=False),
         "test_score": integer("Балл", TEST_SCORE.check(_within(0, 100)), required=False),
         "mark": integer("Оценка", MARK.check(_within(2, 5)), required=False),
-    }, [one_row_per(GIA_LIST_KEY)], key=GIA_LIST_KEY)
+        "percent_complete": decimal("Процент выполнения", PERCENT.check(_within(0, 100)), required=False),
+    }, [], key=GIA_LIST_KEY)
 
 
 def gia_appeals_contract(known_logins: frozenset[str] | None = None) -> pa.DataFrameSchema:

@@ -341,7 +341,7 @@ def parse_list(file: str, data: bytes, key: str | None) -> ParsedList:
             values[name].append(cell(name))
         del document  # the document itself goes no further than this row
     frame = pd.DataFrame({**values, "participant_code": codes, "_row_number": lines})
-    for name in ("primary_score", "primary_score_oral", "primary_score_written", "test_score", "mark",
+    for name in ("percent_complete", "primary_score", "primary_score_oral", "primary_score_written", "test_score", "mark",
                  "score_before", "primary_score_after", "test_score_after", "mark_after", "score_difference"):
         if name in frame:
             frame[name] = frame[name].map(number_cell).astype(object)

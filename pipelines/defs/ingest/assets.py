@@ -242,6 +242,15 @@ INGEST_ASSETS = [schools, fioko_shnor, fioko_objectivity_markers, fioko_risk_pro
                  gia_school_codes, vpr_results, gia_results]
 
 
+# Appeals lists are read by raw/gia_results (they are recognised among its files) into their own table; the
+# table is declared so dbt's source raw.gia_appeals has an asset key of its own downstream of it.
+GIA_APPEALS = dg.AssetSpec(
+    key=dg.AssetKey(["raw", "gia_appeals"]), deps=[dg.AssetKey(["raw", "gia_results"])], kinds={"duckdb"},
+    description="РЦОИ appeals lists (апелляции / перепроверки), one row per appeal with the score before and "
+                "after; written by raw/gia_results, which reads them among the ГИА files.",
+)
+
+
 @dg.definitions
 def ingest_defs() -> dg.Definitions:
-    return dg.Definitions(assets=INGEST_ASSETS)
+    return dg.Definitions(assets=[*INGEST_ASSETS, GIA_APPEALS])
