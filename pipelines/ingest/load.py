@@ -120,9 +120,28 @@ def load_source(name: str, landing_dir: Path, con, *, campaign: str | None = Non
         report.rows_written += outcome.rows
         report.rows_rejected += outcome.rows_rejected
     report.files_quarantined.sort()
+    if name == "gia_results":
+        report.notes += unmapped_school_codes(con, report.files_found)
     report.issues = batch.validation.issues
     report.seconds = time.perf_counter() - started
     return report
+
+
+def unmapped_school_codes(con, files: list[str]) -> list[str]:
+    """РЦОИ codes of the loaded lists that the crosswalk does not map for their year, by file, code and lines.
+    Their rows stay in raw.gia_results and join the results once registry/gia_school_codes.xlsx maps them."""
+    rows = con.execute("""
+        select r._source_file, r.year, r.school_code, list_sort(list(r._row_number)) as lines
+        from raw.gia_results r
+        where r.login is null and list_contains(?, r._source_file) and not exists (
+            select 1 from raw.gia_school_codes c where c.year = r.year and (
+                trim(c.school_code) = trim(r.school_code)
+                or (r.exam_type in ('ОГЭ', 'ГВЭ') and trim(c.oge_code) = trim(r.school_code))
+                or (r.exam_type = 'ЕГЭ' and trim(c.ege_code) = trim(r.school_code))))
+        group by all order by all""", [files]).fetchall()
+    return [f"{file}: school code {code} is not in registry/gia_school_codes.xlsx for {year} (lines "
+            f"{', '.join(map(str, lines[:20]))}{', …' if len(lines) > 20 else ''}); its {len(lines)} row(s) are kept "
+            "aside until it is mapped" for file, year, code, lines in rows]
 
 
 def _unchanged(path: Path, latest: store.FileVersion, registry: str | None, row_level: bool) -> bool:

@@ -261,8 +261,10 @@ def test_an_unmapped_school_code_keeps_its_rows_aside_until_mapped(empty_landing
     crosswalk(empty_landing, CROSSWALK[:2])  # 111002 not mapped
     write_list(empty_landing, "spaced.csv", SPACED)
 
-    load_landing(empty_landing.root, con, sources=SOURCES)
+    report = load_landing(empty_landing.root, con, sources=SOURCES)["gia_results"]
 
+    assert report.notes == ["gia/spaced.csv: school code 111002 is not in registry/gia_school_codes.xlsx for 2023 "
+                            "(lines 4); its 1 row(s) are kept aside until it is mapped"]
     # both rows are stored, with their РЦОИ code: dbt maps them (stg_gia_results) and lists the unmapped ones
     assert con.execute("select school_code, login from raw.gia_results order by _row_number").fetchall() == \
         [("111001", None), ("111002", None)]
