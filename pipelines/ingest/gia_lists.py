@@ -122,7 +122,7 @@ class ParsedList:
     frame: pd.DataFrame  # one row per participant: the fields kept, participant_code, _row_number
     footer: dict[str, tuple[int, float | None]] = field(default_factory=dict)  # kind → (line, first number)
     header_line: int = 0
-    document_columns: tuple[str, ...] = ()
+    document_columns: tuple[str, ...] = ()  # the fields the codes were derived from (their values are gone)
 
     @property
     def year(self) -> int:
@@ -345,9 +345,8 @@ def parse_list(file: str, data: bytes, key: str | None) -> ParsedList:
                  "score_before", "primary_score_after", "test_score_after", "mark_after", "score_difference"):
         if name in frame:
             frame[name] = frame[name].map(number_cell).astype(object)
-    shown_documents = tuple(header_text for header_text in (DOCUMENT_COLUMN,))
     return ParsedList(kind, exam_type, code, subject_name, exam_date, _date(oral) if oral else None, frame,
-                      footer, header_line, shown_documents)
+                      footer, header_line, documents)
 
 
 # --------------------------------------------------------------------------------------------------
