@@ -19,6 +19,14 @@ export POSTGRES_USER ?= monitoring
 export POSTGRES_PASSWORD ?= monitoring
 export POSTGRES_DB ?= monitoring
 
+# The bundled sample's РЦОИ lists carry dummy documents, and a list with documents is read only with a key
+# for participant codes. This key is for data/sample only and is not a secret: with any other LANDING_DIR,
+# set PARTICIPANT_CODE_SALT yourself (docs/inputs.md, «ГИА»). Never used by `make test`.
+SAMPLE_PARTICIPANT_KEY := bundled-sample-only-not-a-secret
+ifeq ($(LANDING_DIR),$(CURDIR)/data/sample)
+run dev: export PARTICIPANT_CODE_SALT ?= $(SAMPLE_PARTICIPANT_KEY)
+endif
+
 DBT_SOURCES := $(shell find dbt_project/models dbt_project/seeds dbt_project/macros dbt_project/tests -type f 2>/dev/null) dbt_project/dbt_project.yml dbt_project/profiles.yml
 MANIFEST := dbt_project/target/manifest.json
 

@@ -8,6 +8,9 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = REPO_ROOT / "data" / "sample"
 REAL_DIR = REPO_ROOT.parent / "shared" / "real"
+# The key of participant codes for generated data and the bundled sample only (the Makefile's, not a secret):
+# their РЦОИ lists carry dummy documents, and a list with documents is not read without a key.
+SAMPLE_PARTICIPANT_KEY = "bundled-sample-only-not-a-secret"
 
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -25,6 +28,7 @@ def pipeline_env(tmp_path, monkeypatch):
         "LANDING_DIR": str(SAMPLE_DIR),
         "WAREHOUSE_PATH": str(tmp_path / "warehouse" / "monitoring.duckdb"),
         "PUBLISH_DIR": str(tmp_path / "published"),
+        "PARTICIPANT_CODE_SALT": os.environ.get("PARTICIPANT_CODE_SALT") or SAMPLE_PARTICIPANT_KEY,
     }
     (tmp_path / "warehouse").mkdir()
     for key, value in env.items():

@@ -48,8 +48,9 @@ def vpr_path_year(relative_path: str) -> int | None:
     return int(named[1]) if named else None
 
 
-def campaign_of_file(relative_path: str) -> str | None:
-    """The campaign a ВПР or ГИА file belongs to, from its place in the landing folder."""
+def campaign_of_file(relative_path: str, landing_dir: Path | None = None) -> str | None:
+    """The campaign a ВПР or ГИА file belongs to, from its place in the landing folder; a РЦОИ list
+    («ведомость», any name under gia/) by the date in its title row, when `landing_dir` is given."""
     if relative_path.startswith("vpr/") and relative_path.endswith(".xlsx"):
         year = vpr_path_year(relative_path)
         return campaign_for_year(year) if year else None
@@ -57,6 +58,11 @@ def campaign_of_file(relative_path: str) -> str | None:
         match = pattern.match(relative_path)
         if match:
             return campaign_for_year(int(match[1]))
+    if landing_dir is not None and relative_path.startswith("gia/") and relative_path.lower().endswith(".csv"):
+        from pipelines.ingest.gia_lists import list_year  # pandas and the layout: only when a list is seen
+
+        year = list_year(Path(landing_dir) / relative_path)
+        return campaign_for_year(year) if year else None
     return None
 
 
@@ -64,7 +70,7 @@ def campaigns_in_landing(landing_dir: Path) -> list[str]:
     """Campaigns that have at least one ВПР or ГИА file in the landing folder, oldest first."""
     landing_dir = Path(landing_dir)
     found = {
-        campaign_of_file(path.relative_to(landing_dir).as_posix())
+        campaign_of_file(path.relative_to(landing_dir).as_posix(), landing_dir)
         for folder in ("vpr", "gia")
         if (landing_dir / folder).is_dir()
         for path in (landing_dir / folder).rglob("*")

@@ -483,6 +483,84 @@ def gia_results_contract(known_logins: frozenset[str] | None) -> pa.DataFrameSch
     }, [year_of_file(), one_row_per(GIA_KEY)], key=GIA_KEY)
 
 
+# РЦОИ result lists («ведомости», gia_lists.py): rows identified by the school's РЦОИ code, mapped to a
+# login through the crosswalk in dbt (stg_gia_results), so a list whose code is not mapped yet keeps its rows.
+GIA_LIST_KEY = ["participant_code"]  # within one list; across lists: year, exam, subject, date, participant
+SCHOOL_CODE_PATTERN = r"^\d{1,12}$"
+GIA_EXAM_TYPE = rule("gia_exam_type", "a list whose exam type (ОГЭ, ЕГЭ, ГВЭ) can be told from its title, "
+                     "subject code or columns", lambda v, row, c: str(v))
+GIA_TITLE = rule("gia_title", "a title row «<код> - <предмет> <дата>» above the header", lambda v, row, c: str(v))
+PARTICIPANT_KEY = rule("participant_key", "a key in PARTICIPANT_CODE_SALT to derive participant codes from documents",
+                       lambda v, row, c: str(v))
+NO_DOCUMENT = rule("no_document", "a document (series and number) for every participant",
+                   lambda v, row, c: "the document is missing: the participant cannot be given a code")
+GIA_MINIMUM = rule("gia_minimum", "«Минимальная граница» equals the configured minimum (seed gia_min_scores)",
+                   lambda v, row, c: str(v), severity=WARNING)
+GIA_FOOTER_COUNT = rule("gia_participants_total", "«Всего участников» equals the number of participant rows",
+                        lambda v, row, c: str(v), severity=WARNING)
+SCHOOL_CODE_FORMAT = rule("school_code_format", "a РЦОИ school code: digits only, e.g. 111001",
+                          lambda v, row, c: f"value {shown(v)} is not a РЦОИ school code such as 111001")
+CODE_MAPPED_TWICE = rule("code_mapped_twice", "a code maps to one login per year",
+                         lambda v, row, c: f"code {shown(v)} is mapped to another login of the same year as well")
+LIST_PARTICIPANT = "HMAC-SHA256 of the document (series and number) keyed by PARTICIPANT_CODE_SALT; names never read"
+
+
+def _school_code() -> pa.Check:
+    return SCHOOL_CODE_FORMAT.check(lambda v: re.fullmatch(SCHOOL_CODE_PATTERN, v) is not None, element_wise=True)
+
+
+def gia_list_contract(known_logins: frozenset[str] | None = None) -> pa.DataFrameSchema:
+    """One participant row of a РЦОИ list; personal columns never reach it (the reader drops them)."""
+    return schema("raw.gia_results (ведомость)", {
+        "school_code": text("Код ОО", _school_code(), nullable=False, description="РЦОИ code of the school"),
+        "class_name": text("Класс", required=False),
+        "participant_code": text("Документ", nullable=False, description=LIST_PARTICIPANT),
+        "primary_score": integer("Первичный балл", not_negative()),
+        "primary_score_oral": integer("Первичный балл устной части", not_negative(), required=False),
+        "primary_score_written": integer("Первичный балл письм. части", not_negative(), required=False),
+        "test_score": integer("Балл", TEST_SCORE.check(_within(0, 100)), required=False),
+        "mark": integer("Оценка", MARK.check(_within(2, 5)), required=False),
+        "percent_complete": decimal("Процент выполнения", PERCENT.check(_within(0, 100)), required=False),
+    }, [], key=GIA_LIST_KEY)
+
+
+def gia_appeals_contract(known_logins: frozenset[str] | None = None) -> pa.DataFrameSchema:
+    """One appeal (апелляция / перепроверка) of a РЦОИ appeals list."""
+    return schema("raw.gia_appeals", {
+        "school_code": text("Код ОО", _school_code(), nullable=False),
+        "class_name": text("Класс", required=False),
+        "participant_code": text("Документ", nullable=False, description=LIST_PARTICIPANT),
+        "appeal_type": text("Тип апелляции / перепроверки", nullable=False),
+        "appeal_state": text("Состояние"),
+        "appeal_sent_at": text("Дата отправки на обработку", required=False),
+        "appeal_changed_at": text("Дата изменений", required=False),
+        "score_before": integer("Балл до изменения", not_negative()),
+        "primary_score_after": integer("Текущие: Первичный балл", not_negative(), required=False),
+        "test_score_after": integer("Текущие: Балл", TEST_SCORE.check(_within(0, 100)), required=False),
+        "mark_after": integer("Текущие: Оценка", MARK.check(_within(2, 5)), required=False),
+        "score_difference": integer("Разница", required=False),
+    }, [], key=["participant_code"])
+
+
+def _one_login_per_code(df: pd.DataFrame) -> pd.Series:
+    code = df["school_code"]
+    clash = df.assign(_code=code).dropna(subset=["_code"]).groupby(["year", "_code"])["login"].transform("nunique") > 1
+    return ~clash.reindex(df.index, fill_value=False)
+
+
+def gia_school_codes_contract(known_logins: frozenset[str] | None) -> pa.DataFrameSchema:
+    """The crosswalk `registry/gia_school_codes.xlsx`: a school's РЦОИ, ОГЭ and ЕГЭ codes in a year."""
+    return schema("raw.gia_school_codes", {
+        "year": integer("Год", YEAR_RANGE.check(_within(1800, 2100)), nullable=False),
+        "login": login_column(known_logins),
+        "school_code": text("Код ОО", _school_code(), description="РЦОИ «Код ОО» of the school in the year"),
+        "oge_code": text("Код ОГЭ", _school_code(), required=False, description="code of the school in ОГЭ lists"),
+        "ege_code": text("Код ЕГЭ", _school_code(), required=False, description="code of the school in ЕГЭ lists"),
+        "school_name": text("Наименование ОО", required=False),
+    }, [CODE_MAPPED_TWICE.check(_one_login_per_code, column="school_code"), *repeats_identical(["year", "login"])],
+        key=["year", "login"])
+
+
 def contract(source: str, known_logins: frozenset[str] | None = None) -> pa.DataFrameSchema:
     """The contract of a source; without `known_logins` the registry rule is left out."""
     if source == "schools":
@@ -520,6 +598,7 @@ CONTRACTS: dict[str, Callable[[frozenset[str] | None], pa.DataFrameSchema]] = {
     "fioko_risk_profiles": risk_profiles_contract,
     "vpr_results": vpr_results_contract,
     "gia_results": gia_results_contract,
+    "gia_school_codes": gia_school_codes_contract,
     "social_passport": social_passport_contract,
 }
 

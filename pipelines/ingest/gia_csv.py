@@ -77,12 +77,13 @@ def check_gia_csv(con, file: str, path: Path, known_logins: frozenset[str] | Non
     rows = count_rows(con, stage)
     rejected_rows = rows if file in validation.rejected_files else \
         con.execute(f"select count(distinct _row_number) from {rejected}").fetchall()[0][0]
-    stored = ", ".join(name for name in raw_types if not name.startswith("_"))
+    # Columns of the РЦОИ lists (school_code, exam_date, …) are not in this layout: they stay NULL.
+    stored = [name for name in raw_types if not name.startswith("_") and name in schema.columns]
 
     def insert(connection) -> None:
         connection.execute(f"""
-            insert into raw.{SOURCE}
-            select {stored}, ?, null, _row_number, ?, ?
+            insert into raw.{SOURCE} ({", ".join(stored)}, _source_file, _sheet, _row_number, _file_sha256, _loaded_at)
+            select {", ".join(stored)}, ?, null, _row_number, ?, ?
             from {view} where _row_number not in (select _row_number from {rejected})""",
                            [file, layout.sha256, loaded_at])
 

@@ -36,6 +36,7 @@ from pipelines.ingest.contracts import (
     share_as_percent, shown,
 )
 from pipelines.ingest.gia_csv import check_gia_csv
+from pipelines.ingest.gia_lists import check_gia_list, looks_like_list
 from pipelines.ingest.parquet import check_parquet
 from pipelines.ingest.readers import ReadError
 from pipelines.ingest.reading import read_path
@@ -124,9 +125,28 @@ def load_source(name: str, landing_dir: Path, con, *, campaign: str | None = Non
         report.rows_written += outcome.rows
         report.rows_rejected += outcome.rows_rejected
     report.files_quarantined.sort()
+    if name == "gia_results":
+        report.notes += unmapped_school_codes(con, report.files_found)
     report.issues = batch.validation.issues
     report.seconds = time.perf_counter() - started
     return report
+
+
+def unmapped_school_codes(con, files: list[str]) -> list[str]:
+    """РЦОИ codes of the loaded lists that the crosswalk does not map for their year, by file, code and lines.
+    Their rows stay in raw.gia_results and join the results once registry/gia_school_codes.xlsx maps them."""
+    rows = con.execute("""
+        select r._source_file, r.year, r.school_code, list_sort(list(r._row_number)) as lines
+        from raw.gia_results r
+        where r.login is null and list_contains(?, r._source_file) and not exists (
+            select 1 from raw.gia_school_codes c where c.year = r.year and (
+                trim(c.school_code) = trim(r.school_code)
+                or (r.exam_type in ('ОГЭ', 'ГВЭ') and trim(c.oge_code) = trim(r.school_code))
+                or (r.exam_type = 'ЕГЭ' and trim(c.ege_code) = trim(r.school_code))))
+        group by all order by all""", [files]).fetchall()
+    return [f"{file}: school code {code} is not in registry/gia_school_codes.xlsx for {year} (lines "
+            f"{', '.join(map(str, lines[:20]))}{', …' if len(lines) > 20 else ''}); its {len(lines)} row(s) are kept "
+            "aside until it is mapped" for file, year, code, lines in rows]
 
 
 def _unchanged(path: Path, latest: store.FileVersion, registry: str | None, row_level: bool) -> bool:
@@ -183,7 +203,7 @@ class _Batch:
 def _read_and_validate(source: Source, landing_dir: Path, con, files: list[str], logins: frozenset[str] | None,
                        row_level: bool, loaded_at: dt.datetime, workers: int) -> _Batch:
     batch = _Batch()
-    salt = os.environ.get(SALT_VARIABLE) or None
+    salt = participant_key()
     staged_files = [f for f in files if f.endswith((".parquet", ".csv"))]
     parsed_files, files_read = [], []
     spreadsheets = [f for f in files if f not in staged_files]
@@ -237,6 +257,12 @@ def _proposed_aliases(logins: pd.Series, known: frozenset[str]) -> pd.Series:
     return proposals.reindex(logins.index)
 
 
+def participant_key() -> str | None:
+    """The key of participant codes, read from the environment when a load runs (never at import):
+    salts ВПР and CSV-layout codes when set, and is required to read a РЦОИ list carrying documents."""
+    return os.environ.get(SALT_VARIABLE) or None
+
+
 def joined(parts: list[tuple[dict[str, list], dict[str, str]]]) -> pd.DataFrame:
     """One frame of many files' columns, each with constant columns (its file, its fingerprint)."""
     if not parts:
@@ -283,6 +309,8 @@ def _check_staged_file(batch: _Batch, con, source: str, file: str, landing_dir: 
     try:
         if file.endswith(".parquet"):
             check = check_parquet(con, file, str(path), sha256_of(path), logins, salt, loaded_at)
+        elif looks_like_list(path):  # a РЦОИ «ведомость»: recognised by its header, whatever its name
+            check = check_gia_list(con, file, path, salt, row_level, loaded_at)
         else:
             check = check_gia_csv(con, file, path, logins, salt, row_level, loaded_at)
     except ReadError as error:

@@ -76,20 +76,70 @@ create table if not exists raw.vpr_results (
     _file_sha256 varchar not null, _loaded_at timestamp not null
 );
 
+-- ГИА rows of both layouts: the CSV layout gia/gia_<YYYY>.csv names the login; a РЦОИ list («ведомость»)
+-- names the school's РЦОИ code (school_code), mapped to a login in dbt through raw.gia_school_codes.
 create table if not exists raw.gia_results (
     year integer not null,
     exam_type varchar not null,
     subject_code integer not null,
     subject_name varchar,
-    login varchar not null,
+    login varchar,                   -- CSV layout; NULL in a РЦОИ list
     participant_code varchar not null,
     primary_score integer,
     test_score integer,
     mark integer,
-    min_score integer,
+    min_score integer,               -- CSV «Минимальный балл»; list footer «Минимальная граница»
     percent_complete double,
-    is_retake boolean,
+    is_retake boolean,               -- CSV «Пересдача»; NULL in a list (a later list of the exam is the retake)
     form varchar,
+    school_code varchar,             -- РЦОИ «Код ОО» (lists)
+    exam_date date,                  -- lists: the date in the title row (the written part for two-part exams)
+    class_name varchar,
+    primary_score_oral integer,      -- two-part foreign-language exams
+    primary_score_written integer,
+    _source_file varchar not null, _sheet varchar, _row_number integer not null,
+    _file_sha256 varchar not null, _loaded_at timestamp not null
+);
+-- A warehouse made before the РЦОИ lists were read gains their columns (appended: inserts name columns).
+alter table raw.gia_results alter column login drop not null;
+alter table raw.gia_results add column if not exists school_code varchar;
+alter table raw.gia_results add column if not exists exam_date date;
+alter table raw.gia_results add column if not exists class_name varchar;
+alter table raw.gia_results add column if not exists primary_score_oral integer;
+alter table raw.gia_results add column if not exists primary_score_written integer;
+
+-- РЦОИ appeals lists (апелляции / перепроверки): the score before and after each change, kept as history;
+-- stg_gia_results applies the latest change of each participant's exam.
+create table if not exists raw.gia_appeals (
+    year integer not null,
+    exam_type varchar not null,
+    subject_code integer not null,
+    subject_name varchar,
+    exam_date date,
+    school_code varchar not null,
+    class_name varchar,
+    participant_code varchar not null,
+    appeal_type varchar not null,
+    appeal_state varchar,
+    appeal_sent_at varchar,          -- as written: 02.07.2021 16:55:40
+    appeal_changed_at varchar,
+    score_before integer,
+    primary_score_after integer,
+    test_score_after integer,
+    mark_after integer,
+    score_difference integer,
+    _source_file varchar not null, _sheet varchar, _row_number integer not null,
+    _file_sha256 varchar not null, _loaded_at timestamp not null
+);
+
+-- The crosswalk registry/gia_school_codes.xlsx: a school's РЦОИ, ОГЭ and ЕГЭ codes in a year.
+create table if not exists raw.gia_school_codes (
+    year integer not null,
+    login varchar not null,
+    school_code varchar,
+    oge_code varchar,
+    ege_code varchar,
+    school_name varchar,
     _source_file varchar not null, _sheet varchar, _row_number integer not null,
     _file_sha256 varchar not null, _loaded_at timestamp not null
 );

@@ -302,3 +302,9 @@ def read_social_passport(path: str, data: bytes) -> ParsedFile:
                          "social_passport/social_passport_<YYYY>.xlsx")
     table = read_xlsx(data, "Социальный паспорт", "Логин")
     return ParsedFile(_constant(columns_from_table(table, "social_passport"), "year", year), table.sheet)
+
+
+def read_gia_school_codes(path: str, data: bytes) -> ParsedFile:
+    """The crosswalk of РЦОИ / ОГЭ / ЕГЭ school codes to logins, per year (docs/inputs.md, ГИА)."""
+    table = read_xlsx(data, "Коды ОО", "Год")
+    return ParsedFile(columns_from_table(table, "gia_school_codes"), table.sheet)

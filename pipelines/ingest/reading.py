@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pipelines.ingest.readers import (
-    UNREADABLE, ParsedFile, ReadError, read_login_aliases, read_objectivity_markers, read_risk_profiles, read_schools, read_shnor,
+    UNREADABLE, ParsedFile, ReadError, read_gia_school_codes, read_login_aliases, read_objectivity_markers, read_risk_profiles, read_schools, read_shnor,
     read_social_passport,
 )
 from pipelines.ingest.vpr_reader import read_vpr_workbook
@@ -21,6 +21,7 @@ READERS: dict[str, Callable[[str, bytes], ParsedFile]] = {
     "fioko_risk_profiles": read_risk_profiles,
     "social_passport": read_social_passport,
     "vpr_results": read_vpr_workbook,
+    "gia_school_codes": read_gia_school_codes,
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import os
 from dataclasses import dataclass
@@ -17,20 +18,23 @@ class Source:
     patterns: tuple[str, ...]  # globs under the landing folder
     kind: str  # excel or csv, as the asset's kind
     partitioned: bool = False  # by campaign
-    excluded: tuple[str, ...] = ()  # files the patterns match that belong to another source
+    catch_all: bool = False  # takes the files of its patterns that no other source names
 
 
 LOGIN_ALIASES_FILE = "registry/login_aliases.xlsx"
 SOURCES: dict[str, Source] = {source.name: source for source in (
-    Source("schools", "реестр ОО", ("registry/*.xlsx",), "excel", excluded=(LOGIN_ALIASES_FILE,)),
+    # Any workbook of registry/ that no other source claims (login aliases, the ГИА crosswalk).
+    Source("schools", "реестр ОО", ("registry/*.xlsx",), "excel", catch_all=True),
     Source("login_aliases", "подтверждённые прежние логины ОО", (LOGIN_ALIASES_FILE,), "excel"),
     Source("fioko_shnor", "ФИОКО: перечень ШНОР", ("fioko/shnor_*.xlsx",), "excel"),
     Source("fioko_objectivity_markers", "ФИОКО: признаки необъективности ВПР", ("fioko/objectivity_markers*.xlsx",), "excel"),
     Source("fioko_risk_profiles", "ФИОКО «500+»: рисковые профили", ("fioko/risk_profiles_*.xlsx",), "excel"),
+    Source("gia_school_codes", "ГИА: коды ОО РЦОИ → логины ФИС ОКО", ("registry/gia_school_codes*.xlsx",), "excel"),
     Source("social_passport", "социальный паспорт ОО", ("social_passport/*.xlsx",), "excel"),
     # Loose globs inside a source's own folder: a misnamed file is quarantined with a message, not ignored.
     Source("vpr_results", "ВПР: результаты участников", ("vpr/**/*.xlsx", "vpr/vpr_*.parquet"), "excel", partitioned=True),
-    Source("gia_results", "ГИА: результаты участников", ("gia/*.csv",), "csv", partitioned=True),
+    # ГИА: the CSV layout gia/gia_<YYYY>.csv and РЦОИ lists («ведомости») under any name, also in subfolders.
+    Source("gia_results", "ГИА: результаты участников", ("gia/*.csv", "gia/*/*.csv"), "csv", partitioned=True),
 )}
 REGISTRY = "schools"  # loaded first: every other source checks its logins against it
 ALIASES = "login_aliases"  # loaded second: a confirmed earlier login counts as the registry's
@@ -41,9 +45,15 @@ def _is_working_copy(file: str) -> bool:
     return os.path.basename(file).startswith(("~$", "."))
 
 
-def in_scope(source: Source, file: str, campaign: str | None) -> bool:
+def _claimed_by_another(source: Source, file: str) -> bool:
+    """Whether a catch-all source's file is named by another source's pattern, and so is that source's."""
+    return source.catch_all and any(fnmatch.fnmatchcase(file, pattern) for other in SOURCES.values() if other is not source
+               for pattern in other.patterns)
+
+
+def in_scope(source: Source, file: str, campaign: str | None, landing_dir: Path | None = None) -> bool:
     """Whether a file of the source belongs to the campaign (every file, without one)."""
-    return campaign is None or not source.partitioned or campaign_of_file(file) == campaign
+    return campaign is None or not source.partitioned or campaign_of_file(file, landing_dir) == campaign
 
 
 def discover(landing_dir: Path, source: Source, campaign: str | None = None) -> list[str]:
@@ -54,6 +64,7 @@ def discover(landing_dir: Path, source: Source, campaign: str | None = None) -> 
         file
         for pattern in source.patterns
         for file in glob.glob(pattern, root_dir=landing_dir, recursive=True)
-        if not _is_working_copy(file) and file not in source.excluded and os.path.isfile(os.path.join(landing_dir, file))
+        if not _is_working_copy(file) and not _claimed_by_another(source, file)
+        and os.path.isfile(os.path.join(landing_dir, file))
     }
-    return sorted(file for file in found if in_scope(source, file, campaign))
+    return sorted(file for file in found if in_scope(source, file, campaign, landing_dir))

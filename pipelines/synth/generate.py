@@ -26,12 +26,20 @@ from pipelines.synth.vpr_files import (
     write_a1_forms,
     write_region_file,
 )
-from pipelines.synth.writers import VprParquet, write_gia_csv, write_objectivity_markers, write_titled_table
+from pipelines.synth.writers import (
+    VprParquet,
+    gia_school_codes,
+    write_gia_csv,
+    write_gia_lists,
+    write_gia_school_codes,
+    write_objectivity_markers,
+    write_titled_table,
+)
 
 GENERATED_FILES = (
     "registry/schools.xlsx", "fioko/shnor_*.xlsx", "fioko/objectivity_markers_[0-9][0-9][0-9][0-9].xlsx",
     "fioko/risk_profiles_*.xlsx", "vpr/vpr_*.parquet", "gia/gia_*.csv", "social_passport/social_passport_*.xlsx",
-    "ground_truth/*",
+    "gia/[0-9][0-9][0-9][0-9]/*.csv", "registry/gia_school_codes.xlsx", "ground_truth/*",
     # ВПР: A1 per-school forms, A2 and A3 region exports, and the earlier <login>_<WORK>.xlsx forms
     "vpr/[0-9][0-9][0-9][0-9]/[a-z]*[0-9]/* [0-9]* класс.xlsx",
     *(f"vpr/[0-9][0-9][0-9][0-9]/{grade}/{subject}.xlsx"
@@ -132,7 +140,15 @@ def _generate_year(year: int, schools: Schools, plan: Plan, works: tuple[str, ..
     if parquet:
         parquet.close()
     gia = generate_gia(schools, plan, cohorts, year, seed)
-    write_gia_csv(out / "gia" / f"gia_{year}.csv", gia, schools.login)
+    if federal:  # millions of rows: the CSV layout, streamed and checked in DuckDB
+        write_gia_csv(out / "gia" / f"gia_{year}.csv", gia, schools.login)
+    else:  # as РЦОИ sends them: a list per exam and day; only school marks (2020 ОГЭ) in the CSV layout
+        municipalities = schools.registry["municipality"].to_numpy()
+        msu = {name: f"{i + 101}" for i, name in enumerate(sorted(set(municipalities)))}
+        school_marks = write_gia_lists(out, gia, schools.login, gia_school_codes(len(schools)),
+                                       np.array([msu[m] for m in municipalities], dtype=object), seed)
+        if school_marks:
+            write_gia_csv(out / "gia" / f"gia_{year}.csv", school_marks, schools.login)
     totals.gia_rows[year] = sum(len(rows) for rows in gia)
     counts += [fioko.gia_counts(rows, len(schools)) for rows in gia]
     return fioko.work_stats(year, counts)
@@ -267,6 +283,9 @@ def generate(scale: str, years: range | list[int], seed: int, out: Path, works: 
     is_shnsu = fioko.shnsu_flags(schools)
     fioko_names = _fioko_names(schools, seed)
     _write_registry(out, schools, years[-1])
+    if scale != "federal":
+        write_gia_school_codes(out / "registry" / "gia_school_codes.xlsx", schools.login,
+                               schools.registry["short_name"].to_numpy(), gia_school_codes(len(schools)), years)
     _write_shnor_lists(out, schools, shnor, list_years)
     for year in (y for y in years if y >= FIRST_MARKERS_YEAR):
         _write_markers(out, schools, plan, stats, year, seed, fioko_names)

@@ -25,7 +25,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, SAMPLE_PARTICIPANT_KEY
 
 DBT_DIR = REPO_ROOT / "dbt_project"
 YEARS = range(2019, 2023)
@@ -60,7 +60,13 @@ def warehouse(tmp_path_factory):
 
     started = time.perf_counter()
     con = duckdb.connect(str(database))
-    reports = load_landing(landing, con)
+    key = os.environ.get("PARTICIPANT_CODE_SALT")
+    os.environ["PARTICIPANT_CODE_SALT"] = key or SAMPLE_PARTICIPANT_KEY  # the generated lists carry documents
+    try:
+        reports = load_landing(landing, con)
+    finally:
+        if key is None:
+            os.environ.pop("PARTICIPANT_CODE_SALT")
     con.close()
     timings["load"] = time.perf_counter() - started
     assert not any(report.files_quarantined for report in reports.values())

@@ -190,6 +190,15 @@ COVERED_ELSEWHERE = {
     "loaded_elsewhere": "test_load.py::test_a_participant_loaded_from_another_file_is_not_loaded_twice",
     "column_type": "test_parquet.py::test_parquet_with_wrong_column_types_is_quarantined",
     "task_lists": "test_parquet.py::test_parquet_rules_are_checked_in_sql",
+    # РЦОИ lists and the crosswalk: tests/ingest/test_gia_lists.py
+    "gia_exam_type": "test_gia_lists.py::test_a_list_whose_exam_type_cannot_be_told_is_reported",
+    "gia_title": "test_gia_lists.py::test_a_list_without_a_title_is_reported",
+    "participant_key": "test_gia_lists.py::test_without_a_key_a_list_with_documents_is_refused_and_says_how_to_set_one",
+    "no_document": "test_gia_lists.py::test_a_list_without_documents_is_refused",
+    "gia_minimum": "test_gia_lists.py::test_a_minimum_disagreeing_with_the_seed_is_a_warning",
+    "gia_participants_total": "test_gia_lists.py::test_the_real_lists_load_with_a_crosswalk_and_the_appeal_updates_its_score",
+    "school_code_format": "test_gia_lists.py::test_a_school_code_that_is_not_a_code_is_reported",
+    "code_mapped_twice": "test_gia_lists.py::test_a_code_mapped_to_two_logins_is_reported",
 }
 
 

@@ -20,7 +20,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from tests.conftest import REPO_ROOT, SAMPLE_DIR
+from tests.conftest import REPO_ROOT, SAMPLE_DIR, SAMPLE_PARTICIPANT_KEY
 
 REVIEWS_CSV = (
     "login;year;work_code;sign;decision;reviewer;decided_at;comment\n"
@@ -67,6 +67,7 @@ def environment(root: Path, landing: Path) -> dict[str, str]:
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DO_NOT_TRACK": "1",
         "GX_ANALYTICS_ENABLED": "false",
+        "PARTICIPANT_CODE_SALT": os.environ.get("PARTICIPANT_CODE_SALT") or SAMPLE_PARTICIPANT_KEY,
     }
 
 

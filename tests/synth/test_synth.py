@@ -46,8 +46,41 @@ def read_titled(path: Path, first_header: str) -> pd.DataFrame:
     return table
 
 
+GIA_COLUMNS = ["Год", "Тип экзамена", "Код предмета", "Логин ОО", "Код участника", "Первичный балл",
+               "Тестовый балл", "Отметка", "Минимальный балл", "Процент выполнения", "Пересдача", "Форма"]
+LIST_KEY = "synth-test-key"
+
+
 def read_gia(landing: Path, year: int) -> pd.DataFrame:
-    return pd.read_csv(landing / "gia" / f"gia_{year}.csv", encoding="cp1251", sep=";", decimal=",")
+    """A year's ГИА rows as the CSV layout has them: the РЦОИ lists read with the pipeline's reader (a later
+    list of an exam is its retake day; logins through the crosswalk), plus the CSV layout's school marks."""
+    from pipelines.ingest.gia_lists import parse_list
+
+    crosswalk = read_titled(landing / "registry" / "gia_school_codes.xlsx", "Год")
+    crosswalk = crosswalk[crosswalk["Год"].astype(int) == year]
+    login_of = dict(zip(crosswalk["Код ОО"].astype(str), crosswalk["Логин"]))
+    parsed = [parse_list(p.name, p.read_bytes(), LIST_KEY) for p in sorted((landing / "gia" / str(year)).glob("*.csv"))]
+    first_day = {}
+    for lst in parsed:
+        if lst.kind == "results":
+            key = (lst.exam_type, lst.subject_code)
+            first_day[key] = min(first_day.get(key, lst.exam_date), lst.exam_date)
+    frames = []
+    for lst in (p for p in parsed if p.kind == "results"):
+        f = lst.frame
+        frames.append(pd.DataFrame({
+            "Год": lst.year, "Тип экзамена": lst.exam_type, "Код предмета": lst.subject_code,
+            "Логин ОО": f["school_code"].map(login_of), "Код участника": f["participant_code"],
+            "Первичный балл": pd.to_numeric(f["primary_score"]),
+            "Тестовый балл": pd.to_numeric(f["test_score"]) if "test_score" in f else np.nan,
+            "Отметка": pd.to_numeric(f["mark"]) if "mark" in f else np.nan,
+            "Минимальный балл": lst.footer.get("minimum", (None, np.nan))[1],
+            "Процент выполнения": pd.to_numeric(f["percent_complete"]) if "percent_complete" in f else np.nan,
+            "Пересдача": int(lst.exam_date > first_day[(lst.exam_type, lst.subject_code)]), "Форма": "экзамен"}))
+    csv_layout = landing / "gia" / f"gia_{year}.csv"
+    if csv_layout.exists():
+        frames.append(pd.read_csv(csv_layout, encoding="cp1251", sep=";", decimal=",")[GIA_COLUMNS])
+    return pd.concat(frames, ignore_index=True)[GIA_COLUMNS]
 
 
 A1_TAIL = ["Класс № (список формируется из листа \"Классы\")", "Пол",
@@ -235,7 +268,7 @@ def test_same_seed_gives_identical_files_and_another_seed_does_not(landing, tmp_
 
     other = files_of(generate("municipality", [2023], SEED + 1, tmp_path / "other"))
     same_year = files_of(generate("municipality", [2023], SEED, tmp_path / "same_year"))
-    for name in ("gia/gia_2023.csv", "registry/schools.xlsx", "social_passport/social_passport_2023.xlsx"):
+    for name in ("gia/2023/ege_01_2023-05-29.csv", "registry/schools.xlsx", "social_passport/social_passport_2023.xlsx"):
         assert other[name].read_bytes() != same_year[name].read_bytes(), name
 
 
@@ -253,23 +286,37 @@ def test_registry_has_the_documented_columns_and_one_new_school(landing, forms):
     assert works_of_primary_schools and all(w.endswith("4") for w in works_of_primary_schools)
 
 
-def test_gia_csv_is_a_windows_export_with_the_documented_columns(landing):
-    raw = (landing / "gia" / "gia_2022.csv").read_bytes()
-    assert b"\r\n" in raw and raw.decode("cp1251").startswith("Год;Тип экзамена;Код предмета;Предмет;Логин ОО")
+def test_gia_lists_are_windows_exports_in_the_rcoi_layouts(landing):
+    raw = (landing / "gia" / "2022" / "ege_01_2022-05-29.csv").read_bytes()
+    assert b"\r\n" in raw and raw.decode("cp1251").startswith("01 - Русский язык 2022.05.29;")
+    assert "№;;Код МСУ;;Код ОО;;Класс;;Фамилия;Имя;Отчество;;Серия;;Номер;;Первичный балл;;Балл" in raw.decode("cp1251")
+    oge = (landing / "gia" / "2022" / "oge_02_2022-06-09.csv").read_bytes().decode("cp1251")
+    assert oge.startswith("Результаты ОГЭ;") and "\r\n02 - Математика 2022.06.09;" in oge
+    assert (landing / "gia" / "2022" / "ege_01_appeals_2022.csv").exists()
+    assert not (landing / "gia" / "gia_2022.csv").exists()  # only 2020 school marks use the CSV layout
     gia = read_gia(landing, 2022)
-    assert list(gia.columns) == ["Год", "Тип экзамена", "Код предмета", "Предмет", "Логин ОО", "Код участника",
-                                 "Первичный балл", "Тестовый балл", "Отметка", "Минимальный балл",
-                                 "Процент выполнения", "Пересдача", "Форма"]
-    assert gia["Процент выполнения"].dtype == float and gia["Процент выполнения"].between(0, 100).all()
-    assert gia["Код участника"].str.fullmatch(r"P-[0-9A-F]{8}").all()
+    assert gia["Логин ОО"].notna().all()  # every code is in the crosswalk
+    assert gia["Код участника"].str.fullmatch(r"[0-9a-f]{16}").all()
     assert set(gia["Пересдача"]) == {0, 1}
     minimums = {(int(r["year"]), r["exam_type"], int(r["subject_code"])): r for r in seed_rows("gia_min_scores.csv")}
-    ege = gia[gia["Тип экзамена"] == "ЕГЭ"]
+    ege = gia[(gia["Тип экзамена"] == "ЕГЭ") & gia["Тестовый балл"].notna()]
     for (exam, subject), rows in ege.groupby(["Тип экзамена", "Код предмета"]):
-        seed = minimums[(2022, exam, subject)]
-        assert set(rows["Минимальный балл"]) == {int(seed["min_test_score"] or seed["min_mark"])}
+        assert set(rows["Минимальный балл"]) == {int(minimums[(2022, exam, subject)]["min_test_score"])}
     oge = gia[gia["Тип экзамена"] == "ОГЭ"]
     assert oge["Отметка"].between(2, 5).all() and oge["Тестовый балл"].isna().all()
+    assert oge["Процент выполнения"].between(0, 100).all()
+
+
+def test_the_school_marks_of_2020_keep_the_csv_layout(landing):
+    raw = (landing / "gia" / "gia_2020.csv").read_bytes()
+    assert b"\r\n" in raw and raw.decode("cp1251").startswith("Год;Тип экзамена;Код предмета;Предмет;Логин ОО")
+    gia = pd.read_csv(landing / "gia" / "gia_2020.csv", encoding="cp1251", sep=";", decimal=",")
+    assert set(gia["Форма"]) == {"промежуточная аттестация"} and set(gia["Тип экзамена"]) <= {"ОГЭ", "ГВЭ"}
+
+
+def test_base_maths_is_not_held_in_2021(landing):
+    assert not list((landing / "gia" / "2021").glob("ege_22_*.csv"))
+    assert list((landing / "gia" / "2022").glob("ege_22_*.csv"))
 
 
 def test_2020_oge_rows_are_school_marks_and_base_maths_is_absent(landing):
@@ -628,7 +675,8 @@ def test_cli_writes_a_landing_folder_and_prints_one_line(tmp_path, capsys):
     assert parse_years("2019-2021") == [2019, 2020, 2021] and parse_years("2024") == [2024]
     assert main(["--scale", "municipality", "--years", "2021", "--seed", "3", "--out", str(tmp_path)]) == 0
     assert len(capsys.readouterr().out.strip().splitlines()) == 1
-    assert (tmp_path / "gia" / "gia_2021.csv").exists() and (tmp_path / "fioko" / "shnor_2022.xlsx").exists()
+    assert list((tmp_path / "gia" / "2021").glob("ege_01_*.csv")) and (tmp_path / "fioko" / "shnor_2022.xlsx").exists()
+    assert (tmp_path / "registry" / "gia_school_codes.xlsx").exists()
 
 
 def test_regenerating_replaces_earlier_vpr_files_and_keeps_files_dropped_by_people(tmp_path):

@@ -76,13 +76,16 @@ gia_results as (
         gia_subjects.grade,
         gia.participant_code,
         gia.is_retake,
-        not gia.is_school_marks as is_independent,
+        {#- An exam not held in the year (no row in gia_min_scores: ЕГЭ base maths 2020–2021) is no result,
+            never a low one: not independent and without a threshold, so is_fail stays null. -#}
+        (not gia.is_school_marks and gia_min_scores.year is not null) as is_independent,
         gia_subjects.result_kind,
         gia.mark,
         gia.primary_score,
         gia.test_score,
-        coalesce(gia_min_scores.min_mark, 3) as min_mark,
-        coalesce(gia_min_scores.min_test_score, gia.min_score_in_file) as min_test_score,
+        case when gia_min_scores.year is not null then coalesce(gia_min_scores.min_mark, 3) end as min_mark,
+        case when gia_min_scores.year is not null
+            then coalesce(gia_min_scores.min_test_score, gia.min_score_in_file) end as min_test_score,
         case
             when gia_subjects.result_kind = 'test_score' then {{ dbt.cast('gia.test_score', type_double()) }}
             else gia.percent_complete

@@ -38,7 +38,7 @@ def watched_files(root: Path) -> dict[str, str]:
     files = {}
     for source in SOURCES.values():
         for relative in discover(root, source):
-            campaign = campaign_of_file(relative) if source.partitioned else None
+            campaign = campaign_of_file(relative, root) if source.partitioned else None
             files[relative] = campaign if campaign in valid_campaigns else MONITORING_GROUP
     if (root / REVIEWS_FILE).is_file():
         files[REVIEWS_FILE] = MONITORING_GROUP

@@ -223,6 +223,14 @@ def social_passport(context: dg.AssetExecutionContext, config: IngestConfig, duc
     return materialize_source(context, "social_passport", config, duckdb, landing)
 
 
+@ingest_asset("gia_school_codes")
+def gia_school_codes(context: dg.AssetExecutionContext, config: IngestConfig, duckdb: DuckDBResource,
+                     landing: LandingFolder) -> dg.MaterializeResult:
+    """The crosswalk of РЦОИ school codes to logins (`registry/gia_school_codes.xlsx`): a school's
+    «Код ОО», «Код ОГЭ» and «Код ЕГЭ» in a year; РЦОИ lists are mapped to schools through it in dbt."""
+    return materialize_source(context, "gia_school_codes", config, duckdb, landing)
+
+
 @ingest_asset("vpr_results")
 def vpr_results(context: dg.AssetExecutionContext, config: IngestConfig, duckdb: DuckDBResource,
                 landing: LandingFolder) -> dg.MaterializeResult:
@@ -235,15 +243,25 @@ def vpr_results(context: dg.AssetExecutionContext, config: IngestConfig, duckdb:
 @ingest_asset("gia_results")
 def gia_results(context: dg.AssetExecutionContext, config: IngestConfig, duckdb: DuckDBResource,
                 landing: LandingFolder) -> dg.MaterializeResult:
-    """ОГЭ/ЕГЭ/ГВЭ results of one campaign from РЦОИ (`gia/gia_<YYYY>.csv`, cp1251 or UTF-8), one row per
-    participant and exam."""
+    """ОГЭ/ЕГЭ/ГВЭ results of one campaign from РЦОИ, one row per participant and exam: the lists
+    («ведомости», `gia/**/*.csv` under any name, recognised by their header; appeals lists into
+    raw.gia_appeals) and the CSV layout `gia/gia_<YYYY>.csv`. Names and documents are dropped on read."""
     return materialize_source(context, "gia_results", config, duckdb, landing)
 
 
 INGEST_ASSETS = [schools, login_aliases, fioko_shnor, fioko_objectivity_markers, fioko_risk_profiles, social_passport,
-                 vpr_results, gia_results]
+                 gia_school_codes, vpr_results, gia_results]
+
+
+# Appeals lists are read by raw/gia_results (they are recognised among its files) into their own table; the
+# table is declared so dbt's source raw.gia_appeals has an asset key of its own downstream of it.
+GIA_APPEALS = dg.AssetSpec(
+    key=dg.AssetKey(["raw", "gia_appeals"]), deps=[dg.AssetKey(["raw", "gia_results"])], kinds={"duckdb"},
+    description="РЦОИ appeals lists (апелляции / перепроверки), one row per appeal with the score before and "
+                "after; written by raw/gia_results, which reads them among the ГИА files.",
+)
 
 
 @dg.definitions
 def ingest_defs() -> dg.Definitions:
-    return dg.Definitions(assets=INGEST_ASSETS)
+    return dg.Definitions(assets=[*INGEST_ASSETS, GIA_APPEALS])
