@@ -12,6 +12,7 @@ from pipelines.ingest.readers import (
     read_social_passport,
 )
 from pipelines.ingest.vpr_reader import read_vpr_workbook
+from pipelines.ingest.vpr_reports import read_vpr_report
 
 READERS: dict[str, Callable[[str, bytes], ParsedFile]] = {
     "schools": read_schools,
@@ -21,6 +22,7 @@ READERS: dict[str, Callable[[str, bytes], ParsedFile]] = {
     "fioko_risk_profiles": read_risk_profiles,
     "social_passport": read_social_passport,
     "vpr_results": read_vpr_workbook,
+    "vpr_report_counts": read_vpr_report,
 }
 
 

@@ -41,7 +41,7 @@ def test_good_files_load_and_bad_files_are_quarantined(landing, con):
     assert reports["vpr_results"].files_quarantined == [OTHER]
     assert reports["social_passport"].files_quarantined == ["social_passport/social_passport_2022.xlsx"]
     assert counts(con) == {"fioko_objectivity_markers": 8, "fioko_risk_profiles": 2, "fioko_shnor": 1, "login_aliases": 0,
-                           "gia_results": 4, "schools": 3, "social_passport": 2, "vpr_results": 3}
+                           "gia_results": 4, "schools": 3, "social_passport": 2, "vpr_results": 3, "vpr_report_counts": 0}
     statuses = dict(con.execute("select file, status from ops.loaded_files").fetchall())
     assert statuses[OTHER] == statuses["social_passport/social_passport_2022.xlsx"] == "quarantined"
     assert sum(status == "loaded" for status in statuses.values()) == 7
