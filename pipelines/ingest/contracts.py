@@ -459,6 +459,83 @@ VPR_TASK_SCORES = schema("ВПР task scores", {
     "max": pa.Column(float, nullable=False, coerce=True, title="максимум задания"),
 }, [TASK_SCORE.check(_score_within_max, column="score")], key=[], cell_column="score")
 
+REPORT_LEVELS = ("all", "region", "municipality", "school")
+
+
+def _report_rounding_detail(value: Any, row: Mapping[str, Any], column: str) -> str:
+    total, tolerance = shown(row["_counts_sum"]), shown(round(float(row["_tolerance"]), 1))
+    if row["_exact_sum"]:
+        return (f"the percentages {row['_percents']} of {shown(value)} participants give {total} pupils, not "
+                f"{shown(value)} (more than {tolerance} apart)")
+    return f"the counts add up to {total} pupils, more than the row's {shown(value)} participants"
+
+
+REPORT_ROUNDING = rule(
+    "report_rounding",
+    "a report row's counts (percentage × «Кол-во участников») add up to its participants within one pupil "
+    "(for large groups, within the rounding of its percentages); «Сравнение отметок»: at most its participants",
+    _report_rounding_detail,
+)
+REPORT_PERCENT_OF_COUNT = rule(
+    "report_percent_of_count", "a percentage agrees with its count / the pupils compared × 100",
+    lambda v, row, c: (f"value {shown(v)} % does not match {shown(row['count'])} of {shown(row['_compared'])} = "
+                       f"{shown(round(100 * row['count'] / row['_compared'], 2)) if row['_compared'] else 'empty'} %"),
+)
+
+
+def _rounding_holds(df: pd.DataFrame) -> pd.Series:
+    total, n, tolerance = numbers(df["_counts_sum"]), numbers(df["participants"]), numbers(df["_tolerance"])
+    exact = df["_exact_sum"].astype(bool)
+    holds = ((total - n).abs() <= tolerance).where(exact, total <= n + tolerance)
+    return holds | total.isna() | n.isna()
+
+
+def _percent_matches_count(df: pd.DataFrame) -> pd.Series:
+    percent, count, compared = numbers(df["percent"]), numbers(df["count"]), numbers(df["_compared"])
+    tolerance = (0.5 * 0.01 * compared / 100).clip(lower=1)
+    holds = (percent * compared / 100 - count).abs() <= tolerance
+    return holds | ~df["count_in_file"].astype(bool) | percent.isna() | count.isna() | ~(compared > 0)
+
+
+def _optional(dtype: Any, sql_type: str, description: str) -> pa.Column:
+    """A column the reader derives from the title block or the hierarchy, which may be empty."""
+    return pa.Column(dtype, nullable=True, coerce=True, title=None, description=description,
+                     metadata={"sql_type": sql_type, "derived": True})
+
+
+def vpr_reports_contract(known_logins: frozenset[str] | None) -> pa.DataFrameSchema:
+    """ФИС ОКО aggregated reports (B1–B3), one row per group row × measure; percentages cell by cell."""
+    registry = [] if known_logins is None else [LOGIN_IN_REGISTRY.check(_one_of(known_logins))]
+    return schema("raw.vpr_report_counts", {
+        "year": derived(int, "integer", "year of the work: the title «ВПР <год> …» or the column «Год»"),
+        "work_code": derived(str, "varchar", "work: RU4, MA5, … from the title, sheet name or columns «Предмет», «Класс»"),
+        "subject_code": derived(str, "varchar", "RU, MA, …"),
+        "grade": derived(int, "integer", "grade of the work"),
+        "report": derived(str, "varchar", "mark_statistics, journal_comparison or score_distribution (by its columns)"),
+        "report_title": _optional(str, "varchar", "the report's name in its title block, as written"),
+        "report_date": _optional(str, "varchar", "«Дата:» of the title block, as written"),
+        "max_primary_score": derived(int, "integer", "the work's maximum, checked against the seed vpr_works"),
+        "layout": derived(str, "varchar", "hierarchical (ФИС ОКО report) or flattened (B3 export)"),
+        "group_level": derived(str, "varchar", "all (Вся выборка), region, municipality or school"),
+        "group_name": text("Группы участников", nullable=False, description="the group as named, without its code"),
+        "login": text("Логин", *registry, description="school rows: the login in «…(edu203389)» or the column «Логин»"),
+        "municipality_code": _optional(str, "varchar", "«reg20_m012» of a municipality row, and of the schools below it"),
+        "municipality": text("Муниципалитет", required=False, description="the municipality's name"),
+        "schools": integer("Кол-во ОО", not_negative(), required=False),
+        "participants": integer("Кол-во участников", not_negative(), nullable=False),
+        "measure": derived(str, "varchar", "mark_2…mark_5, lowered/confirmed/raised, or score_0…score_<max>"),
+        "measure_value": _optional(float, "integer", "the mark or primary score of the measure"),
+        "percent": decimal("<процент>", PERCENT.check(_within(0, 100)), nullable=False,
+                           description="percent of the row's participants, as written"),
+        "count": integer("<кол-во>", not_negative(),
+                         description="pupils: the count in the file (Сравнение отметок), else round(percent × "
+                                     "participants / 100)"),
+        "count_in_file": derived(bool, "boolean", "the count is the file's, not derived from the percentage"),
+    }, [REPORT_ROUNDING.check(_rounding_holds, column="participants"),
+        REPORT_PERCENT_OF_COUNT.check(_percent_matches_count, column="percent")],
+        key=[], cell_column="percent")
+
+
 GIA_KEY = ["year", "exam_type", "subject_code", "participant_code", "is_retake"]
 
 
@@ -600,6 +677,7 @@ CONTRACTS: dict[str, Callable[[frozenset[str] | None], pa.DataFrameSchema]] = {
     "gia_results": gia_results_contract,
     "gia_school_codes": gia_school_codes_contract,
     "social_passport": social_passport_contract,
+    "vpr_report_counts": vpr_reports_contract,
 }
 
 

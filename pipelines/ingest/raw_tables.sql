@@ -173,3 +173,30 @@ create table if not exists raw.social_passport (
     _source_file varchar not null, _sheet varchar, _row_number integer not null,
     _file_sha256 varchar not null, _loaded_at timestamp not null
 );
+
+-- ФИС ОКО aggregated ВПР reports (vpr_reports/…): one row per file × group row × measure.
+create table if not exists raw.vpr_report_counts (
+    year integer not null,
+    work_code varchar not null,
+    subject_code varchar not null,
+    grade integer not null,
+    report varchar not null,          -- mark_statistics, journal_comparison, score_distribution
+    report_title varchar,             -- as in the title block, e.g. 'Статистика по отметкам'
+    report_date varchar,              -- «Дата:» as written
+    max_primary_score integer not null,
+    layout varchar not null,          -- hierarchical (ФИС ОКО report) or flattened (B3 export)
+    group_level varchar not null,     -- all (Вся выборка), region, municipality, school
+    group_name varchar not null,      -- as named, without its code in parentheses
+    login varchar,                    -- school rows
+    municipality_code varchar,        -- reg20_m012: municipality rows and the schools below them
+    municipality varchar,
+    schools integer,                  -- «Кол-во ОО»
+    participants integer not null,    -- «Кол-во участников» (B2: «Кол-во участников(всего)»)
+    measure varchar not null,         -- mark_2…mark_5, lowered/confirmed/raised, score_0…score_<max>
+    measure_value integer,            -- the mark or the primary score of the measure
+    percent double not null,          -- as written
+    count integer,                    -- the file's count, or round(percent × participants / 100)
+    count_in_file boolean not null,
+    _source_file varchar not null, _sheet varchar, _row_number integer not null,
+    _file_sha256 varchar not null, _loaded_at timestamp not null
+);

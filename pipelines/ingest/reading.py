@@ -12,6 +12,7 @@ from pipelines.ingest.readers import (
     read_social_passport,
 )
 from pipelines.ingest.vpr_reader import read_vpr_workbook
+from pipelines.ingest.vpr_reports import read_vpr_report
 
 READERS: dict[str, Callable[[str, bytes], ParsedFile]] = {
     "schools": read_schools,
@@ -22,6 +23,7 @@ READERS: dict[str, Callable[[str, bytes], ParsedFile]] = {
     "social_passport": read_social_passport,
     "vpr_results": read_vpr_workbook,
     "gia_school_codes": read_gia_school_codes,
+    "vpr_report_counts": read_vpr_report,
 }
 
 

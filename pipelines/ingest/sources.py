@@ -33,6 +33,8 @@ SOURCES: dict[str, Source] = {source.name: source for source in (
     Source("social_passport", "социальный паспорт ОО", ("social_passport/*.xlsx",), "excel"),
     # Loose globs inside a source's own folder: a misnamed file is quarantined with a message, not ignored.
     Source("vpr_results", "ВПР: результаты участников", ("vpr/**/*.xlsx", "vpr/vpr_*.parquet"), "excel", partitioned=True),
+    # Aggregated reports have a folder of their own: the year is in their title block (or column «Год»).
+    Source("vpr_report_counts", "ВПР: агрегированные отчёты ФИС ОКО", ("vpr_reports/**/*.xlsx",), "excel"),
     # ГИА: the CSV layout gia/gia_<YYYY>.csv and РЦОИ lists («ведомости») under any name, also in subfolders.
     Source("gia_results", "ГИА: результаты участников", ("gia/*.csv", "gia/*/*.csv"), "csv", partitioned=True),
 )}

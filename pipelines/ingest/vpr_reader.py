@@ -315,6 +315,11 @@ def read_vpr_workbook(path: str, data: bytes, *, configured: bool = True) -> Par
         if header:
             found.append((sheet, rows, header))
     if not found:
+        from pipelines.ingest.vpr_reports import is_report  # that module builds on this one
+        report = is_report(data)
+        if report:
+            raise ReadError(NO_LAYOUT.id, f"this is the ФИС ОКО report «{report}», not participant results: "
+                                          "put it under vpr_reports/ (e.g. vpr_reports/<YYYY>/), where reports are read")
         raise ReadError(NO_LAYOUT.id, "no sheet has the header row of a ВПР layout (docs/inputs.md): "
                                       "none of its first rows holds a participant code, a variant and a total")
     sheet, rows, header = found[0]

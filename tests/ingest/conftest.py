@@ -110,6 +110,49 @@ MARKERS = [
 ]
 
 
+MARK_STATISTICS = [  # «Статистика по отметкам» (B1) of MA5 2023 for the registry's schools: counts 2/3/4/5
+    ["Группы участников", "Кол-во ОО", "Кол-во участников", 2, 3, 4, 5],
+    ["Вся выборка", 35000, 1500000, 6.12, 35.4, 40.23, 18.25],
+    ["Приморский край", 520, 21000, 8.1, 38.5, 38.4, 15.0],
+    ["Лазовский муниципальный округ(reg25_m014)", 3, 40, 12.5, 37.5, 32.5, 17.5],
+    ["МБОУ «СОШ № 1»(sch860001)", None, 20, 10.0, 40.0, 35.0, 15.0],   # 2, 8, 7, 3
+    ["МКОУ «ООШ с. Киевка»(sch860002)", None, 8, 37.5, 50.0, 12.5, 0],  # 3, 4, 1, 0
+    ["МБОУ «Гимназия № 3»(sch860003)", None, 12, 0, 25.0, 41.67, 33.33],  # 0, 3, 5, 4
+]
+JOURNAL_COMPARISON = [  # «Сравнение отметок с отметками по журналу» (B2), counts in the file
+    ["Группы участников", "Кол-во участников(всего)", "Понизили (Отметка < Отметка по журналу) %",
+     "Понизили (Отметка < Отметка по журналу) Кол-во участников", "Подтвердили (Отметка = Отметке по журналу) %",
+     "Подтвердили (Отметка = Отметке по журналу) Кол-во участников", "Повысили (Отметка > Отметка по журналу) %",
+     "Повысили (Отметка > Отметка по журналу) Кол-во участников"],
+    ["Приморский край", 21000, 30.0, 6300, 60.0, 12600, 10.0, 2100],
+    ["Лазовский муниципальный округ(reg25_m014)", 40, 25.0, 10, 50.0, 20, 25.0, 10],
+    ["МБОУ «СОШ № 1»(sch860001)", 20, 25.0, 5, 50.0, 10, 25.0, 5],
+    ["МКОУ «ООШ с. Киевка»(sch860002)", 8, 0, 0, 50.0, 4, 50.0, 4],
+]
+FLAT_MARKS = [  # B3, marks
+    ["Год", "Класс", "Предмет", "Муниципалитет", "Логин", "ОО", "Кол-во участников", "2", "3", "4", "5"],
+    [2023, 5, "Математика", "Лазовский муниципальный округ", "sch860001", "МБОУ «СОШ № 1»", 20, 10, 40, 35, 15],
+    [2023, 5, "Русский язык", "Лазовский муниципальный округ", "sch860002", "МКОУ «ООШ с. Киевка»", 8, 37.5, 50, 12.5, 0],
+]
+
+
+def report_title_block(report: str, title_year: int, subject: str = "Математика", grade: int = 5,
+                       max_score: int | None = None) -> list[list]:
+    """The title block of a ФИС ОКО report: name, «ВПР <год> <предмет> <N> класс», subject, maximum, date."""
+    return [[report], [], [f"ВПР {title_year} {subject} {grade} класс"], ["Предмет:", subject],
+            ["Максимальный первичный балл:", VPR_SPEC.max_primary_score if max_score is None else max_score],
+            ["Дата:", f"20.04.{title_year}"], []]
+
+
+def score_distribution(year=VPR_YEAR) -> list[list]:
+    """«Распределение первичных баллов», hierarchical: one column per primary score 0…max."""
+    top = VPR_SPEC.max_primary_score
+    header = ["Группы участников", "Кол-во ОО", "Кол-во участников", *range(top + 1)]
+    school = [0.0] * (top + 1)
+    school[VPR_SPEC.cuts[0]], school[VPR_SPEC.cuts[0] - 1], school[VPR_SPEC.cuts[1]] = 50.0, 25.0, 25.0  # 10, 5, 5 of 20
+    return [header, ["МБОУ «СОШ № 1»(sch860001)", None, 20, *school]]
+
+
 def write_xlsx(path: Path, sheet: str, rows: list[list], *, merges: tuple = ()) -> Path:
     """Cells as given (None left empty); `merges` are (first_row, first_col, last_row, last_col, value)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -162,6 +205,18 @@ class Landing:
                  ["Дата:", f"20.04.{title_year or year}"], difficulty, REPORT_HEADER,
                  [f"МБОУ «СОШ № 1»(sch860001) | Кол-во участников: {announced or len(rows)}"], *rows]
         return write_xlsx(self.root / "vpr" / str(year) / name, "МА 5 Индивидуальные результаты", table)
+
+    def vpr_report(self, rows=MARK_STATISTICS, report="Статистика по отметкам", year=VPR_YEAR,
+                   title_year: int | None = None, max_score: int | None = None,
+                   sheet="МА 5 Статистика по отметкам", name="Статистика по отметкам.xlsx",
+                   subject="Математика") -> Path:
+        """A ФИС ОКО report (B1, B2, score distribution): title block, header «Группы участников», group rows."""
+        table = [*report_title_block(report, title_year or year, subject, 5, max_score), *rows]
+        return write_xlsx(self.root / "vpr_reports" / str(year) / name, sheet, table)
+
+    def flat_report(self, rows=FLAT_MARKS, name="vpr_marks_export.xlsx") -> Path:
+        """A flattened dashboard export (B3): header in row 1, one row per school and work."""
+        return write_xlsx(self.root / "vpr_reports" / name, "Sheet1", rows)
 
     def gia(self, year=2023, lines=GIA_ROWS, encoding="cp1251", name: str | None = None) -> Path:
         path = self.root / "gia" / (name or f"gia_{year}.csv")

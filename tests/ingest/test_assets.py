@@ -37,7 +37,7 @@ def test_materialising_a_campaign_reports_rows_files_and_quarantine(landing, tmp
     assert {key: m["dagster/row_count"] for key, m in meta.items()} == {
         "raw/schools": 3, "raw/login_aliases": 0, "raw/fioko_shnor": 1, "raw/fioko_objectivity_markers": 8,
         "raw/fioko_risk_profiles": 2, "raw/social_passport": 2, "raw/gia_school_codes": 0, "raw/vpr_results": 3,
-        "raw/gia_results": 0}
+        "raw/vpr_report_counts": 0, "raw/gia_results": 0}
     vpr = meta["raw/vpr_results"]
     assert (vpr["files_found"], vpr["files_loaded"], vpr["files_quarantined"], vpr["files_skipped"]) == (2, 1, 1, 0)
     assert "5000" not in vpr["preview"] and "sch860002" in vpr["preview"]  # participant codes stay out of the UI

@@ -13,7 +13,7 @@ import pytest
 from pipelines.ingest.contracts import RULES, WARNING
 from pipelines.ingest.load import load_landing
 from tests.ingest.conftest import (
-    FIRST_TASK, GIA_ROWS, JOURNAL, MARKERS, PASSPORT, REGISTRY, REPORT_MARK, REPORT_ROWS, RISK, SEX, SHNOR, TOTAL,
+    JOURNAL_COMPARISON, MARK_STATISTICS, FIRST_TASK, GIA_ROWS, JOURNAL, MARKERS, PASSPORT, REGISTRY, REPORT_MARK, REPORT_ROWS, RISK, SEX, SHNOR, TOTAL,
     VPR_HEADER, VPR_ROWS, VPR_SPEC, Landing, pupil, set_cell, with_cell, write_xlsx,
 )
 
@@ -26,6 +26,8 @@ GIA = "gia/gia_2023.csv"
 REGISTRY_AT = "registry/schools.xlsx, sheet «Реестр ОО»"
 SHNOR_AT = "fioko/shnor_2023.xlsx, sheet «Перечень»"
 PASSPORT_AT = "social_passport/social_passport_2023.xlsx, sheet «Социальный паспорт»"
+B1_AT = "vpr_reports/2023/Статистика по отметкам.xlsx, sheet «МА 5 Статистика по отметкам»"
+B1_FILE = "vpr_reports/2023/Статистика по отметкам.xlsx"
 MARKERS_AT = "fioko/objectivity_markers_2023.xlsx, sheet «Признаки необъективности папка »"
 
 
@@ -36,6 +38,7 @@ class Case:
     write: Callable[[Landing], Path]
     message: str
     row_level: bool = False  # a file of many schools: the failing row is left out, the others load
+    rejected: int = 1  # raw rows left out with the failing row (a report row is one raw row per measure)
 
 
 def vpr_cell(row: int, column: int, value) -> list[list]:
@@ -70,7 +73,40 @@ def two_protocol_sheets(landing: Landing) -> Path:
     return path
 
 
+def report_cell(rows: list[list], row: int, column: int, value) -> list[list]:
+    """A copy of report rows (header first) with one cell of data row `row` (0 = the first below the header) set."""
+    rows = [list(r) for r in rows]
+    rows[row + 1][column] = value
+    return rows
+
+
 CASES = [
+    Case("report_rounding", "vpr_report_counts", lambda l: l.vpr_report(rows=report_cell(MARK_STATISTICS, 4, 3, 15.0)),
+         f"{B1_AT}, row 13, column «Кол-во участников»: the percentages 15 + 50 + 12,5 + 0 of 8 participants give "
+         "6 pupils, not 8 (more than 1 apart)", row_level=True, rejected=4),
+    Case("report_percent_of_count", "vpr_report_counts",
+         lambda l: l.vpr_report(rows=report_cell(JOURNAL_COMPARISON, 2, 2, 35.0),
+                                report="Сравнение отметок с отметками по журналу", name="Сравнение.xlsx",
+                                sheet="МА 5 Сравнение отметок с отметк"),
+         "vpr_reports/2023/Сравнение.xlsx, sheet «МА 5 Сравнение отметок с отметк», row 11, column «Понизили "
+         "(Отметка < Отметка по журналу) %»: value 35 % does not match 5 of 20 = 25 %", row_level=True, rejected=3),
+    Case("vpr_report_group", "vpr_report_counts",
+         lambda l: l.vpr_report(rows=[*MARK_STATISTICS, ["Школа (корпус 2)", None, 5, 0, 20.0, 40.0, 40.0]]),
+         f"{B1_AT}, row 15, column «Группы участников»: «Школа (корпус 2)» is not «Вся выборка», a region, a "
+         "municipality «…(reg20_m012)» or a school «…(edu203389)»", row_level=True, rejected=0),
+    Case("vpr_report_layout", "vpr_report_counts",
+         lambda l: write_xlsx(l.root / "vpr_reports" / "2023" / "Отчёт.xlsx", "Лист1", [["Школа", "Балл"], ["-", 1]]),
+         "vpr_reports/2023/Отчёт.xlsx: no sheet has the header of a ФИС ОКО report (docs/inputs.md): none of its "
+         "first rows holds «Группы участников» or «Год», «Логин» and «Кол-во участников»"),
+    Case("vpr_report_context", "vpr_report_counts",
+         lambda l: write_xlsx(l.root / "vpr_reports" / "Статистика.xlsx", "Лист1",
+                              [["Статистика по отметкам"], [], *MARK_STATISTICS]),
+         "vpr_reports/Статистика.xlsx: could not tell the year and the subject and the grade of the report: its "
+         "title block should hold a line such as «ВПР 2026 Русский язык 4 класс» (or the sheet be named «РУ 4 …»)"),
+    Case("vpr_report_max_score", "vpr_report_counts", lambda l: l.vpr_report(max_score=99),
+         f"{B1_FILE}: the title block gives a maximum primary score of 99; work MA5 of 2023 is configured "
+         f"({VPR_SPEC.versions}) with {VPR_SPEC.max_primary_score}. If the report is right, extend "
+         "dbt_project/seeds/vpr_works.csv and vpr_tasks.csv for 2023"),
     Case("number", "vpr_results", lambda l: l.vpr_form(rows=vpr_cell(0, JOURNAL, "пять")),
          f"{FORM}, row 2, column «{JOURNAL_HEADER}»: value «пять» is not a number"),
     Case("required", "vpr_results", lambda l: l.vpr_form(rows=vpr_cell(1, 0, None)),
@@ -226,7 +262,8 @@ def test_rule_failure_reads_as_documented(empty_landing, con, case):
     if RULES[case.rule].severity == WARNING:
         assert broken in report.files_loaded and rows_in_table > 0
     elif case.row_level:
-        assert broken in report.files_loaded and report.rows_rejected == 1 and rows_in_table == report.rows_written
+        assert broken in report.files_loaded and report.rows_rejected == case.rejected
+        assert rows_in_table == report.rows_written
     else:
         assert report.files_quarantined == [broken] and rows_in_table == 0
 

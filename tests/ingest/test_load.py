@@ -43,7 +43,7 @@ def test_good_files_load_and_bad_files_are_quarantined(landing, con):
     assert reports["social_passport"].files_quarantined == ["social_passport/social_passport_2022.xlsx"]
     assert counts(con) == {"fioko_objectivity_markers": 8, "fioko_risk_profiles": 2, "fioko_shnor": 1,
                            "gia_appeals": 0, "gia_results": 4, "gia_school_codes": 0, "login_aliases": 0, "schools": 3,
-                           "social_passport": 2, "vpr_results": 3}
+                           "social_passport": 2, "vpr_report_counts": 0, "vpr_results": 3}
     statuses = dict(con.execute("select file, status from ops.loaded_files").fetchall())
     assert statuses[OTHER] == statuses["social_passport/social_passport_2022.xlsx"] == "quarantined"
     assert sum(status == "loaded" for status in statuses.values()) == 7

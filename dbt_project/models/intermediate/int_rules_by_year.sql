@@ -6,6 +6,8 @@ years_in_data as (
 
     select distinct year from {{ ref('stg_vpr_results') }}
     union
+    select distinct year from {{ ref('stg_vpr_report_counts') }}
+    union
     select distinct year from {{ ref('stg_gia_results') }}
     union
     select distinct year from {{ ref('stg_social_passport') }}

@@ -2,7 +2,8 @@
     indicator name in Russian, target (seed program_targets), actual value, numerator and denominator,
     and whether the target is met.
 
-    - vpr_coping_share: ВПР participants with mark ≥ vpr_coping_min_mark (3), by grade.
+    - vpr_coping_share: ВПР participants with mark ≥ vpr_coping_min_mark (3), by grade; from participant
+      rows, or from «Статистика по отметкам» for a school without them (int_vpr_school_work_counts).
     - shnor_share_official / shnor_share_computed: ШНОР schools among the registry's schools open that
       year, by the FIOKO list (years with a published list) and by the selected rule.
     - non_objective_share: schools with at least one marker = 1 on the FIOKO list of schools with signs of
@@ -15,9 +16,11 @@
     computed status (column shnor_source says which). -#}
 with
 
-results as (
+vpr_counts as (
 
-    select * from {{ ref('int_assessment_results') }}
+    -- both levels of detail: participant rows, or «Статистика по отметкам» where a school has no rows
+    select * from {{ ref('int_vpr_school_work_counts') }}
+    where marks_from is not null
 
 ),
 
@@ -116,20 +119,23 @@ vpr_coping as (
 
     select
         'vpr_coping_share' as indicator_code,
-        results.login,
-        results.year,
-        results.grade,
+        vpr_counts.login,
+        vpr_counts.year,
+        vpr_counts.grade,
         cast(null as {{ dbt.type_string() }}) as shnor_source,
-        {{ count_if('results.mark >= rules.vpr_coping_min_mark') }} as numerator,
-        count(results.mark) as denominator,
+        {{ dbt.cast("sum(case when rules.vpr_coping_min_mark <= 2 then vpr_counts.mark_2 else 0 end"
+                    " + case when rules.vpr_coping_min_mark <= 3 then vpr_counts.mark_3 else 0 end"
+                    " + case when rules.vpr_coping_min_mark <= 4 then vpr_counts.mark_4 else 0 end"
+                    " + case when rules.vpr_coping_min_mark <= 5 then vpr_counts.mark_5 else 0 end)",
+                    dbt.type_bigint()) }} as numerator,
+        {{ dbt.cast('sum(vpr_counts.mark_2 + vpr_counts.mark_3 + vpr_counts.mark_4 + vpr_counts.mark_5)',
+                    dbt.type_bigint()) }} as denominator,
         cast(null as integer) as numerator_previous,
         cast(null as integer) as denominator_previous
-    from results
+    from vpr_counts
     inner join rules
-        on results.year = rules.year
-    where results.assessment = 'ВПР'
-      and not results.is_retake
-    group by results.login, results.year, results.grade
+        on vpr_counts.year = rules.year
+    group by vpr_counts.login, vpr_counts.year, vpr_counts.grade
 
 ),
 

@@ -75,6 +75,7 @@ final as (
         low_works.low_result_threshold_pct,
         low_works.is_low_result,
         results.participants >= rules.min_participants_publication as is_publishable,
+        results.level_of_detail,
         '{{ var("rule_set") }}' as rule_set
 
     from results

@@ -16,25 +16,29 @@ thresholds as (
 proportions as (
     select year, login, work_code, 'level_above_region' as sign, marks_4_5 as k, participants as n,
         {{ ratio('region_marks_4_5', 'region_participants') }} as reference,
-        'Доля отметок «4» и «5»' as measure
+        'Доля отметок «4» и «5»' as measure, marks_from as computed_from
     from stats
+    where marks_from is not null
     union all
     select year, login, work_code, 'vpr_above_journal', raised, with_journal,
         {{ ratio('region_raised', 'region_with_journal') }},
-        'Доля повысивших (ВПР выше отметки по журналу)'
+        'Доля повысивших (ВПР выше отметки по журналу)', journal_from
     from stats
+    where journal_from is not null
     union all
     select year, login, work_code, 'journal_above_vpr', lowered, with_journal,
         {{ ratio('region_lowered', 'region_with_journal') }},
-        'Доля понизивших (ВПР ниже отметки по журналу)'
+        'Доля понизивших (ВПР ниже отметки по журналу)', journal_from
     from stats
+    where journal_from is not null
     union all
     -- Without manipulation a school's share at the cut (of the window around it) is the region's; the
     -- Wilson bound is the inversion of the binomial score test against that share.
     select year, login, work_code, 'heaping_at_cuts', at_cut, at_cut + below_cut,
         {{ ratio('region_at_cut', 'region_at_cut + region_below_cut') }},
-        'Доля баллов на границе «3»/«4» или на балл выше (из окна граница−2…граница+1)'
+        'Доля баллов на границе «3»/«4» или на балл выше (из окна граница−2…граница+1)', scores_from
     from stats
+    where scores_from is not null
 ),
 
 -- Wilson (1927) score interval of k / n at the sign's z.
@@ -61,7 +65,8 @@ proportion_tests as (
         measure || ': ' || {{ format_percent("100 * (estimate)") }} || ' из ' || n
             || ' (ДИ ' || {{ format_percent("100 * (centre - half_width)") }} || '–' || {{ format_percent("100 * (centre + half_width)") }}
             || '), по региону ' || {{ format_percent("100 * (reference)") }} || ', порог ' || {{ format_percent("100 * (reference + margin)") }}
-            || '.' as detail
+            || '.' as detail,
+        computed_from
     from wilson
 ),
 
@@ -80,6 +85,7 @@ gia as (
     from stats as s
     join {{ ref('obj_gia_standing') }} as g
         on g.year = s.year and g.login = s.login and g.subject_code = s.subject_code
+    where s.mean_z is not null
 ),
 
 -- Hard-minus-easy success of the school's participants against the rest of the region's; the school must
@@ -142,7 +148,8 @@ mean_tests as (
         t.margin as threshold,
         d.n >= t.min_n and d.shaped and d.estimate - t.z * d.se > t.margin as triggered,
         d.measure || '; ' || d.label || {{ format_decimal_ru("d.estimate") }} || ' (ДИ ' || {{ format_decimal_ru("d.estimate - t.z * d.se") }}
-            || '…' || {{ format_decimal_ru("d.estimate + t.z * d.se") }} || '), порог ' || {{ format_decimal_ru("t.margin") }} || '.' as detail
+            || '…' || {{ format_decimal_ru("d.estimate + t.z * d.se") }} || '), порог ' || {{ format_decimal_ru("t.margin") }} || '.' as detail,
+        'participant_rows' as computed_from
     from mean_differences as d
     join thresholds as t on t.sign = d.sign and d.year between t.year_from and t.year_to
     union all
@@ -156,7 +163,8 @@ mean_tests as (
         j.n >= t.min_n and least(j.jump - t.z * j.jump_se, j.fall - t.z * j.fall_se) > t.margin,
         j.measure || '; рост ' || {{ format_decimal_ru("j.jump") }} || ', падение ' || {{ format_decimal_ru("j.fall") }}
             || ', нижняя граница меньшего из них ' || {{ format_decimal_ru("least(j.jump - t.z * j.jump_se, j.fall - t.z * j.fall_se)") }}
-            || ', порог ' || {{ format_decimal_ru("t.margin") }} || '.'
+            || ', порог ' || {{ format_decimal_ru("t.margin") }} || '.',
+        'participant_rows'
     from jumps as j
     join thresholds as t on t.sign = j.sign and j.year between t.year_from and t.year_to
 )

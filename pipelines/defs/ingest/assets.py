@@ -240,6 +240,17 @@ def vpr_results(context: dg.AssetExecutionContext, config: IngestConfig, duckdb:
     return materialize_source(context, "vpr_results", config, duckdb, landing)
 
 
+@ingest_asset("vpr_report_counts")
+def vpr_report_counts(context: dg.AssetExecutionContext, config: IngestConfig, duckdb: DuckDBResource,
+                landing: LandingFolder) -> dg.MaterializeResult:
+    """ФИС ОКО aggregated ВПР reports (`vpr_reports/…`, any subfolder and name, recognised by content):
+    «Статистика по отметкам», «Сравнение отметок с отметками по журналу», «Распределение первичных баллов» and
+    their flattened exports. One row per group row (Вся выборка, region, municipality, school) × measure,
+    the percentage as written and the count it stands for; a row whose counts do not add up to its
+    participants is left out and reported. Region and municipality rows are kept as official reference values."""
+    return materialize_source(context, "vpr_report_counts", config, duckdb, landing)
+
+
 @ingest_asset("gia_results")
 def gia_results(context: dg.AssetExecutionContext, config: IngestConfig, duckdb: DuckDBResource,
                 landing: LandingFolder) -> dg.MaterializeResult:
@@ -250,7 +261,7 @@ def gia_results(context: dg.AssetExecutionContext, config: IngestConfig, duckdb:
 
 
 INGEST_ASSETS = [schools, login_aliases, fioko_shnor, fioko_objectivity_markers, fioko_risk_profiles, social_passport,
-                 gia_school_codes, vpr_results, gia_results]
+                 gia_school_codes, vpr_results, vpr_report_counts, gia_results]
 
 
 # Appeals lists are read by raw/gia_results (they are recognised among its files) into their own table; the
