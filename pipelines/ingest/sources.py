@@ -17,6 +17,7 @@ class Source:
     title: str
     patterns: tuple[str, ...]  # globs under the landing folder
     kind: str  # excel or csv, as the asset's kind
+    description: str  # what the source holds, as its asset describes it in the Dagster UI
     partitioned: bool = False  # by campaign
     catch_all: bool = False  # takes the files of its patterns that no other source names
 
@@ -24,19 +25,44 @@ class Source:
 LOGIN_ALIASES_FILE = "registry/login_aliases.xlsx"
 SOURCES: dict[str, Source] = {source.name: source for source in (
     # Any workbook of registry/ that no other source claims (login aliases, the ГИА crosswalk).
-    Source("schools", "реестр ОО", ("registry/*.xlsx",), "excel", catch_all=True),
-    Source("login_aliases", "подтверждённые прежние логины ОО", (LOGIN_ALIASES_FILE,), "excel"),
-    Source("fioko_shnor", "ФИОКО: перечень ШНОР", ("fioko/shnor_*.xlsx",), "excel"),
-    Source("fioko_objectivity_markers", "ФИОКО: признаки необъективности ВПР", ("fioko/objectivity_markers*.xlsx",), "excel"),
-    Source("fioko_risk_profiles", "ФИОКО «500+»: рисковые профили", ("fioko/risk_profiles_*.xlsx",), "excel"),
-    Source("gia_school_codes", "ГИА: коды ОО РЦОИ → логины ФИС ОКО", ("registry/gia_school_codes*.xlsx",), "excel"),
-    Source("social_passport", "социальный паспорт ОО", ("social_passport/*.xlsx",), "excel"),
+    Source("schools", "реестр ОО", ("registry/*.xlsx",), "excel",
+           "Реестр ОО (`registry/*.xlsx`, as thin as `логин | имя | регион`): schools, their logins and context; "
+           "every other source's logins are checked against it.", catch_all=True),
+    Source("login_aliases", "подтверждённые прежние логины ОО", (LOGIN_ALIASES_FILE,), "excel",
+           "Confirmed earlier logins of registry schools (`registry/login_aliases.xlsx`: `Прежний логин | Логин`): "
+           "a school whose login changed (`sch220122` → `edu220122`) is one school. The pipeline proposes pairs with "
+           "the same digits in its quarantine messages; only the pairs listed here are merged."),
+    Source("fioko_shnor", "ФИОКО: перечень ШНОР", ("fioko/shnor_*.xlsx",), "excel",
+           "FIOKO's yearly lists of schools with low results, ШНОР (`fioko/shnor_<YYYY>.xlsx`), with the official "
+           "level of each school."),
+    Source("fioko_objectivity_markers", "ФИОКО: признаки необъективности ВПР", ("fioko/objectivity_markers*.xlsx",), "excel",
+           "FIOKO's lists of schools with signs of non-objective ВПР results (`fioko/objectivity_markers*.xlsx`), "
+           "one row per school × year × marker column; an empty marker (not assessed) stays NULL, not 0."),
+    Source("fioko_risk_profiles", "ФИОКО «500+»: рисковые профили", ("fioko/risk_profiles_*.xlsx",), "excel",
+           "FIOKO «500+» risk profiles (`fioko/risk_profiles_<YYYY>.xlsx`): the level of each risk factor of a "
+           "school in a year."),
+    Source("gia_school_codes", "ГИА: коды ОО РЦОИ → логины ФИС ОКО", ("registry/gia_school_codes*.xlsx",), "excel",
+           "The crosswalk of РЦОИ school codes to logins (`registry/gia_school_codes.xlsx`): a school's «Код ОО», "
+           "«Код ОГЭ» and «Код ЕГЭ» in a year; РЦОИ lists are mapped to schools through it in dbt."),
+    Source("social_passport", "социальный паспорт ОО", ("social_passport/*.xlsx",), "excel",
+           "Schools' social passports (`social_passport/social_passport_<YYYY>.xlsx`): counts of students by social "
+           "category with their denominator, and staffing; share columns are checked against the counts."),
     # Loose globs inside a source's own folder: a misnamed file is quarantined with a message, not ignored.
-    Source("vpr_results", "ВПР: результаты участников", ("vpr/**/*.xlsx", "vpr/vpr_*.parquet"), "excel", partitioned=True),
+    Source("vpr_results", "ВПР: результаты участников", ("vpr/**/*.xlsx", "vpr/vpr_*.parquet"), "excel",
+           "ВПР participant results of one campaign, one row per pupil and work: every workbook under `vpr/<YYYY>/` in "
+           "a layout of `pipelines/ingest/vpr_layouts.yml` (school protocol forms, region exports, the report «Ф1»), "
+           "checked against the work's task list of the year, or a federal archive `vpr/vpr_<YYYY>.parquet`.", partitioned=True),
     # Aggregated reports have a folder of their own: the year is in their title block (or column «Год»).
-    Source("vpr_report_counts", "ВПР: агрегированные отчёты ФИС ОКО", ("vpr_reports/**/*.xlsx",), "excel"),
+    Source("vpr_report_counts", "ВПР: агрегированные отчёты ФИС ОКО", ("vpr_reports/**/*.xlsx",), "excel",
+           "ФИС ОКО aggregated ВПР reports (`vpr_reports/…`, any subfolder and name, recognised by content): "
+           "«Статистика по отметкам», «Сравнение отметок с отметками по журналу», «Распределение первичных баллов» and "
+           "their flattened exports, one row per group row × measure, the percentage as written and the count it "
+           "stands for; region and municipality rows are kept as official reference values."),
     # ГИА: the CSV layout gia/gia_<YYYY>.csv and РЦОИ lists («ведомости») under any name, also in subfolders.
-    Source("gia_results", "ГИА: результаты участников", ("gia/*.csv", "gia/*/*.csv"), "csv", partitioned=True),
+    Source("gia_results", "ГИА: результаты участников", ("gia/*.csv", "gia/*/*.csv"), "csv",
+           "ОГЭ/ЕГЭ/ГВЭ results of one campaign from РЦОИ, one row per participant and exam: the lists («ведомости», "
+           "`gia/**/*.csv` under any name, recognised by their header; appeals lists into raw.gia_appeals) and the "
+           "CSV layout `gia/gia_<YYYY>.csv`. Names and documents are dropped on read.", partitioned=True),
 )}
 REGISTRY = "schools"  # loaded first: every other source checks its logins against it
 ALIASES = "login_aliases"  # loaded second: a confirmed earlier login counts as the registry's

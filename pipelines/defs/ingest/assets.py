@@ -74,6 +74,7 @@ def ingest_asset(name: str):
     kinds = {"python", "duckdb", source.kind} | ({"parquet"} if name == "vpr_results" else set())
     return dg.asset(
         key=key,
+        description=source.description,
         group_name="ingest",
         kinds=kinds,
         pool="duckdb_writer",
@@ -174,94 +175,18 @@ def _quarantine_check(con, name: str, report: SourceLoadReport) -> dg.AssetCheck
     )
 
 
-@ingest_asset("schools")
-def schools(context: dg.AssetExecutionContext, config: IngestConfig, duckdb: DuckDBResource,
-            landing: LandingFolder) -> dg.MaterializeResult:
-    """Реестр ОО (`registry/*.xlsx`, as thin as `логин | имя | регион`): schools, their logins and context;
-    every other source's logins are checked against it."""
-    return materialize_source(context, "schools", config, duckdb, landing)
+def build_ingest_asset(name: str) -> dg.AssetsDefinition:
+    """The asset of a declared source: every source loads through the one code path, `load_source`."""
+
+    @ingest_asset(name)
+    def ingest(context: dg.AssetExecutionContext, config: IngestConfig, duckdb: DuckDBResource,
+               landing: LandingFolder) -> dg.MaterializeResult:
+        return materialize_source(context, name, config, duckdb, landing)
+
+    return ingest
 
 
-@ingest_asset("login_aliases")
-def login_aliases(context: dg.AssetExecutionContext, config: IngestConfig, duckdb: DuckDBResource,
-                  landing: LandingFolder) -> dg.MaterializeResult:
-    """Confirmed earlier logins of registry schools (`registry/login_aliases.xlsx`: `Прежний логин | Логин`):
-    a school whose login changed (`sch220122` → `edu220122`) is one school. The pipeline proposes pairs with
-    the same digits in its quarantine messages; only the pairs listed here are merged."""
-    return materialize_source(context, "login_aliases", config, duckdb, landing)
-
-
-@ingest_asset("fioko_shnor")
-def fioko_shnor(context: dg.AssetExecutionContext, config: IngestConfig, duckdb: DuckDBResource,
-                landing: LandingFolder) -> dg.MaterializeResult:
-    """FIOKO's yearly lists of schools with low results, ШНОР (`fioko/shnor_<YYYY>.xlsx`), with the
-    official level of each school."""
-    return materialize_source(context, "fioko_shnor", config, duckdb, landing)
-
-
-@ingest_asset("fioko_objectivity_markers")
-def fioko_objectivity_markers(context: dg.AssetExecutionContext, config: IngestConfig, duckdb: DuckDBResource,
-                              landing: LandingFolder) -> dg.MaterializeResult:
-    """FIOKO's lists of schools with signs of non-objective ВПР results (`fioko/objectivity_markers*.xlsx`),
-    one row per school × year × marker column; an empty marker (not assessed) stays NULL, not 0."""
-    return materialize_source(context, "fioko_objectivity_markers", config, duckdb, landing)
-
-
-@ingest_asset("fioko_risk_profiles")
-def fioko_risk_profiles(context: dg.AssetExecutionContext, config: IngestConfig, duckdb: DuckDBResource,
-                        landing: LandingFolder) -> dg.MaterializeResult:
-    """FIOKO «500+» risk profiles (`fioko/risk_profiles_<YYYY>.xlsx`): the level of each risk factor of a
-    school in a year."""
-    return materialize_source(context, "fioko_risk_profiles", config, duckdb, landing)
-
-
-@ingest_asset("social_passport")
-def social_passport(context: dg.AssetExecutionContext, config: IngestConfig, duckdb: DuckDBResource,
-                    landing: LandingFolder) -> dg.MaterializeResult:
-    """Schools' social passports (`social_passport/social_passport_<YYYY>.xlsx`): counts of students by
-    social category with their denominator, and staffing; share columns are checked against the counts."""
-    return materialize_source(context, "social_passport", config, duckdb, landing)
-
-
-@ingest_asset("gia_school_codes")
-def gia_school_codes(context: dg.AssetExecutionContext, config: IngestConfig, duckdb: DuckDBResource,
-                     landing: LandingFolder) -> dg.MaterializeResult:
-    """The crosswalk of РЦОИ school codes to logins (`registry/gia_school_codes.xlsx`): a school's
-    «Код ОО», «Код ОГЭ» and «Код ЕГЭ» in a year; РЦОИ lists are mapped to schools through it in dbt."""
-    return materialize_source(context, "gia_school_codes", config, duckdb, landing)
-
-
-@ingest_asset("vpr_results")
-def vpr_results(context: dg.AssetExecutionContext, config: IngestConfig, duckdb: DuckDBResource,
-                landing: LandingFolder) -> dg.MaterializeResult:
-    """ВПР participant results of one campaign, one row per pupil and work: every workbook under `vpr/<YYYY>/`
-    in a layout of `pipelines/ingest/vpr_layouts.yml` (school protocol forms, region exports, the report
-    «Ф1»), checked against the work's task list of the year, or a federal archive `vpr/vpr_<YYYY>.parquet`."""
-    return materialize_source(context, "vpr_results", config, duckdb, landing)
-
-
-@ingest_asset("vpr_report_counts")
-def vpr_report_counts(context: dg.AssetExecutionContext, config: IngestConfig, duckdb: DuckDBResource,
-                landing: LandingFolder) -> dg.MaterializeResult:
-    """ФИС ОКО aggregated ВПР reports (`vpr_reports/…`, any subfolder and name, recognised by content):
-    «Статистика по отметкам», «Сравнение отметок с отметками по журналу», «Распределение первичных баллов» and
-    their flattened exports. One row per group row (Вся выборка, region, municipality, school) × measure,
-    the percentage as written and the count it stands for; a row whose counts do not add up to its
-    participants is left out and reported. Region and municipality rows are kept as official reference values."""
-    return materialize_source(context, "vpr_report_counts", config, duckdb, landing)
-
-
-@ingest_asset("gia_results")
-def gia_results(context: dg.AssetExecutionContext, config: IngestConfig, duckdb: DuckDBResource,
-                landing: LandingFolder) -> dg.MaterializeResult:
-    """ОГЭ/ЕГЭ/ГВЭ results of one campaign from РЦОИ, one row per participant and exam: the lists
-    («ведомости», `gia/**/*.csv` under any name, recognised by their header; appeals lists into
-    raw.gia_appeals) and the CSV layout `gia/gia_<YYYY>.csv`. Names and documents are dropped on read."""
-    return materialize_source(context, "gia_results", config, duckdb, landing)
-
-
-INGEST_ASSETS = [schools, login_aliases, fioko_shnor, fioko_objectivity_markers, fioko_risk_profiles, social_passport,
-                 gia_school_codes, vpr_results, vpr_report_counts, gia_results]
+INGEST_ASSETS = [build_ingest_asset(name) for name in SOURCES]
 
 
 # Appeals lists are read by raw/gia_results (they are recognised among its files) into their own table; the
