@@ -209,7 +209,9 @@ def clean_dbt_targets(instance, target_dir: Path) -> list[str]:
 
     running = {r.dagster_run.run_id for r in instance.get_run_records(
         dg.RunsFilter(statuses=[dg.DagsterRunStatus[name] for name in UNFINISHED]))}
-    folders = [p for p in (target_dir / "runs").glob("*") if p.is_dir() and p.name not in running]
+    # A folder of a run another instance knows (tests, a second DAGSTER_HOME) is left to that instance.
+    folders = [p for p in (target_dir / "runs").glob("*")
+               if p.is_dir() and p.name not in running and instance.get_run_by_id(p.name) is not None]
     folders += [p for p in target_dir.glob("monitoring_dbt_models-*")
                 if (m := LEGACY_TARGET.match(p.name)) and not any(r.startswith(m.group(1)) for r in running)]
     if not folders:

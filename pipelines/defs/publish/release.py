@@ -80,7 +80,9 @@ def _write_duckdb_tables(con, mart: PublishedMart, config: PublicationConfig, pa
     con.execute(f"comment on table {table} is {_comment(mart.title)}")
     for column, header in headers(mart, config).items():
         con.execute(f"comment on column {table}.{column} is {_comment(header)}")
-    con.execute(f"copy {table} to '{parquet_path.as_posix()}' (format parquet, compression zstd)")
+    release = _comment(parquet_path.parent.parent.name)  # every file names its release (see published.py)
+    con.execute(f"copy {table} to '{parquet_path.as_posix()}' "
+                f"(format parquet, compression zstd, kv_metadata {{release: {release}}})")
     rows = con.execute(f"select count(*) from {table}").fetchone()[0]
     suppressed = 0
     if mart.suppression:
