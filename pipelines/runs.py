@@ -164,8 +164,12 @@ def recover_dead_runs(instance) -> list[str]:
 
 
 def _free_slots(instance, run_id: str) -> int:
-    freed = instance.event_log_storage.free_concurrency_slots_for_run(run_id)
-    return len(freed) if isinstance(freed, list | tuple | set) else 0
+    """Frees the pool slots (and pending claims) of a run; returns how many slots it held."""
+    storage = instance.event_log_storage
+    held = sum(1 for key in storage.get_concurrency_keys()
+               for slot in storage.get_concurrency_info(key).claimed_slots if slot.run_id == run_id)
+    storage.free_concurrency_slots_for_run(run_id)
+    return held
 
 
 # --------------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Which inputs the published marts were built from, so a run can tell whether they are still current.
 
 The input state is a fingerprint of everything the monitoring job reads: the versions of the loaded
-files (``ops.loaded_files``), the review file, the dbt project, the suites and the publication settings.
+files in force (``ops.loaded_files`` without replaced versions), the review file, the dbt project, the
+suites and the publication settings.
 The publication step records it twice, in the same step that switches ``current``:
 
 - in the release's ``manifest.json`` (``input_state``), next to the files it describes;
@@ -35,7 +36,9 @@ def input_state(con, landing_dir: Path) -> str:
     has_files = con.execute("select count(*) from information_schema.tables "
                             "where table_schema = 'ops' and table_name = 'loaded_files'").fetchone()[0]
     if has_files:
-        for row in con.execute("select source, file, sha256, status from ops.loaded_files order by all").fetchall():
+        # the versions in force, not the history: replaced versions no longer feed the marts
+        for row in con.execute("select source, file, sha256, status from ops.loaded_files "
+                               "where status <> 'replaced' order by all").fetchall():
             digest.update(repr(row).encode())
     config_files = sorted(path for pattern in STATE_GLOBS for path in REPO_ROOT.glob(pattern) if path.is_file())
     for path in [*config_files, Path(landing_dir) / REVIEWS]:
