@@ -5,13 +5,19 @@ registry), then each campaign found in the landing folder is ingested as its own
 rest (dbt models, checks, publication) runs once. Runs are recorded in the Dagster instance at
 $DAGSTER_HOME, so they show in the UI (`make dev`) like scheduled runs.
 
-When nothing the monitoring job reads has changed since its last successful run — the versions of the
-loaded files, the review file, the dbt project, the suites and the publication settings — the marts
-and the publication are already up to date and the monitoring job is not run again.
+The marts and the publication are up to date, and the monitoring job is not run again, only when the
+current release and the marts of the working database were built from exactly the inputs the monitoring
+job would read now (``pipelines/defs/publish/state.py``): the versions of the loaded files, the review
+file, the dbt project, the suites and the publication settings. A new working database, a rebuilt mart
+or inputs that changed and changed back are rebuilt and published again.
+
+Before anything runs (``pipelines/runs.py``): the run takes an exclusive lock (a second run at once is
+refused), runs of this instance left STARTED by a killed process are marked failed and their pool slots
+freed, the working database is checked once for another process holding it, the participant code salt
+is checked against the one the stored codes were made with, and dbt folders of killed runs are removed.
 """
 
 import argparse
-import hashlib
 import os
 import sys
 from pathlib import Path
@@ -19,61 +25,89 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from pipelines.defs.automation.jobs import REFERENCE_INGEST_SELECTION
-from pipelines.ingest.campaigns import campaigns_in_landing
+from pipelines.defs.publish.state import input_state, published_state_matches
+from pipelines.runs import (
+    RunRefused,
+    clean_dbt_targets,
+    lock_path,
+    process_tags,
+    recover_dead_runs,
+    run_lock,
+    warehouse_lock_problem,
+)
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-INPUT_STATE_TAG = "monitoring/input_state"
-STATE_GLOBS = ("dbt_project/dbt_project.yml", "dbt_project/models/**/*", "dbt_project/seeds/**/*",
-               "dbt_project/macros/**/*", "dbt_project/tests/**/*", "expectations/*.json", "config/publication.yml")
-
-
-def input_state(warehouse: Path, landing_dir: Path) -> str:
-    """Fingerprint of everything the monitoring job reads."""
-    digest = hashlib.sha256()
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        for row in con.execute("select source, file, sha256, status from ops.loaded_files order by all").fetchall():
-            digest.update(repr(row).encode())
-    reviews = landing_dir / "reviews" / "reviews.csv"
-    config_files = sorted(path for pattern in STATE_GLOBS for path in REPO_ROOT.glob(pattern) if path.is_file())
-    for path in [*config_files, reviews]:
-        digest.update(path.read_bytes() if path.exists() else b"-")
-    return digest.hexdigest()
+DBT_TARGET = Path(__file__).resolve().parents[1] / "dbt_project" / "target"
 
 
-def is_up_to_date(instance: dg.DagsterInstance, state: str) -> bool:
-    """True when a monitoring run already succeeded on exactly these inputs."""
-    records = instance.get_run_records(
-        dg.RunsFilter(job_name="monitoring_job", statuses=[dg.DagsterRunStatus.SUCCESS],
-                      tags={INPUT_STATE_TAG: state}),
-        limit=1,
-    )
-    return bool(records)
+def is_up_to_date(warehouse: Path, publish_dir: Path | None, state: str) -> tuple[bool, str]:
+    """Whether the current release and the working database's marts were built from ``state``."""
+    from pipelines.defs.publish.assets import CONFIG
+
+    if publish_dir is None:
+        return False, "PUBLISH_DIR is not set"
+    return published_state_matches(warehouse, publish_dir, state, [mart.relation for mart in CONFIG.marts])
 
 
-def run_pipeline(landing_dir: Path, warehouse: Path, force: bool = False) -> bool:
-    """Materialises every campaign's ingestion and then the rest; True when every run succeeded."""
+def salt_problem(warehouse: Path) -> str | None:
+    """The participant code salt check of the loader, once before any run (it records the salt too)."""
+    from pipelines.ingest import store
+    from pipelines.ingest.load import SALT_VARIABLE, salt_state_problem
+
+    with duckdb.connect(str(warehouse)) as con:
+        store.ensure_tables(con)
+        return salt_state_problem(con, os.environ.get(SALT_VARIABLE) or None)
+
+
+def run_pipeline(landing_dir: Path, warehouse: Path, force: bool = False, publish_dir: Path | None = None) -> bool:
+    """Materialises every campaign's ingestion and then the rest; True when every run succeeded.
+
+    Raises ``RunRefused`` when the run cannot start (another run, the working database held, the salt).
+    """
+    with run_lock(lock_path(warehouse)) as stale:
+        if stale:
+            print(stale)
+        problem = warehouse_lock_problem(warehouse)
+        if problem:
+            raise RunRefused(problem)
+        warehouse.parent.mkdir(parents=True, exist_ok=True)
+        problem = salt_problem(warehouse)
+        if problem:
+            raise RunRefused(problem)
+        instance = dg.DagsterInstance.get()
+        for line in [*recover_dead_runs(instance), *clean_dbt_targets(instance, DBT_TARGET)]:
+            print(line)
+        return _run_jobs(instance, landing_dir, warehouse, force, publish_dir)
+
+
+def _run_jobs(instance, landing_dir: Path, warehouse: Path, force: bool, publish_dir: Path | None) -> bool:
+    from pipelines.defs.automation.jobs import REFERENCE_INGEST_SELECTION
     from pipelines.definitions import defs
+    from pipelines.ingest.campaigns import campaigns_in_landing
 
     definitions = defs()
-    instance = dg.DagsterInstance.get()
+    tags = process_tags()
     ingest_job = definitions.resolve_job_def("ingest_campaign_job")
     monitoring_job = definitions.resolve_job_def("monitoring_job")
     reference = monitoring_job.execute_in_process(
         instance=instance, asset_selection=list(REFERENCE_INGEST_SELECTION.resolve(definitions.resolve_asset_graph())),
-        raise_on_error=False,
+        tags=tags, raise_on_error=False,
     )
     print(f"registry, FIOKO lists, passports, reviews: {'ok' if reference.success else 'FAILED'}")
     ok = reference.success
     for campaign in campaigns_in_landing(landing_dir):
-        result = ingest_job.execute_in_process(instance=instance, partition_key=campaign, raise_on_error=False)
+        result = ingest_job.execute_in_process(instance=instance, partition_key=campaign, tags=tags,
+                                               raise_on_error=False)
         print(f"campaign {campaign}: {'ok' if result.success else 'FAILED'}")
         ok &= result.success
-    state = input_state(warehouse, landing_dir)
-    if not force and is_up_to_date(instance, state):
-        print("monitoring: up to date, nothing new since the last successful run (use --force to rebuild)")
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        state = input_state(con, landing_dir)
+    up_to_date, reason = is_up_to_date(warehouse, publish_dir, state)
+    if not force and up_to_date:
+        print(f"monitoring: up to date, {reason} (use --force to rebuild)")
         return ok
-    result = monitoring_job.execute_in_process(instance=instance, tags={INPUT_STATE_TAG: state}, raise_on_error=False)
+    if not force:
+        print(f"monitoring: rebuilding, {reason}")
+    result = monitoring_job.execute_in_process(instance=instance, tags=tags, raise_on_error=False)
     print(f"monitoring: {'ok' if result.success else 'FAILED'}")
     return ok and result.success
 
@@ -82,9 +116,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipelines.run", description=__doc__.splitlines()[0])
     parser.add_argument("--force", action="store_true", help="rebuild the marts and publish even if nothing changed")
     args = parser.parse_args(argv)
+    # Dagster captures the process's output while steps run; a line still buffered then would land in a
+    # step's log instead of the terminal.
+    sys.stdout.reconfigure(line_buffering=True)
     warehouse = Path(os.environ["WAREHOUSE_PATH"])
     warehouse.parent.mkdir(parents=True, exist_ok=True)  # a WAREHOUSE_PATH of one's own works on the first run
-    ok = run_pipeline(Path(os.environ["LANDING_DIR"]), warehouse, force=args.force)
+    publish_dir = Path(os.environ["PUBLISH_DIR"]) if os.environ.get("PUBLISH_DIR") else None
+    try:
+        ok = run_pipeline(Path(os.environ["LANDING_DIR"]), warehouse, force=args.force, publish_dir=publish_dir)
+    except RunRefused as refused:
+        print(f"not started: {refused}", file=sys.stderr)
+        return 2
     print(f"working database: {warehouse}")
     print(f"published marts:  {os.environ.get('PUBLISH_DIR', '(not configured)')}/current")
     return 0 if ok else 1

@@ -90,6 +90,8 @@ def load_source(name: str, landing_dir: Path, con, *, campaign: str | None = Non
     loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     report = SourceLoadReport(name, campaign if source.partitioned else None)
     store.ensure_tables(con)
+    if name in PARTICIPANT_SOURCES:
+        check_salt_state(con)
     versions = store.file_versions(con, name)
     # An alias names a login of the registry itself, not another alias.
     logins = None if name == REGISTRY else store.registry_logins(con) if name == ALIASES else store.known_logins(con)
@@ -147,6 +149,59 @@ def unmapped_school_codes(con, files: list[str]) -> list[str]:
     return [f"{file}: school code {code} is not in registry/gia_school_codes.xlsx for {year} (lines "
             f"{', '.join(map(str, lines[:20]))}{', …' if len(lines) > 20 else ''}); its {len(lines)} row(s) are kept "
             "aside until it is mapped" for file, year, code, lines in rows]
+
+
+# --------------------------------------------------------------------------------------------------
+# The participant code salt: one salt per working database
+#
+# Participant codes are stored salted and hashed when the salt variable is set. Codes made with different
+# salts (or none) cannot be joined, so a working database holds codes of one salt only. Its fingerprint
+# (PBKDF2 of the salt, never the salt itself) is recorded in ops.participant_code_salt at the first load;
+# a later load with another salt is refused while participant rows are stored, and says what to do.
+# Re-hashing in place is impossible (the stored codes are already hashed), so the remedy is to restore the
+# salt or to rebuild the working database, which re-reads every file with the new salt.
+
+PARTICIPANT_SOURCES = ("vpr_results", "gia_results")
+SALT_STATE_TABLE = "ops.participant_code_salt"
+
+
+class SaltChanged(RuntimeError):
+    """The salt differs from the one the stored participant codes were made with."""
+
+
+def salt_fingerprint(salt: str | None) -> str:
+    if not salt:
+        return "none"
+    return hashlib.pbkdf2_hmac("sha256", salt.encode(), b"participant-code-salt", 100_000)[:8].hex()
+
+
+def salt_state_problem(con, salt: str | None) -> str | None:
+    """Why a load with ``salt`` must be refused on this database, or None (then the salt is recorded)."""
+    con.execute(f"create table if not exists {SALT_STATE_TABLE} "
+                "(fingerprint varchar not null, recorded_at timestamp default current_timestamp)")
+    recorded = con.execute(f"select fingerprint from {SALT_STATE_TABLE}").fetchone()
+    current = salt_fingerprint(salt)
+    if recorded and recorded[0] == current:
+        return None
+    stored = con.execute("select count(*) from ops.loaded_files where source in (?, ?) and status = 'loaded' "
+                         "and rows > 0", list(PARTICIPANT_SOURCES)).fetchone()[0]
+    if stored and (recorded or salt):  # a database from before this record: its codes are unsalted
+        was = "без соли" if recorded is None or recorded[0] == "none" else "с другой солью"
+        now = "без соли" if not salt else "с солью"
+        database = con.execute("select path from duckdb_databases() where database_name = current_database()").fetchone()[0]
+        return (f"{SALT_VARIABLE} изменилась: коды участников в рабочей базе ({stored} файлов) записаны {was}, "
+                f"а сейчас загрузка идёт {now}; коды разных солей не сопоставимы, загрузка отменена. "
+                f"Верните прежнее значение {SALT_VARIABLE} или удалите рабочую базу {database} — "
+                "следующий запуск прочитает все файлы заново с текущей солью.")
+    con.execute(f"delete from {SALT_STATE_TABLE}")
+    con.execute(f"insert into {SALT_STATE_TABLE} (fingerprint) values (?)", [current])
+    return None
+
+
+def check_salt_state(con) -> None:
+    problem = salt_state_problem(con, participant_key())
+    if problem:
+        raise SaltChanged(problem)
 
 
 def _unchanged(path: Path, latest: store.FileVersion, registry: str | None, row_level: bool) -> bool:

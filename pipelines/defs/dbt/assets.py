@@ -3,7 +3,13 @@
 dbt tests become asset checks. Row counts and previews are read from the working database once dbt has
 finished and released its write lock (DuckDB allows one writer per file, so they cannot be read while
 dbt is still running).
+
+Each build writes its artifacts (compiled SQL, run results, logs: about 13 MB) under
+``dbt_project/target/runs/<run id>/``, removed when the step ends; ``pipelines.run`` also removes what a
+killed run left there. The manifest the code location loads stays in ``target/``.
 """
+
+import shutil
 
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -12,8 +18,9 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from dagster_duckdb import DuckDBResource
 
-from pipelines.defs.dbt.project import DBT_EXECUTABLE, dbt_project
+from pipelines.defs.dbt.project import DBT_EXECUTABLE, RUN_TARGETS, dbt_project
 from pipelines.defs.metadata import table_metadata
+from pipelines.defs.publish.state import clear_published
 
 LAYER_BY_FOLDER = {"staging": "staging", "intermediate": "intermediate", "marts": "marts", "objectivity": "objectivity"}
 
@@ -42,7 +49,14 @@ def monitoring_dbt_models(
     The dbt unit tests are left to the test suite and CI: they test the SQL of the rules on fixed rows,
     so they say nothing new about this run's data, and they would cost every run a few seconds.
     """
-    events = list(dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context).stream())
+    with duckdb.get_connection() as con:  # from here on the marts differ from the published ones
+        clear_published(con)
+    target = RUN_TARGETS / context.run_id
+    try:
+        events = list(dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context,
+                              target_path=target).stream())
+    finally:
+        shutil.rmtree(target, ignore_errors=True)
     with duckdb.get_connection() as con:
         for event in events:
             yield _with_table_metadata(context, event, con)

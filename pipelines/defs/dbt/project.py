@@ -10,6 +10,8 @@ from pathlib import Path
 from dagster_dbt import DbtProject
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[3] / "dbt_project"
+# One folder per running dbt build, removed when the build ends (see pipelines/defs/dbt/assets.py).
+RUN_TARGETS = DBT_PROJECT_DIR / "target" / "runs"
 # dbt is installed beside the interpreter running the pipeline, whether or not the venv is on PATH.
 DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
 

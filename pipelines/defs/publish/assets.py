@@ -13,14 +13,9 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines.defs.metadata import table_metadata
 from pipelines.defs.publish.config import PublicationConfig, load_publication_config
-from pipelines.defs.publish.release import (
-    PUBLISHED_DB,
-    MartRelease,
-    activate,
-    new_release_dir,
-    prune,
-    write_release,
-)
+from pipelines.defs.publish.release import PUBLISHED_DB, MartRelease, publish
+from pipelines.defs.publish.state import input_state, record_published
+from pipelines.defs.resources import LandingFolder
 
 CONFIG = load_publication_config()
 
@@ -63,20 +58,22 @@ def _metadata(con, release: MartRelease, release_dir: Path, config: PublicationC
     can_subset=False,
     pool="duckdb_writer",
 )
-def publication(context: dg.AssetExecutionContext, duckdb: DuckDBResource, publish_folder: PublishFolder):
-    """Writes every configured mart into a new release, makes it current and removes old releases."""
-    release_dir = new_release_dir(publish_folder.root, context.run_id)
+def publication(context: dg.AssetExecutionContext, duckdb: DuckDBResource, publish_folder: PublishFolder,
+                landing: LandingFolder):
+    """Prunes old releases, writes every configured mart into a new release, makes it current, and records
+    the input state it was built from in the manifest and in the working database."""
     with duckdb.get_connection() as con:
-        releases = write_release(con, release_dir, CONFIG, context.run_id)
+        state = input_state(con, landing.root)
+        done = publish(con, publish_folder.root, CONFIG, context.run_id, state)
+        release_dir = done.release_dir
         con.execute(f"attach '{(release_dir / CONFIG.duckdb_file).as_posix()}' as {PUBLISHED_DB} (read_only)")
         try:
-            metadata = {r.mart.name: _metadata(con, r, release_dir, CONFIG) for r in releases}
+            metadata = {r.mart.name: _metadata(con, r, release_dir, CONFIG) for r in done.releases}
         finally:
             con.execute(f"detach {PUBLISHED_DB}")
-    activate(publish_folder.root, release_dir)
-    removed = prune(publish_folder.root, CONFIG.releases_to_keep)
-    context.log.info(f"published {release_dir.name}; removed old releases: {', '.join(removed) or 'none'}")
-    for release in releases:
+        record_published(con, release_dir.name, state, context.run_id)
+    context.log.info(f"published {release_dir.name}; removed old releases: {', '.join(done.removed) or 'none'}")
+    for release in done.releases:
         yield dg.MaterializeResult(asset_key=["publish", release.mart.name], metadata=metadata[release.mart.name])
 
 

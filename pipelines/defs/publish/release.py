@@ -80,7 +80,9 @@ def _write_duckdb_tables(con, mart: PublishedMart, config: PublicationConfig, pa
     con.execute(f"comment on table {table} is {_comment(mart.title)}")
     for column, header in headers(mart, config).items():
         con.execute(f"comment on column {table}.{column} is {_comment(header)}")
-    con.execute(f"copy {table} to '{parquet_path.as_posix()}' (format parquet, compression zstd)")
+    release = _comment(parquet_path.parent.parent.name)  # every file names its release (see published.py)
+    con.execute(f"copy {table} to '{parquet_path.as_posix()}' "
+                f"(format parquet, compression zstd, kv_metadata {{release: {release}}})")
     rows = con.execute(f"select count(*) from {table}").fetchone()[0]
     suppressed = 0
     if mart.suppression:
@@ -137,8 +139,9 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _seal(release_dir: Path, run_id: str, releases: list[MartRelease]) -> None:
-    """Files become read-only; the manifest, written last, lists them with their hashes."""
+def _seal(release_dir: Path, run_id: str, releases: list[MartRelease], input_state: str | None = None) -> None:
+    """Files become read-only; the manifest, written last, lists them with their hashes and the input state
+    the marts were built from (``pipelines.defs.publish.state``)."""
     files = sorted(p for p in release_dir.rglob("*") if p.is_file())
     for path in files:
         path.chmod(READ_ONLY)
@@ -146,6 +149,7 @@ def _seal(release_dir: Path, run_id: str, releases: list[MartRelease]) -> None:
         "release": release_dir.name,
         "run_id": run_id,
         "published_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "input_state": input_state,
         "files": {p.relative_to(release_dir).as_posix(): {"bytes": p.stat().st_size, "sha256": _sha256(p)} for p in files},
         "tables": {r.mart.name: {"source": r.mart.relation, "rows": r.rows, "suppressed_rows": r.suppressed_rows}
                    for r in releases},
@@ -155,7 +159,8 @@ def _seal(release_dir: Path, run_id: str, releases: list[MartRelease]) -> None:
     path.chmod(READ_ONLY)
 
 
-def write_release(con, release_dir: Path, config: PublicationConfig, run_id: str) -> list[MartRelease]:
+def write_release(con, release_dir: Path, config: PublicationConfig, run_id: str,
+                  input_state: str | None = None) -> list[MartRelease]:
     """Writes every configured mart into a new release directory, from a connection to the working database.
 
     The directory is removed again if anything fails, so a release either is complete or does not exist.
@@ -173,7 +178,7 @@ def write_release(con, release_dir: Path, config: PublicationConfig, run_id: str
             write_workbook(con, release_dir / config.excel_file, sheets, WORKBOOK_TITLE, release_dir.name)
         finally:
             con.execute(f"detach {PUBLISHED_DB}")
-        _seal(release_dir, run_id, releases)
+        _seal(release_dir, run_id, releases, input_state)
     except BaseException:
         remove_release(release_dir)
         raise
@@ -200,12 +205,41 @@ def remove_release(release_dir: Path) -> None:
 
 
 def prune(publish_dir: Path, keep: int) -> list[str]:
-    """Removes all but the newest ``keep`` complete releases, never the current one; returns what went."""
+    """Removes all but the newest ``keep`` complete releases, never the current one; returns what went.
+
+    Incomplete releases (no manifest: a run killed or out of disk while writing) are removed too.
+    """
     current = (publish_dir / CURRENT).resolve()
+    if not (publish_dir / RELEASES).is_dir():
+        return []
     releases = sorted((p for p in (publish_dir / RELEASES).iterdir() if p.is_dir()), key=lambda p: p.name)
     complete = [p for p in releases if is_complete(p)]
-    kept = set(complete[-keep:]) | {current}
+    kept = set(complete[-keep:] if keep > 0 else []) | {current}
     removed = [p for p in releases if p not in kept and p.resolve() != current]
     for path in removed:
         remove_release(path)
     return [p.name for p in removed]
+
+
+@dataclass(frozen=True)
+class Publication:
+    release_dir: Path
+    releases: list[MartRelease]
+    removed: list[str]
+
+
+def publish(con, publish_dir: Path, config: PublicationConfig, run_id: str, input_state: str | None = None,
+            now: dt.datetime | None = None) -> Publication:
+    """Writes a new release, makes it current and keeps the configured number of releases.
+
+    Old releases are pruned *before* the new one is written, down to one fewer than
+    ``releases_to_keep`` (never the current one): a disk that filled up with releases gets room back on the
+    next run instead of failing every run until someone deletes releases by hand. A write that fails
+    (a full disk included) removes its partial directory and leaves ``current`` where it was.
+    """
+    removed = prune(publish_dir, config.releases_to_keep - 1)
+    release_dir = new_release_dir(publish_dir, run_id, now)
+    releases = write_release(con, release_dir, config, run_id, input_state)
+    activate(publish_dir, release_dir)
+    removed += prune(publish_dir, config.releases_to_keep)
+    return Publication(release_dir, releases, removed)

@@ -1,0 +1,63 @@
+"""The "up to date" rule compares with what the current release was built from, not with past runs."""
+
+import shutil
+import subprocess
+import sys
+
+import duckdb
+
+from pipelines.defs.publish.state import input_state
+from pipelines.ingest.load import load_landing
+from pipelines.run import is_up_to_date
+from tests.conftest import REPO_ROOT
+from tests.quality.sample_run import copy_run, environment
+
+GIA = "gia/gia_2024.csv"
+SCHOOL_WORK = "login = 'sch860001' and year = 2024 and work_label_ru = 'ОГЭ РУ'"
+
+
+def make_run(env) -> str:
+    done = subprocess.run([sys.executable, "-m", "pipelines.run"], env=env, cwd=REPO_ROOT,
+                          capture_output=True, text=True, timeout=1200)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done.stdout
+
+
+def published_participants(publish_dir) -> int:
+    parquet = publish_dir / "current" / "parquet" / "school_work_indicators.parquet"
+    return duckdb.execute(f"select participants from '{parquet}' where {SCHOOL_WORK}").fetchone()[0]
+
+
+def test_change_revert_change_publishes_the_inputs_of_each_run(sample, tmp_path):
+    run = copy_run(sample, tmp_path)
+    landing = tmp_path / "landing"
+    shutil.copytree(sample.landing, landing)
+    env = environment(tmp_path, landing)
+    original = (landing / GIA).read_bytes()
+    header, first_row, rest = original.split(b"\n", 2)
+    assert b"sch860001" in first_row and "ОГЭ;1;".encode("cp1251") in first_row
+    changed = b"\n".join([header, rest])  # one ОГЭ РУ participant of sch860001 less
+    before = published_participants(run.publish_dir)
+
+    assert "monitoring: up to date" in make_run(env)  # the copy's release was built from these inputs
+
+    (landing / GIA).write_bytes(changed)
+    assert "monitoring: rebuilding, the inputs changed" in make_run(env)
+    assert published_participants(run.publish_dir) == before - 1
+
+    (landing / GIA).write_bytes(original)
+    assert "monitoring: rebuilding, the inputs changed" in make_run(env)
+    assert published_participants(run.publish_dir) == before
+
+    (landing / GIA).write_bytes(changed)  # the inputs of an earlier successful run: still rebuilt
+    assert "monitoring: rebuilding, the inputs changed" in make_run(env)
+    assert published_participants(run.publish_dir) == before - 1
+
+    # A new working database with the same files: re-ingested, the published release matches the inputs,
+    # but the working database has no marts, so it is not up to date.
+    run.warehouse.unlink()
+    with duckdb.connect(str(run.warehouse)) as con:
+        load_landing(landing, con)
+        state = input_state(con, landing)
+    up_to_date, reason = is_up_to_date(run.warehouse, run.publish_dir, state)
+    assert not up_to_date and "no record of a publication" in reason
