@@ -23,11 +23,11 @@ from python_calamine import CalamineWorkbook
 from pipelines.ingest.campaigns import vpr_path_year
 from pipelines.ingest.contracts import RULES, SEXES, WARNING, rule
 from pipelines.ingest.readers import (
-    HEADER_SEARCH_ROWS, LOGIN_IN_TEXT, UNREADABLE, ParsedFile, ReadError, _as_is, _sheet_rows, login_cell, number_cell,
-    text_cell,
+    HEADER_SEARCH_ROWS, LOGIN_IN_TEXT, UNREADABLE, ParsedFile, ReadError, _as_is, _sheet_rows, login_cell, normalised,
+    number_cell, text_cell,
 )
 from pipelines.ingest.validate import Issue, location
-from pipelines.ingest.works import configured_years, work_spec
+from pipelines.ingest.works import WorkSpec, configured_years, work_spec
 
 LAYOUTS_FILE = Path(__file__).with_name("vpr_layouts.yml")
 WORK_CODE_IN_NAME = re.compile(r"(?<![a-z])([a-z]{2})(\d{1,2})(?![a-z0-9])")
@@ -47,10 +47,6 @@ BEYOND_HEADER = rule("beyond_header", "no cells to the right of the last header"
 SECOND_SHEET = rule("second_sheet", "one sheet of results per workbook", _as_is, severity=WARNING)
 GROUP_COUNT = rule("group_count", "a school's rows match the participants its group row announces", _as_is,
                    severity=WARNING)
-
-
-def normalised(value: Any) -> str:
-    return " ".join(str(value).split()).casefold().replace("ё", "е")
 
 
 @dataclass(frozen=True)
@@ -276,14 +272,20 @@ def _context(path: str, header: Header, sheet: str, above: list[list[Any]]) -> C
 _SOURCE_NAMES = {"title": "the title rows", "sheet": "the sheet name", "path": "the folder and file name"}
 
 
-def _check_tasks(header: Header, work_code: str, year: int) -> tuple[int, ...]:
-    """The task maxima of the file, checked against the work configured for the year."""
+def configured_work(work_code: str, year: int, to_extend: str) -> WorkSpec:
+    """The work as the seeds configure it for the year; ReadError naming what to add when they do not."""
     spec = work_spec(work_code, year)
     if spec is None:
         years = configured_years(work_code)
         known = f"configured for {', '.join(years)} only" if years else "not configured for any year"
         raise ReadError(WORK_NOT_CONFIGURED.id, f"work {work_code} is {known}: add its {year} scale to "
-                        "dbt_project/seeds/vpr_works.csv and its tasks to vpr_tasks.csv to load this file")
+                        f"dbt_project/seeds/vpr_works.csv{to_extend} to load this file")
+    return spec
+
+
+def _check_tasks(header: Header, work_code: str, year: int) -> tuple[int, ...]:
+    """The task maxima of the file, checked against the work configured for the year."""
+    spec = configured_work(work_code, year, " and its tasks to vpr_tasks.csv")
     in_file = [maximum for _, _, maximum in header.tasks]
     if len(in_file) != len(spec.task_max) or (None not in in_file and tuple(in_file) != spec.task_max):
         shown_file = ("maxima not in the file" if None in in_file

@@ -31,9 +31,8 @@ from pipelines.ingest.readers import (
 )
 from pipelines.ingest.validate import Issue, location
 from pipelines.ingest.vpr_reader import (
-    WORK_NOT_CONFIGURED, YEAR_OF_FOLDER, _from_sheet, _from_title, _open, normalised, vocabulary,
+    WORK_NOT_CONFIGURED, YEAR_OF_FOLDER, _from_sheet, configured_work, _from_title, _open, normalised, vocabulary,
 )
-from pipelines.ingest.works import configured_years, work_spec
 
 SOURCE = "vpr_report_counts"
 PERCENT_DECIMALS = 2  # ФИС ОКО writes percentages with two decimals
@@ -142,12 +141,7 @@ def _folder_year(path: str) -> int | None:
 
 def _checked_work(code: str, year: int, max_in_file: float | None) -> int:
     """The configured maximum primary score of the work; a work the seeds lack or a different maximum is an error."""
-    spec = work_spec(code, year)
-    if spec is None:
-        years = configured_years(code)
-        known = f"configured for {', '.join(years)} only" if years else "not configured for any year"
-        raise ReadError(WORK_NOT_CONFIGURED.id, f"work {code} is {known}: add its {year} scale to "
-                        "dbt_project/seeds/vpr_works.csv to load this report")
+    spec = configured_work(code, year, "")
     if max_in_file is not None and max_in_file != spec.max_primary_score:
         raise ReadError(REPORT_MAX_SCORE.id, f"the title block gives a maximum primary score of {max_in_file:g}; work "
                         f"{code} of {year} is configured ({spec.versions}) with {spec.max_primary_score}. If the report "

@@ -1,10 +1,13 @@
 """The "up to date" rule compares with what the current release was built from, not with past runs."""
 
+import io
 import shutil
 import subprocess
 import sys
 
 import duckdb
+import xlsxwriter
+from python_calamine import CalamineWorkbook
 
 from pipelines.defs.publish.state import input_state
 from pipelines.ingest.load import load_landing
@@ -12,8 +15,23 @@ from pipelines.run import is_up_to_date
 from tests.conftest import REPO_ROOT
 from tests.quality.sample_run import copy_run, environment
 
-GIA = "gia/gia_2024.csv"
-SCHOOL_WORK = "login = 'sch860001' and year = 2024 and work_label_ru = 'ОГЭ РУ'"
+FORM = "vpr/2024/sch860001/Математика 5 класс.xlsx"
+SCHOOL_WORK = "login = 'sch860001' and year = 2024 and work_label_ru = 'ВПР МА5'"
+
+
+def without_one_pupil(form: bytes) -> bytes:
+    """The protocol form with its first pupil who wrote the work left out."""
+    rows = CalamineWorkbook.from_filelike(io.BytesIO(form)).get_sheet_by_name("Протокол").to_python()
+    first = next(n for n, row in enumerate(rows[1:], start=1) if row[0] != "" and row[1] != "отсутствовал")
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = workbook.add_worksheet("Протокол")
+    for r, row in enumerate(rows[:first] + rows[first + 1:]):
+        for c, value in enumerate(row):
+            if value != "":
+                sheet.write(r, c, value)
+    workbook.close()
+    return buffer.getvalue()
 
 
 def make_run(env) -> str:
@@ -28,34 +46,33 @@ def published_participants(publish_dir) -> int:
     return duckdb.execute(f"select participants from '{parquet}' where {SCHOOL_WORK}").fetchone()[0]
 
 
-def test_change_revert_change_publishes_the_inputs_of_each_run(sample, tmp_path):
+def test_change_revert_change_publishes_the_inputs_of_each_run(sample, tmp_path, monkeypatch):
     run = copy_run(sample, tmp_path)
     landing = tmp_path / "landing"
     shutil.copytree(sample.landing, landing)
     env = environment(tmp_path, landing)
-    original = (landing / GIA).read_bytes()
-    header, first_row, rest = original.split(b"\n", 2)
-    assert b"sch860001" in first_row and "ОГЭ;1;".encode("cp1251") in first_row
-    changed = b"\n".join([header, rest])  # one ОГЭ РУ participant of sch860001 less
+    original = (landing / FORM).read_bytes()
+    changed = without_one_pupil(original)  # one MA5 participant of sch860001 less
     before = published_participants(run.publish_dir)
 
     assert "monitoring: up to date" in make_run(env)  # the copy's release was built from these inputs
 
-    (landing / GIA).write_bytes(changed)
+    (landing / FORM).write_bytes(changed)
     assert "monitoring: rebuilding, the inputs changed" in make_run(env)
     assert published_participants(run.publish_dir) == before - 1
 
-    (landing / GIA).write_bytes(original)
+    (landing / FORM).write_bytes(original)
     assert "monitoring: rebuilding, the inputs changed" in make_run(env)
     assert published_participants(run.publish_dir) == before
 
-    (landing / GIA).write_bytes(changed)  # the inputs of an earlier successful run: still rebuilt
+    (landing / FORM).write_bytes(changed)  # the inputs of an earlier successful run: still rebuilt
     assert "monitoring: rebuilding, the inputs changed" in make_run(env)
     assert published_participants(run.publish_dir) == before - 1
 
     # A new working database with the same files: re-ingested, the published release matches the inputs,
     # but the working database has no marts, so it is not up to date.
     run.warehouse.unlink()
+    monkeypatch.setenv("PARTICIPANT_CODE_SALT", env["PARTICIPANT_CODE_SALT"])  # the lists carry documents
     with duckdb.connect(str(run.warehouse)) as con:
         load_landing(landing, con)
         state = input_state(con, landing)
