@@ -3,7 +3,12 @@
 The registry, FIOKO lists and passports are loaded first (participant results are checked against the
 registry), then each campaign found in the landing folder is ingested as its own partition, then the
 rest (dbt models, checks, publication) runs once. Runs are recorded in the Dagster instance at
-$DAGSTER_HOME, so they show in the UI (`make dev`) like scheduled runs.
+$DAGSTER_HOME with the label of the code location (``school_monitoring`` in workspace.yaml), so they show
+on the job's Runs tab in the UI (`make dev`) like scheduled runs.
+
+The terminal shows one line per stage and a summary in Russian (``pipelines/summary.py``); the Dagster
+and dbt detail goes to a log file (``--verbose``: to the terminal too). Exit codes: 0 «ok», 3 «ok with
+warnings» (a check warned or a file is quarantined), 1 «failed», 2 not started.
 
 The marts and the publication are up to date, and the monitoring job is not run again, only when the
 current release and the marts of the working database were built from exactly the inputs the monitoring
@@ -18,8 +23,13 @@ is checked against the one the stored codes were made with, and dbt folders of k
 """
 
 import argparse
+import contextlib
+import datetime as dt
 import os
 import sys
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
@@ -37,6 +47,15 @@ from pipelines.runs import (
 )
 
 DBT_TARGET = Path(__file__).resolve().parents[1] / "dbt_project" / "target"
+# The label the UI filters a job's runs by: repository @ code location (workspace.yaml, [tool.dg.project]).
+# In-process runs have no remote origin, so the label Dagster gives launched runs is set as their tag.
+CODE_LOCATION = "school_monitoring"
+REPOSITORY_LABEL_TAG = ".dagster/repository"
+REPOSITORY_LABEL = f"__repository__@{CODE_LOCATION}"
+
+
+def run_tags() -> dict[str, str]:
+    return {**process_tags(), REPOSITORY_LABEL_TAG: REPOSITORY_LABEL}
 
 
 def is_up_to_date(warehouse: Path, publish_dir: Path | None, state: str) -> tuple[bool, str]:
@@ -58,14 +77,16 @@ def salt_problem(warehouse: Path) -> str | None:
         return salt_state_problem(con, os.environ.get(SALT_VARIABLE) or None)
 
 
-def run_pipeline(landing_dir: Path, warehouse: Path, force: bool = False, publish_dir: Path | None = None) -> bool:
+def run_pipeline(landing_dir: Path, warehouse: Path, force: bool = False, publish_dir: Path | None = None,
+                 say: Callable[[str], None] = print) -> bool:
     """Materialises every campaign's ingestion and then the rest; True when every run succeeded.
 
     Raises ``RunRefused`` when the run cannot start (another run, the working database held, the salt).
+    ``say`` prints a progress line.
     """
     with run_lock(lock_path(warehouse)) as stale:
         if stale:
-            print(stale)
+            say(stale)
         problem = warehouse_lock_problem(warehouse)
         if problem:
             raise RunRefused(problem)
@@ -75,61 +96,160 @@ def run_pipeline(landing_dir: Path, warehouse: Path, force: bool = False, publis
             raise RunRefused(problem)
         instance = dg.DagsterInstance.get()
         for line in [*recover_dead_runs(instance), *clean_dbt_targets(instance, DBT_TARGET)]:
-            print(line)
-        return _run_jobs(instance, landing_dir, warehouse, force, publish_dir)
+            say(line)
+        return _run_jobs(instance, landing_dir, warehouse, force, publish_dir, say)
 
 
-def _run_jobs(instance, landing_dir: Path, warehouse: Path, force: bool, publish_dir: Path | None) -> bool:
+def _outcome(result, started: float) -> str:
+    failed = len(result.get_step_failure_events())
+    return f"{'готово' if result.success else 'ОШИБКА'} ({failed} шаг(ов) с ошибкой, {time.monotonic() - started:.0f} с)" \
+        if failed else f"готово ({time.monotonic() - started:.0f} с)"
+
+
+def _run_jobs(instance, landing_dir: Path, warehouse: Path, force: bool, publish_dir: Path | None,
+              say: Callable[[str], None]) -> bool:
     from pipelines.defs.automation.jobs import REFERENCE_INGEST_SELECTION
     from pipelines.definitions import defs
     from pipelines.ingest.campaigns import campaigns_in_landing
 
     definitions = defs()
-    tags = process_tags()
+    tags = run_tags()
     ingest_job = definitions.resolve_job_def("ingest_campaign_job")
     monitoring_job = definitions.resolve_job_def("monitoring_job")
+    started = time.monotonic()
     reference = monitoring_job.execute_in_process(
         instance=instance, asset_selection=list(REFERENCE_INGEST_SELECTION.resolve(definitions.resolve_asset_graph())),
         tags=tags, raise_on_error=False,
     )
-    print(f"registry, FIOKO lists, passports, reviews: {'ok' if reference.success else 'FAILED'}")
+    say(f"1. реестр, списки ФИОКО, паспорта, решения экспертов: {_outcome(reference, started)}")
     ok = reference.success
-    for campaign in campaigns_in_landing(landing_dir):
+    campaigns = campaigns_in_landing(landing_dir)
+    for number, campaign in enumerate(campaigns, 1):
+        started = time.monotonic()
         result = ingest_job.execute_in_process(instance=instance, partition_key=campaign, tags=tags,
                                                raise_on_error=False)
-        print(f"campaign {campaign}: {'ok' if result.success else 'FAILED'}")
+        say(f"2. кампания {campaign} ({number} из {len(campaigns)}), ВПР и ГИА: {_outcome(result, started)}")
         ok &= result.success
     with duckdb.connect(str(warehouse), read_only=True) as con:
         state = input_state(con, landing_dir)
     up_to_date, reason = is_up_to_date(warehouse, publish_dir, state)
     if not force and up_to_date:
-        print(f"monitoring: up to date, {reason} (use --force to rebuild)")
+        say(f"monitoring: up to date, {reason} (use --force to rebuild)")
+        say("3. проверки, модели, публикация: не нужны, входные данные не изменились")
         return ok
     if not force:
-        print(f"monitoring: rebuilding, {reason}")
+        say(f"monitoring: rebuilding, {reason}")
+    say("3. проверки, модели dbt, публикация: выполняются…")
+    started = time.monotonic()
     result = monitoring_job.execute_in_process(instance=instance, tags=tags, raise_on_error=False)
-    print(f"monitoring: {'ok' if result.success else 'FAILED'}")
+    say(f"monitoring: {'ok' if result.success else 'FAILED'}")
+    say(f"3. проверки, модели dbt, публикация: {_outcome(result, started)}")
     return ok and result.success
+
+
+@contextlib.contextmanager
+def detail_to_log(log_path: Path, verbose: bool):
+    """Sends everything written to this process's stdout and stderr (Dagster's logs, dbt's output, any
+    subprocess) to ``log_path``, and to the terminal as well when ``verbose``. Yields a function that
+    prints one line to the terminal (and the log)."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    terminal = os.dup(1)
+    saved_err = os.dup(2)
+    read_end, write_end = os.pipe()
+    log = open(log_path, "ab")
+
+    def pump() -> None:
+        while chunk := os.read(read_end, 65536):
+            log.write(chunk)
+            log.flush()
+            if verbose:
+                os.write(terminal, chunk)
+
+    thread = threading.Thread(target=pump, daemon=True)
+    thread.start()
+    os.dup2(write_end, 1)
+    os.dup2(write_end, 2)
+    os.close(write_end)
+    lock = threading.Lock()
+
+    def say(line: str) -> None:
+        data = (line + "\n").encode("utf-8")
+        with lock:
+            log.write(b"== " + data)
+            log.flush()
+            os.write(terminal, data)
+
+    try:
+        yield say
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(terminal, 1)
+        os.dup2(saved_err, 2)
+        os.close(saved_err)
+        os.close(terminal)
+        thread.join(timeout=10)
+        os.close(read_end)
+        log.close()
+
+
+def default_log_path(warehouse: Path) -> Path:
+    folder = Path(os.environ["RUN_LOG_DIR"]) if os.environ.get("RUN_LOG_DIR") else warehouse.parent.parent / "logs"
+    return folder / f"run-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}.log"
+
+
+def summarise(landing: Path, warehouse: Path, publish_dir: Path | None, since: dt.datetime, runs_ok: bool,
+              published_before: str | None):
+    """The summary of the run from the warehouse, the instance and the publication."""
+    from pipelines.defs.automation.alerts import failed_checks_since
+    from pipelines.definitions import defs
+    from pipelines.summary import build_summary
+
+    check_keys = defs().resolve_asset_graph().asset_check_keys
+    failed = failed_checks_since(dg.DagsterInstance.get(), check_keys, 0)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        summary = build_summary(con, landing, publish_dir, since, failed, runs_ok, published_before)
+    summary.paths["Рабочая база"] = str(warehouse)
+    return summary
+
+
+def current_release(publish_dir: Path | None) -> str | None:
+    current = publish_dir / "current" if publish_dir else None
+    return current.resolve().name if current is not None and current.exists() else None
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipelines.run", description=__doc__.splitlines()[0])
     parser.add_argument("--force", action="store_true", help="rebuild the marts and publish even if nothing changed")
+    parser.add_argument("--verbose", action="store_true", help="show the Dagster and dbt detail on the terminal too")
+    parser.add_argument("--log", type=Path, help="the log file (default: <data>/logs/run-<time>.log)")
     args = parser.parse_args(argv)
     # Dagster captures the process's output while steps run; a line still buffered then would land in a
     # step's log instead of the terminal.
     sys.stdout.reconfigure(line_buffering=True)
+    from pipelines.summary import EXIT_CODES, NOT_STARTED, render
+
     warehouse = Path(os.environ["WAREHOUSE_PATH"])
     warehouse.parent.mkdir(parents=True, exist_ok=True)  # a WAREHOUSE_PATH of one's own works on the first run
     publish_dir = Path(os.environ["PUBLISH_DIR"]) if os.environ.get("PUBLISH_DIR") else None
+    landing = Path(os.environ["LANDING_DIR"])
+    log_path = args.log or default_log_path(warehouse)
+    since = dt.datetime.now(dt.UTC).replace(tzinfo=None)  # ops.loaded_files keeps UTC without a zone
+    published_before = current_release(publish_dir)
+    print(f"Запуск мониторинга: папка приёма {landing}")
     try:
-        ok = run_pipeline(Path(os.environ["LANDING_DIR"]), warehouse, force=args.force, publish_dir=publish_dir)
+        with detail_to_log(log_path, args.verbose) as say:
+            ok = run_pipeline(landing, warehouse, force=args.force, publish_dir=publish_dir, say=say)
+            summary = summarise(landing, warehouse, publish_dir, since, ok, published_before)
     except RunRefused as refused:
         print(f"not started: {refused}", file=sys.stderr)
-        return 2
-    print(f"working database: {warehouse}")
-    print(f"published marts:  {os.environ.get('PUBLISH_DIR', '(not configured)')}/current")
-    return 0 if ok else 1
+        print(f"Статус: {NOT_STARTED} (не запущен), код выхода {EXIT_CODES[NOT_STARTED]}", file=sys.stderr)
+        return EXIT_CODES[NOT_STARTED]
+    for line in render(summary, log_path):
+        print(line)
+    return summary.exit_code
 
 
 if __name__ == "__main__":

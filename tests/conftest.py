@@ -7,7 +7,7 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = REPO_ROOT / "data" / "sample"
-REAL_DIR = REPO_ROOT.parent / "shared" / "real"
+REAL_DIR = Path(os.environ.get("SHARED_REAL_DIR", REPO_ROOT.parent / "shared" / "real"))
 # The key of participant codes for generated data and the bundled sample only (the Makefile's, not a secret):
 # their РЦОИ lists carry dummy documents, and a list with documents is not read without a key.
 SAMPLE_PARTICIPANT_KEY = "bundled-sample-only-not-a-secret"

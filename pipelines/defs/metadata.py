@@ -1,15 +1,43 @@
-"""Metadata every table asset reports: row count and a preview of the first rows."""
+"""Metadata every table asset reports: row count, and a preview of the first rows unless it holds participants.
+
+Participant-level relations (one row per pupil: ВПР and ГИА results in staging and intermediate, the
+objectivity participants) never show rows in the Dagster UI, not even with pseudonymous codes: their
+metadata is the row count and the column schema only. A relation is participant-level when its dbt
+model says so (``config: {meta: {participant_level: true}}``) or, whatever its configuration, when it
+has a column that identifies participants.
+"""
 
 import dagster as dg
 
 PREVIEW_ROWS = 10
+# Columns that identify a participant; a relation with one of them is never previewed.
+PARTICIPANT_COLUMNS = frozenset({"participant_code"})
+NO_PREVIEW = "_participant-level relation: rows are not shown in Dagster (152-ФЗ); see the row count and columns_"
 
 
-def table_metadata(con, relation: str) -> dict[str, dg.MetadataValue]:
-    """Row count and a Markdown preview of a table or view in the working database."""
+def relation_columns(con, relation: str) -> list[tuple[str, str]]:
+    """(column, type) of a table or view, in order."""
+    return [(name, str(column_type)) for name, column_type, *_ in con.execute(f"describe {relation}").fetchall()]
+
+
+def is_participant_level(columns: list[tuple[str, str]]) -> bool:
+    return any(name.lower() in PARTICIPANT_COLUMNS for name, _ in columns)
+
+
+def table_metadata(con, relation: str, participant_level: bool = False) -> dict[str, dg.MetadataValue]:
+    """Row count and a Markdown preview of a table or view in the working database.
+
+    A participant-level relation gets its column schema instead of a preview.
+    """
     row_count = con.execute(f"select count(*) from {relation}").fetchone()[0]
+    metadata = {"dagster/row_count": dg.MetadataValue.int(int(row_count))}
+    columns = relation_columns(con, relation)
+    if participant_level or is_participant_level(columns):
+        return {
+            **metadata,
+            "participant_level": dg.MetadataValue.bool(True),
+            "preview": dg.MetadataValue.md(NO_PREVIEW),
+            "dagster/column_schema": dg.TableSchema(columns=[dg.TableColumn(n, t) for n, t in columns]),
+        }
     preview = con.execute(f"select * from {relation} limit {PREVIEW_ROWS}").df()
-    return {
-        "dagster/row_count": dg.MetadataValue.int(int(row_count)),
-        "preview": dg.MetadataValue.md(preview.to_markdown(index=False) if len(preview) else "_empty_"),
-    }
+    return {**metadata, "preview": dg.MetadataValue.md(preview.to_markdown(index=False) if len(preview) else "_empty_")}

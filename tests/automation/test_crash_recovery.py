@@ -46,7 +46,7 @@ def test_a_run_killed_during_the_dbt_build_is_recovered_by_the_next_run(sample, 
 
     after = subprocess.run([sys.executable, "-m", "pipelines.run"], env=env, cwd=REPO_ROOT,
                            capture_output=True, text=True, timeout=1200)
-    assert after.returncode == 0, after.stdout[-3000:] + after.stderr[-3000:]
+    assert after.returncode in (0, 3), after.stdout[-3000:] + after.stderr[-3000:]
     assert f"recovered run {killed.run_id[:8]} (monitoring_job, STARTED): its process" in after.stdout
     assert "freed 1 pool slot(s)" in after.stdout
     assert "found a stale run lock" in after.stdout

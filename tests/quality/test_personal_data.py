@@ -145,3 +145,57 @@ def test_a_run_writes_no_name_and_no_document_anywhere(run):
     log = (root / "run.log").read_bytes()
     assert not [v for v in patronymics if v.encode("utf-8") in log]
     assert not {m.decode() for m in re.findall(rb"\d{4} ?\d{6}", log)} & documents
+
+
+def participant_codes(database: Path) -> set[str]:
+    """Every pseudonymous participant code the run stored (ВПР, ГИА results and appeals)."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        tables = [f"{schema}.{table}" for schema, table in con.execute(
+            "select table_schema, table_name from information_schema.columns where column_name = 'participant_code' "
+            "and table_schema = 'raw'").fetchall()]
+        return {code for table in tables for (code,) in con.execute(
+            f"select distinct participant_code from {table} where participant_code is not null").fetchall()}
+
+
+def test_no_participant_code_in_the_dagster_storage_or_the_run_output(run):
+    """Previews, metadata, check results and logs of every run (ingestion, models, checks, publication)."""
+    root, _, result = run
+    codes = participant_codes(root / "warehouse" / "monitoring.duckdb")
+    assert len(codes) > 1000  # ВПР and ГИА codes were stored
+    stored = file_bytes(root / "dagster_home")
+    assert any(path.suffix == ".db" for path, _ in stored)  # the event log is there to be scanned
+    for path, data in [*stored, (root / "run.log", (root / "run.log").read_bytes())]:
+        leaked = [code for code in codes if code.encode() in data]
+        assert not leaked, (path, leaked[:3])
+
+
+def test_participant_level_models_are_marked_in_dbt():
+    """Every dbt model with a participant column is configured participant-level, so it is never previewed."""
+    import json
+
+    from pipelines.defs.dbt.assets import PARTICIPANT_LEVEL
+    from pipelines.defs.dbt.project import dbt_project
+    from pipelines.defs.metadata import PARTICIPANT_COLUMNS
+
+    manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
+    with_codes = {f"{node['schema']}.{node['name']}" for node in manifest["nodes"].values()
+                  if node["resource_type"] == "model" and set(node["columns"]) & PARTICIPANT_COLUMNS}
+    assert {"staging.stg_vpr_results", "staging.stg_gia_results", "intermediate.int_assessment_results",
+            "objectivity.obj_vpr_participants"} <= with_codes
+    assert with_codes <= PARTICIPANT_LEVEL
+
+
+def test_a_participant_relation_gets_counts_and_columns_not_rows():
+    from pipelines.defs.metadata import NO_PREVIEW, table_metadata
+
+    with duckdb.connect() as con:
+        con.execute("create table pupils as select 'abcdef0123456789' as participant_code, 5 as mark")
+        con.execute("create table schools as select 'sch1' as login, 3 as participants")
+        hidden = table_metadata(con, "pupils")
+        shown = table_metadata(con, "schools")
+        marked = table_metadata(con, "schools", participant_level=True)
+    assert hidden["preview"].value == NO_PREVIEW and "abcdef" not in str(hidden)
+    assert [c.name for c in hidden["dagster/column_schema"].columns] == ["participant_code", "mark"]
+    assert hidden["dagster/row_count"].value == 1
+    assert "sch1" in shown["preview"].value
+    assert marked["preview"].value == NO_PREVIEW

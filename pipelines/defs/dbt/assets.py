@@ -9,6 +9,7 @@ Each build writes its artifacts (compiled SQL, run results, logs: about 13 MB) u
 killed run left there. The manifest the code location loads stays in ``target/``.
 """
 
+import json
 import shutil
 
 from collections.abc import Iterator, Mapping
@@ -22,6 +23,17 @@ from pipelines.defs.dbt.project import DBT_EXECUTABLE, RUN_TARGETS, dbt_project
 from pipelines.defs.metadata import table_metadata
 from pipelines.defs.publish.state import clear_published
 
+def participant_level_relations(manifest_path=dbt_project.manifest_path) -> frozenset[str]:
+    """``schema.name`` of every dbt model configured ``meta: {participant_level: true}``: no row preview."""
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    return frozenset(
+        f"{node['schema']}.{node['alias'] or node['name']}"
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and (node["config"].get("meta") or {}).get("participant_level")
+    )
+
+
+PARTICIPANT_LEVEL = participant_level_relations()
 LAYER_BY_FOLDER = {"staging": "staging", "intermediate": "intermediate", "marts": "marts", "objectivity": "objectivity"}
 
 
@@ -66,6 +78,7 @@ def _with_table_metadata(context: dg.AssetExecutionContext, event: Any, con) -> 
     """Adds row count and preview to a materialisation of a table, view or seed built by dbt.
 
     Asset keys of dbt nodes are ``[schema, name]``, which is also their relation in the database.
+    Participant-level models get the row count and their columns, never rows (``pipelines/defs/metadata.py``).
     """
     if not isinstance(event, dg.Output | dg.AssetMaterialization):
         return event
@@ -75,7 +88,9 @@ def _with_table_metadata(context: dg.AssetExecutionContext, event: Any, con) -> 
         path = context.asset_key_for_output(event.output_name).path
     if len(path) != 2:
         return event
-    return event.with_metadata({**event.metadata, **table_metadata(con, ".".join(path))})
+    relation = ".".join(path)
+    return event.with_metadata({**event.metadata,
+                                **table_metadata(con, relation, participant_level=relation in PARTICIPANT_LEVEL)})
 
 
 @dg.definitions

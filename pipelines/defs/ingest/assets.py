@@ -17,12 +17,12 @@ from pipelines.ingest.campaigns import years_for_campaign
 from pipelines.ingest.contracts import VPR_TASK_SCORES, contract
 from pipelines.ingest.load import SourceLoadReport, load_source
 from pipelines.ingest.sources import ALIASES, REGISTRY, SOURCES
-from pipelines.defs.metadata import PREVIEW_ROWS
+from pipelines.defs.metadata import NO_PREVIEW, PREVIEW_ROWS
 from pipelines.defs.resources import LandingFolder
 
 QUARANTINE_CHECK = "quarantine"
 ISSUES_SHOWN = 50
-PARTICIPANT_SOURCES = ("vpr_results", "gia_results")  # their codes stay out of the UI, even pseudonymised
+PARTICIPANT_SOURCES = ("vpr_results", "gia_results")  # rows are pupils: never previewed in the UI
 LINEAGE_COLUMNS = [
     dg.TableColumn("_source_file", "varchar", "file the row was read from, relative to the landing folder"),
     dg.TableColumn("_sheet", "varchar", "sheet of the workbook (NULL for CSV and Parquet)"),
@@ -135,8 +135,10 @@ def _scope(name: str, campaign: str | None) -> str:
 
 
 def _preview(con, name: str, scope: str) -> str:
-    hidden = ["_file_sha256", *(["participant_code"] if name in PARTICIPANT_SOURCES else [])]
-    frame = con.execute(f"select * exclude ({', '.join(hidden)}) from raw.{name} where {scope} "
+    """The first rows of the load; none for participant results, whose rows are pupils (counts only)."""
+    if name in PARTICIPANT_SOURCES:
+        return NO_PREVIEW
+    frame = con.execute(f"select * exclude (_file_sha256) from raw.{name} where {scope} "
                         f"order by _source_file, _row_number limit {PREVIEW_ROWS}").df()
     return frame.to_markdown(index=False) if len(frame) else "_no rows_"
 
@@ -154,7 +156,11 @@ def _quarantine_check(con, name: str, report: SourceLoadReport) -> dg.AssetCheck
           and (status = 'quarantined' or rows_rejected > 0)
         order by file""", [name, files]).fetchall()
     issues = con.execute(f"""
-        select file, sheet, row_number, column_name, value, rule, severity, message from ops.quarantine
+        select file, sheet, row_number, column_name,
+               case when column_name in ('participant_code') then '(код участника скрыт)' else value end as value,
+               rule, severity,
+               case when column_name in ('participant_code') then rule else message end as message
+        from ops.quarantine
         where source = ? and list_contains(?, file) order by severity, file, row_number limit {ISSUES_SHOWN}
         """, [name, files]).df()
     [(warnings,)] = con.execute("select count(*) from ops.quarantine where source = ? and severity = 'warning' "
