@@ -193,6 +193,10 @@ LOADED_ELSEWHERE = rule(
     "loaded_elsewhere", "one row per key, across the files of the source",
     lambda v, row, c: f"{row['_key_text']} is already loaded from {row['_first_seen']}",
 )
+EMPTIES_SOURCE = rule(
+    "empties_source", "a new version of a file keeps rows, or is marked «<file>.intentionally-empty»",
+    lambda v, row, c: str(v),
+)
 REPEATED_ROW = rule(
     "repeated_row", "a row is not repeated",
     lambda v, row, c: f"repeats {row['_first_same']} word for word (kept; count it once)", severity=WARNING,

@@ -17,7 +17,9 @@ files are only ever read. A file that disappeared keeps its rows; the report lis
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import glob
 import hashlib
 import multiprocessing
 import os
@@ -32,7 +34,7 @@ import pandas as pd
 
 from pipelines.ingest import store
 from pipelines.ingest.contracts import (
-    LOADED_ELSEWHERE, PASSPORT_SHARES, VPR_KEY, VPR_TASK_SCORES, contract, numbers, reading_contract,
+    EMPTIES_SOURCE, LOADED_ELSEWHERE, PASSPORT_SHARES, VPR_KEY, VPR_TASK_SCORES, contract, numbers, reading_contract,
     share_as_percent, shown,
 )
 from pipelines.ingest.gia_csv import check_gia_csv
@@ -98,6 +100,9 @@ def load_source(name: str, landing_dir: Path, con, *, campaign: str | None = Non
     registry = None if name == REGISTRY else store.registry_fingerprint(con)
     if name == "vpr_results":  # a file quarantined against the configured works is read again once they change
         registry = f"{registry},works:{seeds_fingerprint()}"
+    allowed_empty = allowed_to_empty(landing_dir)
+    if allowed_empty:  # a marker added since a file was quarantined for emptying its source reads it again
+        registry = f"{registry},allowed_empty:{hashlib.sha256('|'.join(allowed_empty).encode()).hexdigest()[:16]}"
     if name != REGISTRY and logins is None:
         report.notes.append("the school registry is not loaded: logins were not checked against it")
 
@@ -115,6 +120,7 @@ def load_source(name: str, landing_dir: Path, con, *, campaign: str | None = Non
     report.files_missing = sorted(f for f in versions if f not in present and in_scope(source, f, campaign))
 
     batch = _read_and_validate(source, landing_dir, con, to_read, logins, row_level_quarantine, loaded_at, workers)
+    _keep_rows_of_emptied_files(batch, con, name, allowed_empty)
     try:
         store.commit_load(con, name, batch.outcomes, batch.rows, [check.insert for check in batch.staged],
                           batch.validation.issues, registry, row_level_quarantine, loaded_at)
@@ -132,6 +138,45 @@ def load_source(name: str, landing_dir: Path, con, *, campaign: str | None = Non
     report.issues = batch.validation.issues
     report.seconds = time.perf_counter() - started
     return report
+
+
+# --------------------------------------------------------------------------------------------------
+# A new version that would remove every row of a good one
+#
+# A header-only file (or one whose every row is a template row) that replaces a file whose earlier version
+# loaded rows would silently wipe those rows from the source and from the next publication. It is
+# quarantined instead, and the earlier rows stay. A person who means it (the school really has no rows any
+# more) says so with an empty marker file beside it, `<file>.intentionally-empty` (docs/inputs.md).
+
+ALLOW_EMPTY_SUFFIX = ".intentionally-empty"
+
+
+def allowed_to_empty(landing_dir: Path) -> list[str]:
+    """Landing files a person marked as intentionally empty (`<file>.intentionally-empty` beside them)."""
+    return sorted(marker.removesuffix(ALLOW_EMPTY_SUFFIX)
+                  for marker in glob.glob(f"**/*{ALLOW_EMPTY_SUFFIX}", root_dir=landing_dir, recursive=True))
+
+
+def _keep_rows_of_emptied_files(batch: _Batch, con, source: str, allowed: list[str]) -> None:
+    """Quarantines a loaded version with no rows whose earlier version still has rows in the raw table."""
+    empty = [o for o in batch.outcomes if o.status == store.LOADED and o.rows == 0 and o.file not in allowed]
+    if not empty:
+        return
+    held = dict(con.execute(f"select _source_file, count(*) from raw.{source} where list_contains(?, _source_file) "
+                            "group by all", [[o.file for o in empty]]).fetchall())
+    for index, outcome in enumerate(batch.outcomes):
+        rows = held.get(outcome.file) if outcome in empty else None
+        if not rows:
+            continue
+        message = (f"this version has no rows, and would remove the {rows} row(s) of its earlier version: it is "
+                   f"quarantined and those rows are kept. If the file is meant to be empty, put an empty file "
+                   f"«{outcome.file}{ALLOW_EMPTY_SUFFIX}» beside it (docs/inputs.md)")
+        batch.validation.add_issue(file_issue(source, outcome.file, EMPTIES_SOURCE.id, message))
+        batch.outcomes[index] = dataclasses.replace(outcome, status=store.QUARANTINED, errors=outcome.errors + 1)
+        check = batch.staged_by_file.pop(outcome.file, None)
+        if check is not None:
+            batch.staged.remove(check)
+            check.drop(con)
 
 
 def unmapped_school_codes(con, files: list[str]) -> list[str]:
@@ -252,6 +297,7 @@ class _Batch:
     outcomes: list[store.FileOutcome] = field(default_factory=list)
     rows: object | None = None  # Arrow table of the rows to write
     staged: list[StagedFile] = field(default_factory=list)  # Parquet and CSV files, checked in DuckDB
+    staged_by_file: dict[str, StagedFile] = field(default_factory=dict)
     validation: Validation = field(default_factory=Validation)
 
 
@@ -382,6 +428,7 @@ def _check_staged_file(batch: _Batch, con, source: str, file: str, landing_dir: 
                                             check.validation.warnings[file], stat.st_size, stat.st_mtime_ns))
     if status == store.LOADED:
         batch.staged.append(check)
+        batch.staged_by_file[file] = check
     else:
         check.drop(con)
 

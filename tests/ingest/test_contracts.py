@@ -223,6 +223,7 @@ CASES = [
          "fioko/objectivity_markers_2023.xlsx: the header row 1 has no marker column such as «4 РУ»"),
 ]
 COVERED_ELSEWHERE = {
+    "empties_source": "test_bad_inputs.py::test_a_header_only_version_does_not_wipe_the_rows_of_a_good_one",
     "loaded_elsewhere": "test_load.py::test_a_participant_loaded_from_another_file_is_not_loaded_twice",
     "column_type": "test_parquet.py::test_parquet_with_wrong_column_types_is_quarantined",
     "task_lists": "test_parquet.py::test_parquet_rules_are_checked_in_sql",
