@@ -42,7 +42,7 @@ from pipelines.ingest.gia_lists import check_gia_list, looks_like_list
 from pipelines.ingest.parquet import check_parquet
 from pipelines.ingest.readers import ReadError
 from pipelines.ingest.reading import read_path
-from pipelines.ingest.sources import ALIASES, REGISTRY, SOURCES, Source, discover, in_scope
+from pipelines.ingest.sources import ALIASES, REGISTRY, SOURCES, Source, discover, in_scope, unread_files
 from pipelines.ingest.staged import StagedFile
 from pipelines.ingest.validate import Issue, Validation, file_issue, location, validate
 from pipelines.ingest.works import seeds_fingerprint
@@ -67,6 +67,7 @@ class SourceLoadReport:
     rows_rejected: int = 0
     issues: list[Issue] = field(default_factory=list)  # found in this load (capped per file)
     notes: list[str] = field(default_factory=list)
+    unread: list[tuple[str, str]] = field(default_factory=list)  # (file, reason): landing files no source reads
     seconds: float = 0.0
 
 
@@ -107,6 +108,9 @@ def load_source(name: str, landing_dir: Path, con, *, campaign: str | None = Non
         report.notes.append("the school registry is not loaded: logins were not checked against it")
 
     report.files_found = discover(landing_dir, source, campaign)
+    if name == REGISTRY:  # loaded first, in every run: the one place that looks at the whole landing folder
+        report.unread = unread_files(landing_dir)
+        report.notes += [f"{file}: not read — {reason}" for file, reason in report.unread]
     to_read = []
     for file in report.files_found:
         latest = versions.get(file, [None])[0]

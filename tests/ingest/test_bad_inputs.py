@@ -54,3 +54,35 @@ def test_a_first_version_without_rows_is_not_held_back(empty_landing, con):
     empty_landing.shnor(rows=SHNOR[:1])
     report = load_landing(empty_landing.root, con, sources={"schools", "fioko_shnor"})["fioko_shnor"]
     assert report.files_loaded == ["fioko/shnor_2023.xlsx"]
+
+
+def test_every_file_no_source_reads_is_listed_with_the_reason(empty_landing, con):
+    root = empty_landing.root
+    empty_landing.registry()
+    empty_landing.gia()
+    empty_landing.gia(name="ГИА_2023.csv")
+    empty_landing.gia(name="gia_2023 (1).csv")
+    empty_landing.shnor().rename(root / "fioko" / "ШНОР 2023.xlsx")
+    form = empty_landing.vpr_form()
+    form.rename(form.with_suffix(".xls"))
+    (root / "отчёты").mkdir()
+    (root / "отчёты" / "заметки.docx").write_bytes(b"x")
+    (root / "ground_truth").mkdir()
+    (root / "ground_truth" / "planted.csv").write_text("x")  # the generator's answers: not an input
+    (root / "gia" / "gia_2023.csv.intentionally-empty").touch()  # a marker: not an input either
+
+    report = load_landing(root, con, sources={"schools"})["schools"]
+
+    gia_reason = ("its campaign cannot be told: a file of the CSV layout (header starting «Год») is read only as "
+                  "gia/gia_<YYYY>.csv, a РЦОИ list by the date of its title row; rename it, e.g. gia/gia_2023.csv")
+    assert report.unread == [
+        ("fioko/ШНОР 2023.xlsx", "FIOKO lists are recognised by their name: rename it to shnor_<YYYY>.xlsx, "
+         "objectivity_markers*.xlsx or risk_profiles_<YYYY>.xlsx (e.g. fioko/shnor_2023.xlsx), as docs/inputs.md says"),
+        ("gia/gia_2023 (1).csv", gia_reason),
+        ("gia/ГИА_2023.csv", gia_reason),
+        ("vpr/2023/sch860001/Математика 5 класс.xls",
+         "an Excel 97–2003 workbook (.xls) is not read: open it in Excel and save it as .xlsx («Книга Excel»)"),
+        ("отчёты/заметки.docx", "the folder «отчёты/» is not an input folder; inputs go in registry/, fioko/, vpr/, "
+         "vpr_reports/, gia/, social_passport/, reviews/ (docs/inputs.md)"),
+    ]
+    assert f"gia/ГИА_2023.csv: not read — {gia_reason}" in report.notes
