@@ -23,7 +23,7 @@ from python_calamine import CalamineWorkbook
 from pipelines.ingest.campaigns import vpr_path_year
 from pipelines.ingest.contracts import RULES, SEXES, WARNING, rule
 from pipelines.ingest.readers import (
-    HEADER_SEARCH_ROWS, LOGIN_IN_TEXT, UNREADABLE, ParsedFile, ReadError, _as_is, _sheet_rows, login_cell, number_cell,
+    HEADER_SEARCH_ROWS, LOGIN_IN_TEXT, UNREADABLE, ParsedFile, Workbook, ReadError, _as_is, _sheet_rows, login_cell, number_cell,
     text_cell,
 )
 from pipelines.ingest.validate import Issue, location
@@ -179,11 +179,8 @@ def _find_header(rows: list[list[Any]], sheet: str) -> Header | None:
     return None
 
 
-def _open(data: bytes) -> CalamineWorkbook:
-    try:
-        return CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except Exception as error:  # calamine raises several unrelated types for damaged files
-        raise ReadError(UNREADABLE.id, f"cannot be read as an Excel workbook ({type(error).__name__}: {error})") from error
+def _open(data: bytes) -> Workbook:
+    return Workbook(data)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -86,3 +86,88 @@ def test_every_file_no_source_reads_is_listed_with_the_reason(empty_landing, con
          "vpr_reports/, gia/, social_passport/, reviews/ (docs/inputs.md)"),
     ]
     assert f"gia/ГИА_2023.csv: not read — {gia_reason}" in report.notes
+
+
+XLSX_AT = "fioko/shnor_2023.xlsx"
+
+
+def _encrypted_workbook() -> bytes:
+    """The start of an OLE2 container holding an encrypted OOXML package, as Excel writes a password-protected file."""
+    return b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 500 + "EncryptedPackage".encode("utf-16-le") + b"\x00" * 500
+
+
+@pytest.mark.parametrize("data, says", [
+    (b"", "is empty (0 bytes or only blanks): download or save it again"),
+    (_encrypted_workbook(), "is a password-protected (encrypted) workbook: open it in Excel, remove the password"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 1000, "is an Excel 97–2003 workbook (.xls) under an .xlsx name"),
+    ("Год;Логин;Наименование ОО\r\n2023;sch860002;школа\r\n".encode("cp1251"),
+     "is a text file (CSV?) saved under an .xlsx name, not an Excel workbook"),
+    (None, "is truncated or damaged (an incomplete download or copy?): download or save it again"),
+], ids=["empty", "encrypted", "xls", "csv_inside", "truncated"])
+def test_an_unreadable_workbook_is_said_to_be_what_it_really_is(empty_landing, con, data, says):
+    empty_landing.registry()
+    path = empty_landing.shnor()
+    if data is None:  # a download cut in the middle
+        data = path.read_bytes()[:len(path.read_bytes()) // 2]
+    path.write_bytes(data)
+
+    report = load_landing(empty_landing.root, con, sources={"schools", "fioko_shnor"})["fioko_shnor"]
+
+    [issue] = report.issues
+    assert issue.rule == "unreadable" and issue.message.startswith(f"{XLSX_AT}: {says}"), issue.message
+    assert "Cannot detect file format" not in issue.message
+
+
+SAVE_AS = "save it again as «CSV (разделители — точка с запятой)» in Windows-1251 or as «CSV UTF-8»"
+
+
+@pytest.mark.parametrize("encoding, lines, says", [
+    ("utf-16", GIA_ROWS, f"is UTF-16 text (Excel's «Текст Юникод»), not UTF-8 or Windows-1251: {SAVE_AS}"),
+    ("koi8_r", GIA_ROWS, "is KOI8-R text, not UTF-8 or Windows-1251 (its header reads as «Год» only in KOI8-R): "
+                         f"{SAVE_AS}"),
+    ("cp1251", [], "is empty: it has no lines, not even a header"),
+], ids=["utf16", "koi8r", "empty"])
+def test_an_unreadable_csv_is_said_to_be_what_it_really_is(empty_landing, con, encoding, lines, says):
+    empty_landing.registry()
+    path = empty_landing.gia(lines=lines, encoding=encoding)
+    if not lines:
+        path.write_bytes(b"")
+
+    report = load_landing(empty_landing.root, con, sources={"schools", "gia_results"})["gia_results"]
+
+    assert [(i.rule, i.message) for i in report.issues] == [("unreadable", f"gia/gia_2023.csv: {says}")]
+
+
+def test_a_reordered_header_is_read_by_its_names(empty_landing, con):
+    empty_landing.registry()
+    header, row = SHNOR
+    order = [1, 0, 4, 2, 3]  # «Логин» first, «Год» second
+    empty_landing.shnor(rows=[[header[i] for i in order], [row[i] for i in order]])
+
+    report = load_landing(empty_landing.root, con, sources={"schools", "fioko_shnor"})["fioko_shnor"]
+
+    assert report.issues == [] and report.files_loaded == [XLSX_AT]
+    assert con.execute("select year, login, level from raw.fioko_shnor").fetchall() == [
+        (2023, "sch860002", "Умеренно неуспевающие")]
+
+
+def test_excel_error_values_are_reported_with_their_cell_not_read_as_empty(empty_landing, con):
+    import xlsxwriter
+
+    empty_landing.registry()
+    path = empty_landing.root / "vpr" / "2023" / "sch860001" / "Математика 5 класс.xlsx"
+    path.parent.mkdir(parents=True)
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet("Протокол")
+    from tests.ingest.conftest import FIRST_TASK, JOURNAL, VPR_ROWS
+    for r, row in enumerate([VPR_HEADER, *VPR_ROWS]):
+        sheet.write_row(r, 0, row)
+    sheet.write_formula(1, JOURNAL, "=1/0", None, "#DIV/0!")
+    sheet.write_formula(2, FIRST_TASK, "=NA()", None, "#N/A")
+    workbook.close()
+
+    report = load_landing(empty_landing.root, con, sources={"schools", "vpr_results"})["vpr_results"]
+
+    found = {(i.row, i.column, i.value) for i in report.issues}
+    assert (2, VPR_HEADER[JOURNAL], "#DIV/0!") in found and (3, VPR_HEADER[FIRST_TASK], "#N/A") in found, report.issues
+    assert report.files_quarantined == ["vpr/2023/sch860001/Математика 5 класс.xlsx"]

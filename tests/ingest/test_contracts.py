@@ -196,7 +196,7 @@ CASES = [
     Case("duplicate_column", "fioko_shnor", lambda l: l.shnor(rows=[[*r, r[-1]] for r in SHNOR]),
          "fioko/shnor_2023.xlsx: column «Уровень результатов» appears twice in the header row 3"),
     Case("unreadable", "fioko_shnor", lambda l: _write_bytes(l.root / "fioko" / "shnor_2023.xlsx", b"PK\x03\x04 not a zip"),
-         "fioko/shnor_2023.xlsx: cannot be read as an Excel workbook"),
+         "fioko/shnor_2023.xlsx: is truncated or damaged (an incomplete download or copy?): download or save it again"),
     Case("risk_level", "fioko_risk_profiles", lambda l: l.risk_profiles(rows=set_cell(RISK, 1, "Уровень риска", "очень высокий")),
          "fioko/risk_profiles_2023.xlsx, sheet «Рисковые профили», row 5, column «Уровень риска»: "
          "value «очень высокий» is not one of: высокий, средний, низкий, отсутствует"),
