@@ -34,7 +34,7 @@ import pandas as pd
 
 from pipelines.ingest import store
 from pipelines.ingest.contracts import (
-    EMPTIES_SOURCE, LOADED_ELSEWHERE, PASSPORT_SHARES, VPR_KEY, VPR_TASK_SCORES, contract, numbers, reading_contract,
+    CONTRADICTS_FILE, EMPTIES_SOURCE, LOADED_ELSEWHERE, PASSPORT_SHARES, VPR_KEY, VPR_TASK_SCORES, contract, numbers, reading_contract,
     share_as_percent, shown,
 )
 from pipelines.ingest.gia_csv import check_gia_csv
@@ -49,7 +49,13 @@ from pipelines.ingest.works import seeds_fingerprint
 
 SALT_VARIABLE = "PARTICIPANT_CODE_SALT"
 FILES_PER_TASK = 50
-KEYS_ACROSS_FILES = {"vpr_results": VPR_KEY}  # participant rows must not count twice (ГИА: see gia_csv.py)
+KEYS_ACROSS_FILES = {"vpr_results": VPR_KEY}
+# FIOKO lists: a row of another file with the same key must say the same (a repeat is counted once in dbt)
+AGREE_ACROSS_FILES = {
+    "fioko_objectivity_markers": (["year", "login", "marker_column"], ["marker", "marker_count"]),
+    "fioko_shnor": (["year", "login"], ["level"]),
+    "fioko_risk_profiles": (["year", "login", "factor"], ["level"]),
+}  # participant rows must not count twice (ГИА: see gia_csv.py)
 
 
 @dataclass
@@ -337,6 +343,10 @@ def _read_and_validate(source: Source, landing_dir: Path, con, files: list[str],
         batch.validation.add(_loaded_elsewhere(con, source.name, frame[keep], KEYS_ACROSS_FILES[source.name]))
         keep = _kept_rows(frame, batch.validation, row_level_files)
 
+    if source.name in AGREE_ACROSS_FILES and keep.any():
+        batch.validation.add(_contradicting_files(con, source.name, frame[keep], *AGREE_ACROSS_FILES[source.name]))
+        keep = _kept_rows(frame, batch.validation, row_level_files)
+
     rows_per_file = frame["_source_file"].value_counts() if not frame.empty else pd.Series(dtype=int)
     kept_per_file = frame.loc[keep, "_source_file"].value_counts() if not frame.empty else pd.Series(dtype=int)
     for file, sha, size, mtime in files_read:
@@ -450,6 +460,41 @@ def shares_in_percent(rows: pd.DataFrame) -> pd.DataFrame:
 def pseudonymised(codes: pd.Series, salt: str) -> pd.Series:
     """sha256(salt + code), first 16 hex digits: stable per salt, not reversible without it."""
     return codes.map(lambda code: None if code is None else hashlib.sha256((salt + code).encode()).hexdigest()[:16])
+
+
+def _contradicting_files(con, source: str, rows: pd.DataFrame, key: list[str], compared: list[str]) -> Validation:
+    """Rows whose key another file of the raw table has with other values (a second list contradicting the first)."""
+    types = dict(store.raw_columns(con, source))
+    keys = store.arrow_rows(rows, [(c, types[c]) for c in [*key, *compared, "_source_file", "_row_number", "_sheet"]])
+    differs = " or ".join(f"k.{c} is distinct from r.{c}" for c in compared)
+    with store.registered(con, _ingest_keys=keys):
+        matches = con.execute(f"""
+            select k._source_file, k._sheet, k._row_number, r._source_file, r._row_number,
+                   {", ".join(f"k.{c}" for c in key)}, {", ".join(f"k.{c}" for c in compared)},
+                   {", ".join(f"r.{c}" for c in compared)}
+            from _ingest_keys k join raw.{source} r using ({", ".join(key)})
+            where r._source_file not in (select distinct _source_file from _ingest_keys) and ({differs})
+            order by k._source_file, k._row_number""").fetchall()
+    validation = Validation()
+    titles = {name: column.title or name for name, column in reading_contract(source).columns.items()}
+    found: dict[tuple, dict] = {}
+    for file, sheet, row_number, other_file, other_row, *values in matches:
+        named = values[:len(key)]
+        here, there = values[len(key):len(key) + len(compared)], values[len(key) + len(compared):]
+        entry = found.setdefault((file, row_number), {"sheet": sheet, "other": (other_file, other_row), "diffs": {}})
+        for c, a, b in zip(compared, here, there):
+            if shown(a) != shown(b):  # one spreadsheet row is several long-form rows (markers): each column once
+                title = str(named[-1]) if c == "marker" else titles[c]
+                entry["diffs"][title] = f"«{title}» {shown(a)} here, {shown(b)} there"
+        entry["key"] = ", ".join(f"{titles[c]} {shown(v)}" for c, v in zip(key, named) if c != "marker_column")
+    for (file, row_number), entry in found.items():
+        where = location(file, entry["sheet"], row_number, None)
+        validation.add_issue(Issue(source, file, entry["sheet"], row_number, None, None, CONTRADICTS_FILE.id,
+                                   CONTRADICTS_FILE.severity,
+                                   f"{where}: {entry['key']} is already loaded from {location(*entry['other'][:1], None, entry['other'][1], None)} "
+                                   f"with other values ({'; '.join(entry['diffs'].values())}); the lists contradict each "
+                                   "other: correct or remove one"))
+    return validation
 
 
 def _loaded_elsewhere(con, source: str, rows: pd.DataFrame, key: list[str]) -> Validation:

@@ -171,3 +171,41 @@ def test_excel_error_values_are_reported_with_their_cell_not_read_as_empty(empty
     found = {(i.row, i.column, i.value) for i in report.issues}
     assert (2, VPR_HEADER[JOURNAL], "#DIV/0!") in found and (3, VPR_HEADER[FIRST_TASK], "#N/A") in found, report.issues
     assert report.files_quarantined == ["vpr/2023/sch860001/Математика 5 класс.xlsx"]
+
+
+def test_a_passport_of_a_future_year_is_rejected(empty_landing, con):
+    import datetime as dt
+
+    future = dt.date.today().year + 5
+    empty_landing.registry()
+    empty_landing.passport(year=future)
+    report = load_landing(empty_landing.root, con, sources={"schools", "social_passport"})["social_passport"]
+    assert [i.message for i in report.issues if i.rule == "future_year"] == [
+        f"social_passport/social_passport_{future}.xlsx: year {future} is in the future: results and passports go up "
+        f"to the current year, {future - 5} (from the file's name)"]
+    assert report.files_quarantined == [f"social_passport/social_passport_{future}.xlsx"]
+
+
+def test_a_second_markers_file_contradicting_the_first_is_rejected(empty_landing, con):
+    from tests.ingest.conftest import MARKERS, set_cell
+
+    empty_landing.registry()
+    empty_landing.markers()
+    load_landing(empty_landing.root, con, sources={"schools", "fioko_objectivity_markers"})
+    empty_landing.markers(name="objectivity_markers_2023 копия.xlsx")  # the same list again: agrees
+    report = load_landing(empty_landing.root, con, sources={"schools", "fioko_objectivity_markers"})[
+        "fioko_objectivity_markers"]
+    assert report.files_loaded == ["fioko/objectivity_markers_2023 копия.xlsx"]
+    contradicting = set_cell(set_cell(MARKERS, 0, "4 МА", 0), 0, "Количество маркеров", 1)
+    empty_landing.markers(rows=contradicting, name="objectivity_markers_2023_v2.xlsx")
+
+    report = load_landing(empty_landing.root, con, sources={"schools", "fioko_objectivity_markers"})[
+        "fioko_objectivity_markers"]
+
+    assert report.files_quarantined == ["fioko/objectivity_markers_2023_v2.xlsx"]
+    [message] = [i.message for i in report.issues if i.rule == "contradicts_file"]
+    assert message == (
+        "fioko/objectivity_markers_2023_v2.xlsx, sheet «Признаки необъективности папка », row 2: "
+        "Год 2023, Логин «sch860001» is already loaded from fioko/objectivity_markers_2023.xlsx, row 2 "
+        "with other values («Количество маркеров» 1 here, 2 there; «4 МА» 0 here, 1 there); the lists "
+        "contradict each other: correct or remove one")
