@@ -11,6 +11,7 @@ CSV, millions of rows at federal scale, is read in blocks instead (`csv_reader.p
 
 from __future__ import annotations
 
+import difflib
 import functools
 import html
 import io
@@ -39,6 +40,7 @@ HEADER_NOT_FOUND = rule("header_not_found", "a header row starting with the firs
 MISSING_COLUMN = rule("missing_column", "every required column in the header row", _as_is)
 DUPLICATE_COLUMN = rule("duplicate_column", "each column once in the header row", _as_is)
 FILE_NAME = rule("file_name", "the file name documented in docs/inputs.md", _as_is)
+UNKNOWN_HEADER = rule("unknown_header", "no header that looks like a misspelt documented one", _as_is)
 NO_MARKER_COLUMNS = rule("no_marker_columns", "at least one marker column «<класс> <РУ|МА>»", _as_is)
 
 
@@ -302,11 +304,26 @@ def column_positions(headers: list[str], header_row: int, schema: pa.DataFrameSc
         if name in positions:
             raise ReadError(DUPLICATE_COLUMN.id, f"column «{header}» appears twice in the header row {header_row}")
         positions[name] = position
+    absent = {title: name for title, name in documented.items() if name not in positions}
+    for header in headers:
+        if header and normalised(header) not in wanted:
+            close_to(header, list(absent), header_row)
     missing = [title for title in contracts.required_headers(schema) if documented[title] not in positions]
     if missing:
         listed = ", ".join(f"«{title}»" for title in missing)
         raise ReadError(MISSING_COLUMN.id, f"the header row {header_row} has no column {listed}")
     return positions
+
+
+def close_to(header: str, documented: list[str], header_row: int) -> None:
+    """Raises ReadError when an unknown header is a near miss of a documented one the file lacks (a typo would
+    otherwise load the documented column as empty)."""
+    known = {normalised(title): title for title in documented}
+    close = difflib.get_close_matches(normalised(header), list(known), n=1, cutoff=0.85)
+    if close:
+        raise ReadError(UNKNOWN_HEADER.id, f"the header row {header_row} has an unknown column «{header}», close to "
+                        f"the documented «{known[close[0]]}»: correct the header (otherwise that column would be read "
+                        "as empty)")
 
 
 def columns_from_table(table: Table, source: str) -> Columns:

@@ -23,7 +23,7 @@ from python_calamine import CalamineWorkbook
 from pipelines.ingest.campaigns import vpr_path_year
 from pipelines.ingest.contracts import RULES, SEXES, WARNING, rule
 from pipelines.ingest.readers import (
-    HEADER_SEARCH_ROWS, LOGIN_IN_TEXT, UNREADABLE, ParsedFile, Workbook, ReadError, _as_is, _sheet_rows, login_cell, number_cell,
+    HEADER_SEARCH_ROWS, LOGIN_IN_TEXT, UNREADABLE, ParsedFile, Workbook, close_to, ReadError, _as_is, _sheet_rows, login_cell, number_cell,
     text_cell,
 )
 from pipelines.ingest.validate import Issue, location
@@ -42,6 +42,7 @@ VPR_CONTEXT = rule("vpr_context", "the year, work and school of the file can be 
 WORK_NOT_CONFIGURED = rule("work_not_configured", "a work configured for its year in dbt_project/seeds/vpr_works.csv",
                            _as_is)
 TASK_LIST = rule("task_list", "the tasks and maxima of the work configured for the year (seed vpr_tasks.csv)", _as_is)
+YEAR_OF_WORK_IN_NAME = re.compile(r"впр\W{0,3}((?:19|20)\d\d)(?!\d)")
 YEAR_OF_FOLDER = rule("year_of_folder", "the year in the file agrees with its folder vpr/<YYYY>/", _as_is)
 BEYOND_HEADER = rule("beyond_header", "no cells to the right of the last header", _as_is, severity=WARNING)
 SECOND_SHEET = rule("second_sheet", "one sheet of results per workbook", _as_is, severity=WARNING)
@@ -164,6 +165,12 @@ def _match_header(layout: Layout, cells: list[Any], row: int, where: str) -> Hea
     if not all(role in roles for role in layout.identify) or not tasks:
         return None
     width = max(i for i, key in enumerate(keys) if key) + 1
+    task_columns = {column for column, _, _ in tasks}
+    absent = [re.sub(r"[\\^$()?*+\[\]|]", "", pattern.pattern) for role, patterns in layout.columns.items()
+              if role not in roles for pattern in patterns]
+    for column, key in enumerate(keys):
+        if key and column not in task_columns and column not in roles.values():
+            close_to(headers[column], absent, row + 1)
     return Header(layout, row, roles, tasks, headers, width)
 
 
@@ -253,6 +260,10 @@ def _context(path: str, header: Header, sheet: str, above: list[list[Any]]) -> C
     if year != folder_year:
         raise ReadError(YEAR_OF_FOLDER.id, f"the title says ВПР {year}, but the file is under the folder of "
                                            f"{folder_year}: move it to vpr/{year}/")
+    named = YEAR_OF_WORK_IN_NAME.search(normalised(PurePosixPath(path).name))
+    if named and int(named[1]) != folder_year:  # «Проведение работы по …, 5 класс. ВПР 2021.xlsx» under vpr/2022/
+        raise ReadError(YEAR_OF_FOLDER.id, f"the file name says ВПР {named[1]}, but the file is under the folder of "
+                                           f"{folder_year}: move it to vpr/{named[1]}/")
     work_source = next((s for s in layout.work if found[s].get("subject") and found[s].get("grade")), None)
     if work_source is None:
         missing = [what for what, key in (("the subject", "subject"), ("the grade", "grade"))

@@ -6,7 +6,9 @@ import time
 import pytest
 
 from pipelines.ingest.load import load_landing
-from tests.ingest.conftest import GIA_ROWS, SHNOR, VPR_HEADER
+from tests.ingest.conftest import GIA_ROWS, PASSPORT, SHNOR, VPR_HEADER
+
+PASSPORT_HEADER = PASSPORT[0]
 
 
 def _touch_later(path):
@@ -209,3 +211,48 @@ def test_a_second_markers_file_contradicting_the_first_is_rejected(empty_landing
         "Год 2023, Логин «sch860001» is already loaded from fioko/objectivity_markers_2023.xlsx, row 2 "
         "with other values («Количество маркеров» 1 here, 2 there; «4 МА» 0 here, 1 there); the lists "
         "contradict each other: correct or remove one")
+
+
+def test_a_misspelt_optional_header_is_reported_not_loaded_as_an_empty_column(empty_landing, con):
+    import tests.ingest.conftest as fixtures
+
+    empty_landing.registry()
+    original = list(fixtures.REPORT_HEADER)
+    fixtures.REPORT_HEADER[-1] = "Отметка по журнал"
+    try:
+        empty_landing.report_f1()
+    finally:
+        fixtures.REPORT_HEADER[:] = original
+    empty_landing.passport(rows=[[("Средняя недельная нагрузк" if h == "Средняя недельная нагрузка" else h) for h in PASSPORT_HEADER], *fixtures.PASSPORT[1:]])
+
+    reports = load_landing(empty_landing.root, con, sources={"schools", "vpr_results", "social_passport"})
+
+    [vpr] = reports["vpr_results"].issues
+    assert (vpr.rule, vpr.message) == ("unknown_header", (
+        "vpr/2023/Индивидуальные результаты.xlsx: the header row 8 has an unknown column «Отметка по журнал», close "
+        "to the documented «отметка по журналу»: correct the header (otherwise that column would be read as empty)"))
+    [passport] = reports["social_passport"].issues
+    assert passport.message == (
+        "social_passport/social_passport_2023.xlsx: the header row 3 has an unknown column «Средняя недельная нагрузк», close to the "
+        "documented «Средняя недельная нагрузка»: correct the header (otherwise that column would be read as empty)")
+    assert con.execute("select count(*) from raw.vpr_results").fetchone() == (0,)
+
+
+def test_a_region_export_or_flattened_report_whose_year_disagrees_with_its_folder_is_reported(empty_landing, con):
+    from tests.ingest.conftest import FLAT_MARKS, write_xlsx
+
+    empty_landing.registry()
+    form = empty_landing.vpr_form(year=2022, login="sch860001", name="Математика 5 класс. ВПР 2023.xlsx")
+    flat = write_xlsx(empty_landing.root / "vpr_reports" / "2024" / "vpr_marks_export.xlsx", "Sheet1", FLAT_MARKS)
+
+    reports = load_landing(empty_landing.root, con, sources={"schools", "vpr_results", "vpr_report_counts"})
+
+    assert [(i.rule, i.message) for i in reports["vpr_results"].issues] == [("year_of_folder", (
+        f"{form.relative_to(empty_landing.root).as_posix()}: the file name says ВПР 2023, but the file is under the "
+        "folder of 2022: move it to vpr/2023/"))]
+    messages = [i.message for i in reports["vpr_report_counts"].issues if i.rule == "year_of_folder"]
+    assert messages[0] == ("vpr_reports/2024/vpr_marks_export.xlsx, sheet «Sheet1», row 2, column «Год»: the row says "
+                           "2023, but the file is under the folder of 2024: move it to vpr_reports/ (no year folder) "
+                           "or correct the year")
+    assert reports["vpr_report_counts"].files_quarantined == ["vpr_reports/2024/vpr_marks_export.xlsx"]
+    _ = flat

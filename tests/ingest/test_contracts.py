@@ -232,6 +232,7 @@ CASES = [
          "fioko/objectivity_markers_2023.xlsx: the header row 1 has no marker column such as «4 РУ»"),
 ]
 COVERED_ELSEWHERE = {
+    "unknown_header": "test_bad_inputs.py::test_a_misspelt_optional_header_is_reported_not_loaded_as_an_empty_column",
     "contradicts_file": "test_bad_inputs.py::test_a_second_markers_file_contradicting_the_first_is_rejected",
     "empties_source": "test_bad_inputs.py::test_a_header_only_version_does_not_wipe_the_rows_of_a_good_one",
     "loaded_elsewhere": "test_load.py::test_a_participant_loaded_from_another_file_is_not_loaded_twice",
