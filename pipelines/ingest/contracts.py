@@ -124,6 +124,12 @@ TOTAL_OF_TASKS = rule(
     lambda v, row, c: f"total {shown(v)} differs from the sum of the task scores, "
                       f"{shown(sum(s for s in row['task_scores'] if isinstance(s, float)))}",
 )
+MARK_OF_SCALE = rule(
+    "mark_of_scale", "the ВПР mark follows from the primary score by the year's scale of the work (seed vpr_works)",
+    lambda v, row, c: (f"mark {shown(v)} does not follow from the primary score {shown(row['primary_score'])}: the "
+                       f"scale of the year (cut scores for 3/4/5: {row['_scale_cuts']}) gives "
+                       f"{shown(_scale_mark(float(row['primary_score']), row['_scale_cuts']))}"),
+)
 MARKER_COUNT = rule(
     "marker_count", "equals the sum of the marker columns",
     lambda v, row, c: f"value {shown(v)} differs from the sum of the marker columns, {shown(row['_marker_sum'])}",
@@ -469,7 +475,23 @@ def vpr_results_contract(known_logins: frozenset[str] | None) -> pa.DataFrameSch
         "journal_mark": integer("Отметка за предыдущий триместр/ четверть/полугодие", JOURNAL_MARK.check(_within(2, 5)),
                                 required=False),
         "sex": text("Пол", known(KNOWN_SEX, SEXES), required=False),
-    }, [one_row_per(VPR_KEY), TOTAL_OF_TASKS.check(_total_is_sum, column="primary_score")], key=VPR_KEY)
+    }, [one_row_per(VPR_KEY), TOTAL_OF_TASKS.check(_total_is_sum, column="primary_score"),
+        MARK_OF_SCALE.check(_mark_follows_scale, column="mark")], key=VPR_KEY)
+
+
+def _scale_mark(score: Any, cuts: Any) -> float | None:
+    if not isinstance(cuts, str) or not isinstance(score, int | float) or math.isnan(score):
+        return None
+    return float(2 + sum(score >= int(cut) for cut in cuts.split("/")))
+
+
+def _mark_follows_scale(df: pd.DataFrame) -> pd.Series:
+    if "_scale_cuts" not in df:
+        return pd.Series(True, index=df.index)
+    mark = numbers(df["mark"])
+    expected = pd.Series([_scale_mark(s, c) for s, c in zip(numbers(df["primary_score"]), df["_scale_cuts"])],
+                         index=df.index, dtype=float)
+    return (mark == expected) | mark.isna() | expected.isna() | ~mark.between(2, 5)
 
 
 def _total_is_sum(df: pd.DataFrame) -> pd.Series:

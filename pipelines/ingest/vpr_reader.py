@@ -404,6 +404,7 @@ def _read_sheet(path: str, sheet: str, rows: list[list[Any]], header: Header, ot
     n = len(columns["_row_number"])
     columns.update({"year": [context.year] * n, "work_code": [work_code] * n, "subject_code": [context.subject.code] * n,
                     "grade": [context.grade] * n, "task_max": [list(task_max)] * n, "layout": [layout.id] * n,
+                    "_scale_cuts": [_cuts(work_code, context.year) if configured else None] * n,
                     "_sheet": [sheet] * n})
     labels = [written for _, written, _ in header.tasks]
     cells_ = {
@@ -417,6 +418,12 @@ def _read_sheet(path: str, sheet: str, rows: list[list[Any]], header: Header, ot
     if "login" not in headers:  # None: from the file's place, so a failure is said once for the file
         headers["login"] = header.headers[p["school"]] if "school" in p else None
     return ParsedFile(columns, sheet, cells_, headers=headers, issues=issues, row_level=layout.many_schools)
+
+
+def _cuts(work_code: str, year: int) -> str | None:
+    """The cut scores for 3/4/5 as text («7/11/15»): one value per row, whatever numpy would make of a tuple."""
+    spec = work_spec(work_code, year)
+    return None if spec is None else "/".join(map(str, spec.cuts))
 
 
 _COLUMN_OF_ROLE = {

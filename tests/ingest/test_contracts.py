@@ -117,6 +117,10 @@ CASES = [
          f"{FORM}, row 2, column «{TASK_1}»: value 1,5 is not a whole number"),
     Case("mark", "vpr_results", lambda l: l.report_f1(rows=[with_cell(REPORT_ROWS[0], REPORT_MARK, 6), REPORT_ROWS[1]]),
          f"{REPORT}, row 10, column «Отметка»: value 6 is not a mark 2–5", row_level=True),
+    Case("mark_of_scale", "vpr_results",
+         lambda l: l.report_f1(rows=[with_cell(REPORT_ROWS[0], REPORT_MARK, 5), REPORT_ROWS[1]]),
+         f"{REPORT}, row 10, column «Отметка»: mark 5 does not follow from the primary score 9: the scale of the year "
+         "(cut scores for 3/4/5: 7/11/15) gives 3", row_level=True),
     Case("journal_mark", "vpr_results", lambda l: l.vpr_form(rows=vpr_cell(0, JOURNAL, 1)),
          f"{FORM}, row 2, column «{JOURNAL_HEADER}»: value 1 is not a journal mark 2–5 "
          "(leave the cell empty when there is none)"),
