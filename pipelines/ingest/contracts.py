@@ -15,6 +15,7 @@ column must be reported with its row, which a failed cast to an integer type doe
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import math
 import re
@@ -123,6 +124,12 @@ TOTAL_OF_TASKS = rule(
     lambda v, row, c: f"total {shown(v)} differs from the sum of the task scores, "
                       f"{shown(sum(s for s in row['task_scores'] if isinstance(s, float)))}",
 )
+MARK_OF_SCALE = rule(
+    "mark_of_scale", "the ВПР mark follows from the primary score by the year's scale of the work (seed vpr_works)",
+    lambda v, row, c: (f"mark {shown(v)} does not follow from the primary score {shown(row['primary_score'])}: the "
+                       f"scale of the year (cut scores for 3/4/5: {row['_scale_cuts']}) gives "
+                       f"{shown(_scale_mark(float(row['primary_score']), row['_scale_cuts']))}"),
+)
 MARKER_COUNT = rule(
     "marker_count", "equals the sum of the marker columns",
     lambda v, row, c: f"value {shown(v)} differs from the sum of the marker columns, {shown(row['_marker_sum'])}",
@@ -156,6 +163,25 @@ LOGIN_IN_REGISTRY = rule("login_in_registry", "a login of the school registry (r
 YEAR_OF_FILE = rule("year_of_file", "the year in the file name",
                     lambda v, row, c: f"year {shown(v)} differs from the year in the file name, {shown(row['_file_year'])}")
 YEAR_RANGE = rule("year_range", "a year between 1800 and 2100", lambda v, row, c: f"value {shown(v)} is not a plausible year")
+# Years later than possible. Results (ВПР, ГИА) and passports describe a year that has begun: at most the
+# current calendar year. FIOKO publishes a year's lists (ШНОР, «500+», markers) ahead of it, in the autumn
+# before: at most the next year. The current year is the machine's clock when the load runs.
+def current_year() -> int:
+    return dt.date.today().year
+
+
+FUTURE_YEAR = rule("future_year", "a year not later than the current one (results and passports)",
+                   lambda v, row, c: f"year {shown(v)} is in the future: results and passports go up to "
+                                     f"the current year, {current_year()}")
+FUTURE_LIST_YEAR = rule("future_list_year", "a year not later than the next one (FIOKO lists are published ahead)",
+                        lambda v, row, c: f"year {shown(v)} is too far in the future: a FIOKO list goes up to "
+                                          f"next year, {current_year() + 1}")
+
+
+def not_future(rule_: Rule, ahead: int = 0) -> pa.Check:
+    return rule_.check(lambda v: ~(numbers(v) > current_year() + ahead))
+
+
 WITHIN_STUDENTS = rule(
     "within_students_total", "at most «Всего обучающихся»",
     lambda v, row, c: f"value {shown(v)} exceeds «Всего обучающихся» {shown(row['students_total'])}",
@@ -192,6 +218,14 @@ CONFLICTING_ROW = rule(
 LOADED_ELSEWHERE = rule(
     "loaded_elsewhere", "one row per key, across the files of the source",
     lambda v, row, c: f"{row['_key_text']} is already loaded from {row['_first_seen']}",
+)
+CONTRADICTS_FILE = rule(
+    "contradicts_file", "a row for a key another file already holds says the same (FIOKO lists)",
+    lambda v, row, c: str(v),
+)
+EMPTIES_SOURCE = rule(
+    "empties_source", "a new version of a file keeps rows, or is marked «<file>.intentionally-empty»",
+    lambda v, row, c: str(v),
 )
 REPEATED_ROW = rule(
     "repeated_row", "a row is not repeated",
@@ -323,7 +357,7 @@ def login_aliases_contract(known_logins: frozenset[str] | None) -> pa.DataFrameS
 
 def shnor_contract(known_logins: frozenset[str] | None) -> pa.DataFrameSchema:
     return schema("raw.fioko_shnor", {
-        "year": integer("Год", nullable=False, description="year of the list"),
+        "year": integer("Год", not_future(FUTURE_LIST_YEAR, 1), nullable=False, description="year of the list"),
         "login": login_column(known_logins),
         "school_name": text("Наименование ОО", required=False),
         "municipality": text("Муниципалитет", required=False),
@@ -338,7 +372,7 @@ def objectivity_markers_contract(known_logins: frozenset[str] | None) -> pa.Data
         return (numbers(df["marker_count"]) == df["_marker_sum"]) | numbers(df["marker_count"]).isna()
 
     return schema("raw.fioko_objectivity_markers", {
-        "year": integer("Год", nullable=False),
+        "year": integer("Год", not_future(FUTURE_LIST_YEAR, 1), nullable=False),
         "login": login_column(known_logins),
         "municipality": text("Муниципалитет", required=False),
         "school_name": text("ОО", required=False),
@@ -354,7 +388,7 @@ def objectivity_markers_contract(known_logins: frozenset[str] | None) -> pa.Data
 
 def risk_profiles_contract(known_logins: frozenset[str] | None) -> pa.DataFrameSchema:
     return schema("raw.fioko_risk_profiles", {
-        "year": integer("Год", nullable=False),
+        "year": integer("Год", not_future(FUTURE_LIST_YEAR, 1), nullable=False),
         "login": login_column(known_logins),
         "school_name": text("Наименование ОО", required=False),
         "factor": text("Фактор риска", nullable=False, description="versioned by year in the dbt seed risk_factors"),
@@ -388,7 +422,7 @@ PASSPORT_TEACHER_COUNTS = {
 
 def social_passport_contract(known_logins: frozenset[str] | None) -> pa.DataFrameSchema:
     columns = {
-        "year": derived(int, "integer", "year of the passport, from the file name"),
+        "year": derived(int, "integer", "year of the passport, from the file name", not_future(FUTURE_YEAR)),
         "login": login_column(known_logins),
         "school_name": text("Наименование ОО", required=False),
         "students_total": integer("Всего обучающихся", not_negative(), nullable=False, description="the denominator"),
@@ -418,7 +452,8 @@ def vpr_results_contract(known_logins: frozenset[str] | None) -> pa.DataFrameSch
     `VPR_TASK_SCORES`. Titles are the headers of the ФИС ОКО protocol form; a message quotes the header of
     the file it is about."""
     return schema("raw.vpr_results", {
-        "year": derived(int, "integer", "year of the work: the folder vpr/<YYYY>/, checked against a title"),
+        "year": derived(int, "integer", "year of the work: the folder vpr/<YYYY>/, checked against a title",
+                        not_future(FUTURE_YEAR)),
         "login": login_column(known_logins, title="Логин"),
         "work_code": derived(str, "varchar", "work: RU4, MA5, …, from the title, sheet name or file name"),
         "subject_code": derived(str, "varchar", "RU, MA, …"),
@@ -440,7 +475,23 @@ def vpr_results_contract(known_logins: frozenset[str] | None) -> pa.DataFrameSch
         "journal_mark": integer("Отметка за предыдущий триместр/ четверть/полугодие", JOURNAL_MARK.check(_within(2, 5)),
                                 required=False),
         "sex": text("Пол", known(KNOWN_SEX, SEXES), required=False),
-    }, [one_row_per(VPR_KEY), TOTAL_OF_TASKS.check(_total_is_sum, column="primary_score")], key=VPR_KEY)
+    }, [one_row_per(VPR_KEY), TOTAL_OF_TASKS.check(_total_is_sum, column="primary_score"),
+        MARK_OF_SCALE.check(_mark_follows_scale, column="mark")], key=VPR_KEY)
+
+
+def _scale_mark(score: Any, cuts: Any) -> float | None:
+    if not isinstance(cuts, str) or not isinstance(score, int | float) or math.isnan(score):
+        return None
+    return float(2 + sum(score >= int(cut) for cut in cuts.split("/")))
+
+
+def _mark_follows_scale(df: pd.DataFrame) -> pd.Series:
+    if "_scale_cuts" not in df:
+        return pd.Series(True, index=df.index)
+    mark = numbers(df["mark"])
+    expected = pd.Series([_scale_mark(s, c) for s, c in zip(numbers(df["primary_score"]), df["_scale_cuts"])],
+                         index=df.index, dtype=float)
+    return (mark == expected) | mark.isna() | expected.isna() | ~mark.between(2, 5)
 
 
 def _total_is_sum(df: pd.DataFrame) -> pd.Series:
@@ -541,7 +592,7 @@ GIA_KEY = ["year", "exam_type", "subject_code", "participant_code", "is_retake"]
 
 def gia_results_contract(known_logins: frozenset[str] | None) -> pa.DataFrameSchema:
     return schema("raw.gia_results", {
-        "year": integer("Год", nullable=False),
+        "year": integer("Год", not_future(FUTURE_YEAR), nullable=False),
         "exam_type": text("Тип экзамена", known(KNOWN_EXAM_TYPE, EXAM_TYPES), nullable=False),
         "subject_code": integer("Код предмета", nullable=False,
                                 description="РЦОИ code: 1 Russian, 2 maths (ЕГЭ profile), 22 ЕГЭ base maths"),

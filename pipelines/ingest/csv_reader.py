@@ -67,11 +67,26 @@ class CsvBatch:
     row_numbers: np.ndarray
 
 
+SAVE_AS_CSV = "save it again as «CSV (разделители — точка с запятой)» in Windows-1251 or as «CSV UTF-8»"
+
+
+def _check_text(head: bytes) -> None:
+    """A file that is no CSV text the reader can decode, said as what it is: empty, UTF-16, a workbook."""
+    if not head.strip(b" \t\r\n\xef\xbb\xbf"):
+        raise ReadError(UNREADABLE.id, "is empty: it has no lines, not even a header")
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or head[:200].count(b"\x00") > 10:
+        raise ReadError(UNREADABLE.id, f"is UTF-16 text (Excel's «Текст Юникод»), not UTF-8 or Windows-1251: {SAVE_AS_CSV}")
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ReadError(UNREADABLE.id, f"is an Excel workbook under a .csv name, not a CSV text: {SAVE_AS_CSV}")
+
+
 def csv_layout(path: Path) -> CsvLayout:
     """One pass over the bytes: fingerprint, encoding and whether records are lines; ReadError if undecodable."""
     digest, utf8 = hashlib.sha256(), codecs.getincrementaldecoder("utf-8")()
     is_utf8, quoted, bare_cr, bom, cp1251_error = True, False, False, None, None
     with open(path, "rb") as handle:
+        _check_text(handle.read(BLOCK_BYTES))
+        handle.seek(0)
         for block in iter(lambda: handle.read(BLOCK_BYTES), b""):
             digest.update(block)
             bom = block.startswith(codecs.BOM_UTF8) if bom is None else bom
@@ -119,6 +134,11 @@ def csv_header(path: Path, layout: CsvLayout, first_header: str) -> CsvHeader:
     except csv.Error as error:
         raise ReadError(UNREADABLE.id, f"is not a valid CSV file (line {reader.line_num}: {error})") from error
     table = find_table(rows, line_numbers, first_header, None)
+    if table is None and layout.encoding == "cp1251":
+        koi8 = list(csv.reader(io.StringIO(head.decode("koi8_r", errors="replace"), newline=""), delimiter=delimiter))
+        if find_table(koi8[:HEADER_SEARCH_ROWS], list(range(1, len(koi8) + 1)), first_header, None) is not None:
+            raise ReadError(UNREADABLE.id, f"is KOI8-R text, not UTF-8 or Windows-1251 (its header reads as "
+                                           f"«{first_header}» only in KOI8-R): {SAVE_AS_CSV}")
     if table is None:
         raise ReadError(HEADER_NOT_FOUND.id, f"no header line starting with «{first_header}» in its first "
                                           f"{HEADER_SEARCH_ROWS} lines")

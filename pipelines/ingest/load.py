@@ -17,7 +17,9 @@ files are only ever read. A file that disappeared keeps its rows; the report lis
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import glob
 import hashlib
 import multiprocessing
 import os
@@ -32,7 +34,7 @@ import pandas as pd
 
 from pipelines.ingest import store
 from pipelines.ingest.contracts import (
-    LOADED_ELSEWHERE, PASSPORT_SHARES, VPR_KEY, VPR_TASK_SCORES, contract, numbers, reading_contract,
+    CONTRADICTS_FILE, EMPTIES_SOURCE, LOADED_ELSEWHERE, PASSPORT_SHARES, VPR_KEY, VPR_TASK_SCORES, contract, numbers, reading_contract,
     share_as_percent, shown,
 )
 from pipelines.ingest.gia_csv import check_gia_csv
@@ -40,14 +42,20 @@ from pipelines.ingest.gia_lists import check_gia_list, looks_like_list
 from pipelines.ingest.parquet import check_parquet
 from pipelines.ingest.readers import ReadError
 from pipelines.ingest.reading import read_path
-from pipelines.ingest.sources import ALIASES, REGISTRY, SOURCES, Source, discover, in_scope
+from pipelines.ingest.sources import ALIASES, REGISTRY, SOURCES, Source, discover, in_scope, unread_files
 from pipelines.ingest.staged import StagedFile
 from pipelines.ingest.validate import Issue, Validation, file_issue, location, validate
 from pipelines.ingest.works import seeds_fingerprint
 
 SALT_VARIABLE = "PARTICIPANT_CODE_SALT"
 FILES_PER_TASK = 50
-KEYS_ACROSS_FILES = {"vpr_results": VPR_KEY}  # participant rows must not count twice (ГИА: see gia_csv.py)
+KEYS_ACROSS_FILES = {"vpr_results": VPR_KEY}
+# FIOKO lists: a row of another file with the same key must say the same (a repeat is counted once in dbt)
+AGREE_ACROSS_FILES = {
+    "fioko_objectivity_markers": (["year", "login", "marker_column"], ["marker", "marker_count"]),
+    "fioko_shnor": (["year", "login"], ["level"]),
+    "fioko_risk_profiles": (["year", "login", "factor"], ["level"]),
+}  # participant rows must not count twice (ГИА: see gia_csv.py)
 
 
 @dataclass
@@ -65,6 +73,7 @@ class SourceLoadReport:
     rows_rejected: int = 0
     issues: list[Issue] = field(default_factory=list)  # found in this load (capped per file)
     notes: list[str] = field(default_factory=list)
+    unread: list[tuple[str, str]] = field(default_factory=list)  # (file, reason): landing files no source reads
     seconds: float = 0.0
 
 
@@ -98,10 +107,16 @@ def load_source(name: str, landing_dir: Path, con, *, campaign: str | None = Non
     registry = None if name == REGISTRY else store.registry_fingerprint(con)
     if name == "vpr_results":  # a file quarantined against the configured works is read again once they change
         registry = f"{registry},works:{seeds_fingerprint()}"
+    allowed_empty = allowed_to_empty(landing_dir)
+    if allowed_empty:  # a marker added since a file was quarantined for emptying its source reads it again
+        registry = f"{registry},allowed_empty:{hashlib.sha256('|'.join(allowed_empty).encode()).hexdigest()[:16]}"
     if name != REGISTRY and logins is None:
         report.notes.append("the school registry is not loaded: logins were not checked against it")
 
     report.files_found = discover(landing_dir, source, campaign)
+    if name == REGISTRY:  # loaded first, in every run: the one place that looks at the whole landing folder
+        report.unread = unread_files(landing_dir)
+        report.notes += [f"{file}: not read — {reason}" for file, reason in report.unread]
     to_read = []
     for file in report.files_found:
         latest = versions.get(file, [None])[0]
@@ -115,6 +130,7 @@ def load_source(name: str, landing_dir: Path, con, *, campaign: str | None = Non
     report.files_missing = sorted(f for f in versions if f not in present and in_scope(source, f, campaign))
 
     batch = _read_and_validate(source, landing_dir, con, to_read, logins, row_level_quarantine, loaded_at, workers)
+    _keep_rows_of_emptied_files(batch, con, name, allowed_empty)
     try:
         store.commit_load(con, name, batch.outcomes, batch.rows, [check.insert for check in batch.staged],
                           batch.validation.issues, registry, row_level_quarantine, loaded_at)
@@ -132,6 +148,45 @@ def load_source(name: str, landing_dir: Path, con, *, campaign: str | None = Non
     report.issues = batch.validation.issues
     report.seconds = time.perf_counter() - started
     return report
+
+
+# --------------------------------------------------------------------------------------------------
+# A new version that would remove every row of a good one
+#
+# A header-only file (or one whose every row is a template row) that replaces a file whose earlier version
+# loaded rows would silently wipe those rows from the source and from the next publication. It is
+# quarantined instead, and the earlier rows stay. A person who means it (the school really has no rows any
+# more) says so with an empty marker file beside it, `<file>.intentionally-empty` (docs/inputs.md).
+
+ALLOW_EMPTY_SUFFIX = ".intentionally-empty"
+
+
+def allowed_to_empty(landing_dir: Path) -> list[str]:
+    """Landing files a person marked as intentionally empty (`<file>.intentionally-empty` beside them)."""
+    return sorted(marker.removesuffix(ALLOW_EMPTY_SUFFIX)
+                  for marker in glob.glob(f"**/*{ALLOW_EMPTY_SUFFIX}", root_dir=landing_dir, recursive=True))
+
+
+def _keep_rows_of_emptied_files(batch: _Batch, con, source: str, allowed: list[str]) -> None:
+    """Quarantines a loaded version with no rows whose earlier version still has rows in the raw table."""
+    empty = [o for o in batch.outcomes if o.status == store.LOADED and o.rows == 0 and o.file not in allowed]
+    if not empty:
+        return
+    held = dict(con.execute(f"select _source_file, count(*) from raw.{source} where list_contains(?, _source_file) "
+                            "group by all", [[o.file for o in empty]]).fetchall())
+    for index, outcome in enumerate(batch.outcomes):
+        rows = held.get(outcome.file) if outcome in empty else None
+        if not rows:
+            continue
+        message = (f"this version has no rows, and would remove the {rows} row(s) of its earlier version: it is "
+                   f"quarantined and those rows are kept. If the file is meant to be empty, put an empty file "
+                   f"«{outcome.file}{ALLOW_EMPTY_SUFFIX}» beside it (docs/inputs.md)")
+        batch.validation.add_issue(file_issue(source, outcome.file, EMPTIES_SOURCE.id, message))
+        batch.outcomes[index] = dataclasses.replace(outcome, status=store.QUARANTINED, errors=outcome.errors + 1)
+        check = batch.staged_by_file.pop(outcome.file, None)
+        if check is not None:
+            batch.staged.remove(check)
+            check.drop(con)
 
 
 def unmapped_school_codes(con, files: list[str]) -> list[str]:
@@ -252,6 +307,7 @@ class _Batch:
     outcomes: list[store.FileOutcome] = field(default_factory=list)
     rows: object | None = None  # Arrow table of the rows to write
     staged: list[StagedFile] = field(default_factory=list)  # Parquet and CSV files, checked in DuckDB
+    staged_by_file: dict[str, StagedFile] = field(default_factory=dict)
     validation: Validation = field(default_factory=Validation)
 
 
@@ -285,6 +341,10 @@ def _read_and_validate(source: Source, landing_dir: Path, con, files: list[str],
     keep = _kept_rows(frame, batch.validation, row_level_files)
     if source.name in KEYS_ACROSS_FILES and keep.any():
         batch.validation.add(_loaded_elsewhere(con, source.name, frame[keep], KEYS_ACROSS_FILES[source.name]))
+        keep = _kept_rows(frame, batch.validation, row_level_files)
+
+    if source.name in AGREE_ACROSS_FILES and keep.any():
+        batch.validation.add(_contradicting_files(con, source.name, frame[keep], *AGREE_ACROSS_FILES[source.name]))
         keep = _kept_rows(frame, batch.validation, row_level_files)
 
     rows_per_file = frame["_source_file"].value_counts() if not frame.empty else pd.Series(dtype=int)
@@ -382,6 +442,7 @@ def _check_staged_file(batch: _Batch, con, source: str, file: str, landing_dir: 
                                             check.validation.warnings[file], stat.st_size, stat.st_mtime_ns))
     if status == store.LOADED:
         batch.staged.append(check)
+        batch.staged_by_file[file] = check
     else:
         check.drop(con)
 
@@ -399,6 +460,41 @@ def shares_in_percent(rows: pd.DataFrame) -> pd.DataFrame:
 def pseudonymised(codes: pd.Series, salt: str) -> pd.Series:
     """sha256(salt + code), first 16 hex digits: stable per salt, not reversible without it."""
     return codes.map(lambda code: None if code is None else hashlib.sha256((salt + code).encode()).hexdigest()[:16])
+
+
+def _contradicting_files(con, source: str, rows: pd.DataFrame, key: list[str], compared: list[str]) -> Validation:
+    """Rows whose key another file of the raw table has with other values (a second list contradicting the first)."""
+    types = dict(store.raw_columns(con, source))
+    keys = store.arrow_rows(rows, [(c, types[c]) for c in [*key, *compared, "_source_file", "_row_number", "_sheet"]])
+    differs = " or ".join(f"k.{c} is distinct from r.{c}" for c in compared)
+    with store.registered(con, _ingest_keys=keys):
+        matches = con.execute(f"""
+            select k._source_file, k._sheet, k._row_number, r._source_file, r._row_number,
+                   {", ".join(f"k.{c}" for c in key)}, {", ".join(f"k.{c}" for c in compared)},
+                   {", ".join(f"r.{c}" for c in compared)}
+            from _ingest_keys k join raw.{source} r using ({", ".join(key)})
+            where r._source_file not in (select distinct _source_file from _ingest_keys) and ({differs})
+            order by k._source_file, k._row_number""").fetchall()
+    validation = Validation()
+    titles = {name: column.title or name for name, column in reading_contract(source).columns.items()}
+    found: dict[tuple, dict] = {}
+    for file, sheet, row_number, other_file, other_row, *values in matches:
+        named = values[:len(key)]
+        here, there = values[len(key):len(key) + len(compared)], values[len(key) + len(compared):]
+        entry = found.setdefault((file, row_number), {"sheet": sheet, "other": (other_file, other_row), "diffs": {}})
+        for c, a, b in zip(compared, here, there):
+            if shown(a) != shown(b):  # one spreadsheet row is several long-form rows (markers): each column once
+                title = str(named[-1]) if c == "marker" else titles[c]
+                entry["diffs"][title] = f"«{title}» {shown(a)} here, {shown(b)} there"
+        entry["key"] = ", ".join(f"{titles[c]} {shown(v)}" for c, v in zip(key, named) if c != "marker_column")
+    for (file, row_number), entry in found.items():
+        where = location(file, entry["sheet"], row_number, None)
+        validation.add_issue(Issue(source, file, entry["sheet"], row_number, None, None, CONTRADICTS_FILE.id,
+                                   CONTRADICTS_FILE.severity,
+                                   f"{where}: {entry['key']} is already loaded from {location(*entry['other'][:1], None, entry['other'][1], None)} "
+                                   f"with other values ({'; '.join(entry['diffs'].values())}); the lists contradict each "
+                                   "other: correct or remove one"))
+    return validation
 
 
 def _loaded_elsewhere(con, source: str, rows: pd.DataFrame, key: list[str]) -> Validation:

@@ -11,10 +11,13 @@ CSV, millions of rows at federal scale, is read in blocks instead (`csv_reader.p
 
 from __future__ import annotations
 
+import difflib
 import functools
+import html
 import io
 import math
 import re
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +40,7 @@ HEADER_NOT_FOUND = rule("header_not_found", "a header row starting with the firs
 MISSING_COLUMN = rule("missing_column", "every required column in the header row", _as_is)
 DUPLICATE_COLUMN = rule("duplicate_column", "each column once in the header row", _as_is)
 FILE_NAME = rule("file_name", "the file name documented in docs/inputs.md", _as_is)
+UNKNOWN_HEADER = rule("unknown_header", "no header that looks like a misspelt documented one", _as_is)
 NO_MARKER_COLUMNS = rule("no_marker_columns", "at least one marker column «<класс> <РУ|МА>»", _as_is)
 
 
@@ -115,6 +119,8 @@ def find_table(rows: list[list[Any]], row_numbers: list[int], first_header: str,
     for r, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
         for c, cell in enumerate(row):
             if isinstance(cell, str) and normalised(cell) == wanted:
+                # the table starts at the row's first filled cell: a reordered header keeps the columns left of it
+                c = next(i for i, value in enumerate(row) if not _is_empty(value))
                 headers = [" ".join(str(h).split()) for h in row[c:]]
                 while headers and not headers[-1]:
                     headers.pop()
@@ -132,15 +138,95 @@ def _sheet_rows(workbook: CalamineWorkbook, name: str) -> list[list[Any]]:
     except Exception as error:  # calamine raises several unrelated types for damaged files
         raise ReadError(UNREADABLE.id, f"sheet «{name}» cannot be read ({type(error).__name__}: {error})") from error
     _fill_merged(rows, merged)
+    for (r, c), error in getattr(workbook, "errors", {}).get(name, {}).items():
+        # kept as text, so a contract reports it with its cell («#DIV/0!» is not a number), never as empty
+        if r < len(rows) and c < len(rows[r]):
+            rows[r][c] = error
     return rows
+
+
+def what_the_file_is(data: bytes) -> str:
+    """What a file that is not a readable xlsx workbook really is, said so that its sender can fix it."""
+    if not data.strip():
+        return "is empty (0 bytes or only blanks): download or save it again"
+    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):  # an OLE2 compound file
+        if "EncryptedPackage".encode("utf-16-le") in data:
+            return ("is a password-protected (encrypted) workbook: open it in Excel, remove the password "
+                    "(Файл → Сведения → Защитить книгу → Зашифровать с использованием пароля) and save it again")
+        return "is an Excel 97–2003 workbook (.xls) under an .xlsx name: open it in Excel and save it as .xlsx («Книга Excel»)"
+    if data.startswith(b"PK"):
+        try:
+            names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+        except (zipfile.BadZipFile, ValueError):
+            return "is truncated or damaged (an incomplete download or copy?): download or save it again"
+        if "word/document.xml" in names:
+            return "is a Word document, not an Excel workbook"
+        if "xl/workbook.xml" not in names:
+            return "is a ZIP archive, not an Excel workbook"
+        return "is an Excel workbook whose contents are damaged: open it in Excel and save it again"
+    head = data[:4096].lstrip()
+    if head[:1] == b"<":
+        return "is an HTML or XML page saved under an .xlsx name, not an Excel workbook: open it in Excel and save it as .xlsx"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" not in head:
+        return ("is a text file (CSV?) saved under an .xlsx name, not an Excel workbook: open it in Excel and "
+                "save it as .xlsx («Книга Excel»)")
+    return "is not an Excel workbook (.xlsx)"
+
+
+class Workbook:
+    """A calamine workbook and the cells holding Excel errors (#DIV/0!, #N/A, …), which calamine reads as empty."""
+
+    def __init__(self, data: bytes):
+        try:
+            self._book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        except Exception as error:  # calamine raises several unrelated types for damaged files
+            raise ReadError(UNREADABLE.id, f"{what_the_file_is(data)} ({type(error).__name__})") from error
+        self.errors = error_cells(data) if b"xl/worksheets" in data else {}
+
+    def __getattr__(self, name):
+        return getattr(self._book, name)
+
+
+EXCEL_ERROR_CELL = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*\bt="e"[^>]*>(?:<f[^>]*/>|<f[^>]*>.*?</f>)?<v>([^<]*)</v>', re.S)
+
+
+def _column_index(letters: bytes) -> int:
+    index = 0
+    for letter in letters:
+        index = index * 26 + letter - 64
+    return index - 1
+
+
+def error_cells(data: bytes) -> dict[str, dict[tuple[int, int], str]]:
+    """Sheet name → {(row, column) from 0: the error text} of every cell holding an Excel error value."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        workbook = archive.read("xl/workbook.xml").decode("utf-8")
+        rels = archive.read("xl/_rels/workbook.xml.rels").decode("utf-8")
+    except (KeyError, zipfile.BadZipFile, ValueError):
+        return {}
+    targets = dict(re.findall(r'<Relationship[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"', rels))
+    targets |= {i: t for t, i in re.findall(r'<Relationship[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"', rels)}
+    found = {}
+    for name, rid in re.findall(r'<sheet [^>]*?name="([^"]*)"[^>]*?r:id="([^"]+)"', workbook):
+        target = targets.get(rid, "")
+        path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        try:
+            xml = archive.read(path)
+        except KeyError:
+            continue
+        if b't="e"' not in xml:
+            continue
+        cells = {(int(row) - 1, _column_index(col)): html.unescape(value.decode("utf-8"))
+                 for col, row, value in EXCEL_ERROR_CELL.findall(xml)}
+        if cells:
+            found[html.unescape(name)] = cells
+    return found
 
 
 def read_xlsx(data: bytes, sheet_name: str | None, first_header: str) -> Table:
     """The table of an xlsx workbook: the named sheet if there is one, else the first sheet that has it."""
-    try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except Exception as error:  # calamine raises several unrelated types for damaged files
-        raise ReadError(UNREADABLE.id, f"cannot be read as an Excel workbook ({type(error).__name__}: {error})") from error
+    workbook = Workbook(data)
     names = workbook.sheet_names
     if sheet_name is not None:
         names = sorted(names, key=lambda name: normalised(name) != normalised(sheet_name))
@@ -218,11 +304,26 @@ def column_positions(headers: list[str], header_row: int, schema: pa.DataFrameSc
         if name in positions:
             raise ReadError(DUPLICATE_COLUMN.id, f"column «{header}» appears twice in the header row {header_row}")
         positions[name] = position
+    absent = {title: name for title, name in documented.items() if name not in positions}
+    for header in headers:
+        if header and normalised(header) not in wanted:
+            close_to(header, list(absent), header_row)
     missing = [title for title in contracts.required_headers(schema) if documented[title] not in positions]
     if missing:
         listed = ", ".join(f"«{title}»" for title in missing)
         raise ReadError(MISSING_COLUMN.id, f"the header row {header_row} has no column {listed}")
     return positions
+
+
+def close_to(header: str, documented: list[str], header_row: int) -> None:
+    """Raises ReadError when an unknown header is a near miss of a documented one the file lacks (a typo would
+    otherwise load the documented column as empty)."""
+    known = {normalised(title): title for title in documented}
+    close = difflib.get_close_matches(normalised(header), list(known), n=1, cutoff=0.85)
+    if close:
+        raise ReadError(UNKNOWN_HEADER.id, f"the header row {header_row} has an unknown column «{header}», close to "
+                        f"the documented «{known[close[0]]}»: correct the header (otherwise that column would be read "
+                        "as empty)")
 
 
 def columns_from_table(table: Table, source: str) -> Columns:

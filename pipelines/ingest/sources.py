@@ -47,7 +47,8 @@ SOURCES: dict[str, Source] = {source.name: source for source in (
     Source("social_passport", "социальный паспорт ОО", ("social_passport/*.xlsx",), "excel",
            "Schools' social passports (`social_passport/social_passport_<YYYY>.xlsx`): counts of students by social "
            "category with their denominator, and staffing; share columns are checked against the counts."),
-    # Loose globs inside a source's own folder: a misnamed file is quarantined with a message, not ignored.
+    # Loose globs inside a source's own folder: a misnamed file is quarantined with a message, not ignored;
+    # a file no pattern takes (FIOKO lists are named, `.xls`, other folders) is listed by `unread_files` below.
     Source("vpr_results", "ВПР: результаты участников", ("vpr/**/*.xlsx", "vpr/vpr_*.parquet"), "excel",
            "ВПР participant results of one campaign, one row per pupil and work: every workbook under `vpr/<YYYY>/` in "
            "a layout of `pipelines/ingest/vpr_layouts.yml` (school protocol forms, region exports, the report «Ф1»), "
@@ -96,3 +97,73 @@ def discover(landing_dir: Path, source: Source, campaign: str | None = None) -> 
         and os.path.isfile(os.path.join(landing_dir, file))
     }
     return sorted(file for file in found if in_scope(source, file, campaign, landing_dir))
+
+
+# --------------------------------------------------------------------------------------------------
+# Files no source reads
+#
+# Every file under the landing folder is either read by a source or listed with the reason it is not (a
+# warning of the registry's load, in the run's log and the metadata of raw/schools): a misnamed FIOKO list, an
+# Excel 97–2003 workbook, a ГИА CSV whose campaign cannot be told, a folder that is not an input folder.
+# Not listed: what the pipeline's own tools write or read elsewhere (IGNORED), hidden files and Excel's lock
+# files, and the markers «<file>.intentionally-empty» (load.py).
+
+INPUT_FOLDERS = ("registry", "fioko", "vpr", "vpr_reports", "gia", "social_passport", "reviews")
+IGNORED = ("ground_truth/", "reviews/reviews.csv")  # the sample generator's answers; the reviews asset's file
+MARKER_SUFFIXES = (".intentionally-empty",)
+FIOKO_NAMES = "shnor_<YYYY>.xlsx, objectivity_markers*.xlsx or risk_profiles_<YYYY>.xlsx"
+
+
+def _unread_reason(file: str) -> str:
+    folder, _, rest = file.partition("/")
+    extension = os.path.splitext(file)[1].lower()
+    if not rest:
+        return (f"a file at the top of the landing folder is not read; inputs go in the folders "
+                f"{', '.join(f + '/' for f in INPUT_FOLDERS)} (docs/inputs.md)")
+    if folder not in INPUT_FOLDERS:
+        return (f"the folder «{folder}/» is not an input folder; inputs go in "
+                f"{', '.join(f + '/' for f in INPUT_FOLDERS)} (docs/inputs.md)")
+    if extension == ".xls":
+        return "an Excel 97–2003 workbook (.xls) is not read: open it in Excel and save it as .xlsx («Книга Excel»)"
+    if extension in (".xlsm", ".xlsb", ".ods"):
+        return f"a {extension} workbook is not read: save it as .xlsx («Книга Excel»)"
+    if folder == "fioko":
+        return (f"FIOKO lists are recognised by their name: rename it to {FIOKO_NAMES} "
+                "(e.g. fioko/shnor_2023.xlsx), as docs/inputs.md says")
+    if folder == "gia":
+        if extension != ".csv":
+            return "ГИА results are read from .csv files only (РЦОИ lists and the CSV layout)"
+        if rest.count("/") > 1:
+            return "ГИА files are read in gia/ and one level of subfolders (gia/<folder>/<file>.csv), not deeper"
+        return ("its campaign cannot be told: a file of the CSV layout (header starting «Год») is read only as "
+                "gia/gia_<YYYY>.csv, a РЦОИ list by the date of its title row; rename it, e.g. gia/gia_2023.csv")
+    if folder == "vpr":
+        if extension != ".xlsx":
+            return "ВПР participant files are read as .xlsx workbooks (and federal archives vpr/vpr_<YYYY>.parquet)"
+        return "its year cannot be told: put it in a year folder vpr/<YYYY>/ (2019–2036)"
+    if folder == "reviews":
+        return "reviewers' decisions are read from reviews/reviews.csv only"
+    return f"only .xlsx workbooks are read in {folder}/"
+
+
+def unread_files(landing_dir: Path) -> list[tuple[str, str]]:
+    """(file, why it is not read) for every file of the landing folder that no source reads, sorted."""
+    from pipelines.ingest.campaigns import CAMPAIGN_KEYS
+
+    landing_dir = Path(landing_dir)
+    read = set()
+    for source in SOURCES.values():
+        files = discover(landing_dir, source)
+        if source.partitioned:
+            keys = set(CAMPAIGN_KEYS)
+            files = [f for f in files if campaign_of_file(f, landing_dir) in keys]
+        read.update(files)
+    unread = []
+    for folder, _, names in os.walk(landing_dir):
+        for name in names:
+            file = Path(folder, name).relative_to(landing_dir).as_posix()
+            if (file in read or any(file.startswith(ignored) for ignored in IGNORED) or name.endswith(MARKER_SUFFIXES)
+                    or any(part.startswith((".", "~$")) for part in file.split("/"))):
+                continue
+            unread.append((file, _unread_reason(file)))
+    return sorted(unread)

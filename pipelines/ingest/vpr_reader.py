@@ -23,8 +23,8 @@ from python_calamine import CalamineWorkbook
 from pipelines.ingest.campaigns import vpr_path_year
 from pipelines.ingest.contracts import RULES, SEXES, WARNING, rule
 from pipelines.ingest.readers import (
-    HEADER_SEARCH_ROWS, LOGIN_IN_TEXT, UNREADABLE, ParsedFile, ReadError, _as_is, _sheet_rows, login_cell, normalised,
-    number_cell, text_cell,
+    HEADER_SEARCH_ROWS, LOGIN_IN_TEXT, UNREADABLE, ParsedFile, ReadError, Workbook, _as_is, _sheet_rows, close_to,
+    login_cell, normalised, number_cell, text_cell,
 )
 from pipelines.ingest.validate import Issue, location
 from pipelines.ingest.works import WorkSpec, configured_years, work_spec
@@ -42,6 +42,7 @@ VPR_CONTEXT = rule("vpr_context", "the year, work and school of the file can be 
 WORK_NOT_CONFIGURED = rule("work_not_configured", "a work configured for its year in dbt_project/seeds/vpr_works.csv",
                            _as_is)
 TASK_LIST = rule("task_list", "the tasks and maxima of the work configured for the year (seed vpr_tasks.csv)", _as_is)
+YEAR_OF_WORK_IN_NAME = re.compile(r"впр\W{0,3}((?:19|20)\d\d)(?!\d)")
 YEAR_OF_FOLDER = rule("year_of_folder", "the year in the file agrees with its folder vpr/<YYYY>/", _as_is)
 BEYOND_HEADER = rule("beyond_header", "no cells to the right of the last header", _as_is, severity=WARNING)
 SECOND_SHEET = rule("second_sheet", "one sheet of results per workbook", _as_is, severity=WARNING)
@@ -160,6 +161,12 @@ def _match_header(layout: Layout, cells: list[Any], row: int, where: str) -> Hea
     if not all(role in roles for role in layout.identify) or not tasks:
         return None
     width = max(i for i, key in enumerate(keys) if key) + 1
+    task_columns = {column for column, _, _ in tasks}
+    absent = [re.sub(r"[\\^$()?*+\[\]|]", "", pattern.pattern) for role, patterns in layout.columns.items()
+              if role not in roles for pattern in patterns]
+    for column, key in enumerate(keys):
+        if key and column not in task_columns and column not in roles.values():
+            close_to(headers[column], absent, row + 1)
     return Header(layout, row, roles, tasks, headers, width)
 
 
@@ -175,11 +182,8 @@ def _find_header(rows: list[list[Any]], sheet: str) -> Header | None:
     return None
 
 
-def _open(data: bytes) -> CalamineWorkbook:
-    try:
-        return CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except Exception as error:  # calamine raises several unrelated types for damaged files
-        raise ReadError(UNREADABLE.id, f"cannot be read as an Excel workbook ({type(error).__name__}: {error})") from error
+def _open(data: bytes) -> Workbook:
+    return Workbook(data)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -252,6 +256,10 @@ def _context(path: str, header: Header, sheet: str, above: list[list[Any]]) -> C
     if year != folder_year:
         raise ReadError(YEAR_OF_FOLDER.id, f"the title says ВПР {year}, but the file is under the folder of "
                                            f"{folder_year}: move it to vpr/{year}/")
+    named = YEAR_OF_WORK_IN_NAME.search(normalised(PurePosixPath(path).name))
+    if named and int(named[1]) != folder_year:  # «Проведение работы по …, 5 класс. ВПР 2021.xlsx» under vpr/2022/
+        raise ReadError(YEAR_OF_FOLDER.id, f"the file name says ВПР {named[1]}, but the file is under the folder of "
+                                           f"{folder_year}: move it to vpr/{named[1]}/")
     work_source = next((s for s in layout.work if found[s].get("subject") and found[s].get("grade")), None)
     if work_source is None:
         missing = [what for what, key in (("the subject", "subject"), ("the grade", "grade"))
@@ -398,6 +406,7 @@ def _read_sheet(path: str, sheet: str, rows: list[list[Any]], header: Header, ot
     n = len(columns["_row_number"])
     columns.update({"year": [context.year] * n, "work_code": [work_code] * n, "subject_code": [context.subject.code] * n,
                     "grade": [context.grade] * n, "task_max": [list(task_max)] * n, "layout": [layout.id] * n,
+                    "_scale_cuts": [_cuts(work_code, context.year) if configured else None] * n,
                     "_sheet": [sheet] * n})
     labels = [written for _, written, _ in header.tasks]
     cells_ = {
@@ -411,6 +420,12 @@ def _read_sheet(path: str, sheet: str, rows: list[list[Any]], header: Header, ot
     if "login" not in headers:  # None: from the file's place, so a failure is said once for the file
         headers["login"] = header.headers[p["school"]] if "school" in p else None
     return ParsedFile(columns, sheet, cells_, headers=headers, issues=issues, row_level=layout.many_schools)
+
+
+def _cuts(work_code: str, year: int) -> str | None:
+    """The cut scores for 3/4/5 as text («7/11/15»): one value per row, whatever numpy would make of a tuple."""
+    spec = work_spec(work_code, year)
+    return None if spec is None else "/".join(map(str, spec.cuts))
 
 
 _COLUMN_OF_ROLE = {

@@ -290,6 +290,9 @@ def _read_flattened(path: str, sheet: str, rows: list[list[Any]], header_row: in
             problem = (REPORT_CONTEXT, headers[roles["subject"] if not subject else roles["year"]],
                        f"the year «{text_cell(value['year'])}», grade «{text_cell(value['grade'])}» and subject "
                        f"«{subject_text}» do not name a ВПР work")
+        elif _folder_year(path) not in (None, int(year)):
+            problem = (YEAR_OF_FOLDER, headers[roles["year"]], f"the row says {int(year)}, but the file is under the "
+                       f"folder of {_folder_year(path)}: move it to vpr_reports/ (no year folder) or correct the year")
         else:
             work_code = f"{subject.code}{int(grade)}"
             try:

@@ -4,6 +4,7 @@ Each case writes the registry and one broken file, loads the two sources, and ch
 severity and what happened to the file: quarantined (error) or loaded with the issue recorded (warning).
 """
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from tests.ingest.conftest import (
     VPR_HEADER, VPR_ROWS, VPR_SPEC, Landing, pupil, set_cell, with_cell, write_xlsx,
 )
 
+NEXT_YEAR = dt.date.today().year + 1
 FORM_FILE = "vpr/2023/sch860001/Математика 5 класс.xlsx"
 FORM = f"{FORM_FILE}, sheet «Протокол»"
 REPORT = "vpr/2023/Индивидуальные результаты.xlsx, sheet «МА 5 Индивидуальные результаты»"
@@ -115,6 +117,10 @@ CASES = [
          f"{FORM}, row 2, column «{TASK_1}»: value 1,5 is not a whole number"),
     Case("mark", "vpr_results", lambda l: l.report_f1(rows=[with_cell(REPORT_ROWS[0], REPORT_MARK, 6), REPORT_ROWS[1]]),
          f"{REPORT}, row 10, column «Отметка»: value 6 is not a mark 2–5", row_level=True),
+    Case("mark_of_scale", "vpr_results",
+         lambda l: l.report_f1(rows=[with_cell(REPORT_ROWS[0], REPORT_MARK, 5), REPORT_ROWS[1]]),
+         f"{REPORT}, row 10, column «Отметка»: mark 5 does not follow from the primary score 9: the scale of the year "
+         "(cut scores for 3/4/5: 7/11/15) gives 3", row_level=True),
     Case("journal_mark", "vpr_results", lambda l: l.vpr_form(rows=vpr_cell(0, JOURNAL, 1)),
          f"{FORM}, row 2, column «{JOURNAL_HEADER}»: value 1 is not a journal mark 2–5 "
          "(leave the cell empty when there is none)"),
@@ -172,6 +178,13 @@ CASES = [
          f"{GIA}, line 2, column «Форма»: value «досрочно» is not one of: экзамен, промежуточная аттестация"),
     Case("year_of_file", "gia_results", lambda l: l.gia(lines=gia_cell(3, "Год", "2022")),
          f"{GIA}, line 3, column «Год»: year 2022 differs from the year in the file name, 2023"),
+    Case("future_year", "gia_results", lambda l: l.gia(year=NEXT_YEAR, lines=[GIA_ROWS[0]] + [
+        line.replace("2023;", f"{NEXT_YEAR};", 1) for line in GIA_ROWS[1:]]),
+         f"gia/gia_{NEXT_YEAR}.csv, line 2, column «Год»: year {NEXT_YEAR} is in the future: results and passports "
+         f"go up to the current year, {NEXT_YEAR - 1}"),
+    Case("future_list_year", "fioko_shnor", lambda l: l.shnor(year=NEXT_YEAR + 4, rows=set_cell(SHNOR, 0, "Год", NEXT_YEAR + 4)),
+         f"fioko/shnor_{NEXT_YEAR + 4}.xlsx, sheet «Перечень», row 4, column «Год»: year {NEXT_YEAR + 4} is too far in "
+         f"the future: a FIOKO list goes up to next year, {NEXT_YEAR}"),
     Case("header_not_found", "gia_results", lambda l: l.gia(lines=["Year;Exam", "2023;ОГЭ"]),
          f"{GIA}: no header line starting with «Год» in its first 30 lines"),
     Case("settlement_type", "schools", lambda l: l.registry(set_cell(REGISTRY, 1, "Тип населённого пункта", "деревня")),
@@ -196,7 +209,7 @@ CASES = [
     Case("duplicate_column", "fioko_shnor", lambda l: l.shnor(rows=[[*r, r[-1]] for r in SHNOR]),
          "fioko/shnor_2023.xlsx: column «Уровень результатов» appears twice in the header row 3"),
     Case("unreadable", "fioko_shnor", lambda l: _write_bytes(l.root / "fioko" / "shnor_2023.xlsx", b"PK\x03\x04 not a zip"),
-         "fioko/shnor_2023.xlsx: cannot be read as an Excel workbook"),
+         "fioko/shnor_2023.xlsx: is truncated or damaged (an incomplete download or copy?): download or save it again"),
     Case("risk_level", "fioko_risk_profiles", lambda l: l.risk_profiles(rows=set_cell(RISK, 1, "Уровень риска", "очень высокий")),
          "fioko/risk_profiles_2023.xlsx, sheet «Рисковые профили», row 5, column «Уровень риска»: "
          "value «очень высокий» is not one of: высокий, средний, низкий, отсутствует"),
@@ -223,6 +236,9 @@ CASES = [
          "fioko/objectivity_markers_2023.xlsx: the header row 1 has no marker column such as «4 РУ»"),
 ]
 COVERED_ELSEWHERE = {
+    "unknown_header": "test_bad_inputs.py::test_a_misspelt_optional_header_is_reported_not_loaded_as_an_empty_column",
+    "contradicts_file": "test_bad_inputs.py::test_a_second_markers_file_contradicting_the_first_is_rejected",
+    "empties_source": "test_bad_inputs.py::test_a_header_only_version_does_not_wipe_the_rows_of_a_good_one",
     "loaded_elsewhere": "test_load.py::test_a_participant_loaded_from_another_file_is_not_loaded_twice",
     "column_type": "test_parquet.py::test_parquet_with_wrong_column_types_is_quarantined",
     "task_lists": "test_parquet.py::test_parquet_rules_are_checked_in_sql",

@@ -100,3 +100,38 @@ def test_a_table_too_large_for_a_sheet_points_to_its_parquet_file(con, tmp_path,
     sheet = openpyxl.load_workbook(path)["Лист «1»"]
     assert sheet.max_row == 1 and "parquet/marts.parquet" in sheet["A1"].value
     assert "3 строк" in sheet["A1"].value
+
+
+FORMULAS = ["=HYPERLINK(\"http://example.org\",\"ссылка\")", "=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1:A2)",
+            "\t=1+1"]
+
+
+def test_text_that_looks_like_a_formula_is_written_so_spreadsheets_never_evaluate_it(tmp_path):
+    con = duckdb.connect()
+    con.execute("create table marts (login varchar, comment varchar)")
+    con.executemany("insert into marts values (?, ?)", [[f"sch{n}", text] for n, text in enumerate([*FORMULAS, "обычный"])])
+    columns = con.execute("select column_name, data_type from duckdb_columns() where table_name = 'marts' "
+                          "order by column_index").fetchall()
+    sheet = Sheet(name="Лист", title="Т", headers=["Логин", "Комментарий"], table="marts", columns=columns,
+                  rows=len(FORMULAS) + 1, freeze_columns=1, note="", full_table="parquet/marts.parquet")
+    path = tmp_path / "book.xlsx"
+    write_workbook(con, path, [sheet], "Заголовок", "r1")
+
+    with zipfile.ZipFile(path) as archive:
+        xml = archive.read("xl/worksheets/sheet2.xml").decode()
+        styles = archive.read("xl/styles.xml").decode()
+    root = ElementTree.fromstring(xml)
+    cells = {c.get("r"): c for c in root.iter(f"{{{excel.MAIN_NS}}}c")}
+    for row, text in enumerate(FORMULAS, start=2):
+        cell = cells[f"B{row}"]
+        assert cell.get("t") == "inlineStr" and cell.find(f"{{{excel.MAIN_NS}}}f") is None  # no formula, text
+        assert cell.get("s") == str(excel.LITERAL_TEXT), text
+    assert cells[f"B{len(FORMULAS) + 2}"].get("s") is None  # ordinary text keeps the general style
+    xfs = ElementTree.fromstring(styles).find(f"{{{excel.MAIN_NS}}}cellXfs")
+    literal = list(xfs)[excel.LITERAL_TEXT]
+    assert literal.get("quotePrefix") == "1" and literal.get("numFmtId") == "49"
+    assert int(xfs.get("count")) == len(list(xfs))
+
+    book = openpyxl.load_workbook(path)["Лист"]
+    assert [book.cell(row, 2).value for row in range(2, len(FORMULAS) + 2)] == FORMULAS  # kept exactly as typed
+    assert all(book.cell(row, 2).data_type == "s" and book.cell(row, 2).quotePrefix for row in range(2, len(FORMULAS) + 2))

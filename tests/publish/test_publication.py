@@ -75,6 +75,18 @@ def test_small_cells_are_suppressed_with_a_flag(current):
     assert frame.loc[~small & (frame["assessment"] == "ВПР"), "pass_rate_pct"].notna().all()
 
 
+def test_values_derived_from_a_suppressed_group_are_suppressed_too(current):
+    """`is_low_result` of a group of one or two pupils would disclose that they got a «2»: it is published empty."""
+    frame = published_tables(current)["school_work_indicators"]
+    with duckdb.connect(str(current / CONFIG.duckdb_file), read_only=True) as con:
+        in_duckdb = con.execute("select count(*) from school_work_indicators where participants < 5 "
+                                "and is_low_result is not null").fetchone()[0]
+    tiny = frame["participants"] <= 2
+    assert tiny.any() and in_duckdb == 0
+    assert frame.loc[frame["participants"] < 5, "is_low_result"].isna().all()
+    assert frame.loc[frame["participants"] >= 5, "is_low_result"].notna().any()
+
+
 def test_flagged_schools_are_published_with_their_status(current):
     flags = published_tables(current)["objectivity_flags"]
     assert {"на проверке", "снято", "подтверждено"} <= set(flags["status"])

@@ -47,3 +47,22 @@ def test_a_school_missing_from_the_registry_fails_the_raw_suite(sample, tmp_path
     failed = {failure.column: failure for failure in outcome.failed}
     assert set(failed) == {"in_registry"}
     assert {row["login"] for row in failed["in_registry"].failing_rows} == {login}
+
+
+def test_a_raw_suite_failure_names_the_file_row_and_column(sample, tmp_path):
+    """A row that got past ingestion (a total that is not the sum of its tasks) is named where a person finds it."""
+    run = copy_run(sample, tmp_path)
+    with duckdb.connect(str(run.warehouse)) as con:
+        file, row, total, tasks = con.execute(
+            "select _source_file, _row_number, primary_score, coalesce(list_sum(task_scores), 0) from raw.vpr_results "
+            "where not is_absent order by _source_file, _row_number limit 1").fetchone()
+        con.execute("update raw.vpr_results set primary_score = primary_score + 1 where _source_file = ? "
+                    "and _row_number = ?", [file, row])
+        spec = suite("raw_vpr_results")
+        frame, parameters = read_suite_inputs(con, spec)
+    outcome = GreatExpectations(publish_dir=str(run.publish_dir)).validate(spec, frame, parameters)
+    failed = {failure.column: failure for failure in outcome.failed}
+    assert "totals_not_sum_of_tasks" in failed
+    [failing] = failed["totals_not_sum_of_tasks"].failing_rows
+    assert failing["first_problem"] == (f"{file}, row {row}, column «Итого баллов»: {total + 1} differs from the "
+                                        f"sum of the task scores, {tasks}")

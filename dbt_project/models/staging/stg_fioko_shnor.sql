@@ -32,4 +32,10 @@ renamed as (
 
 )
 
-select * from renamed
+-- Rows repeated word for word (ingestion warns, `repeated_row`; FIOKO's 2024 Dagestan list repeats every row)
+-- are counted once: the first is kept with its lineage and `copies` says how many the files held. A repeat
+-- with other values never gets here: ingestion quarantines it (`conflicting_row`, `contradicts_file`).
+-- (DISTINCT ON: DuckDB and PostgreSQL both have it; the window is computed before it.)
+select distinct on (list_year, login) *, count(*) over (partition by list_year, login) as copies
+from renamed
+order by list_year, login, source_file, source_row_number

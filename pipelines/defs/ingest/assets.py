@@ -118,6 +118,9 @@ def materialize_source(context: dg.AssetExecutionContext, name: str, config: Ing
             "rows_rejected": report.rows_rejected,
             "quarantined": dg.MetadataValue.md(_bullets(report.files_quarantined)),
             "missing": dg.MetadataValue.md(_bullets(report.files_missing)),
+            **({"files_not_read": len(report.unread),
+                "not_read": dg.MetadataValue.md(_bullets([f"{f}: {why}" for f, why in report.unread]))}
+               if name == REGISTRY else {}),
             "preview": dg.MetadataValue.md(preview),
             "dagster/column_schema": column_schema(name),
             "seconds": round(report.seconds, 2),

@@ -9,6 +9,7 @@ not cut: its sheet says where the full table is.
 """
 
 import datetime as dt
+import re
 import tempfile
 import zipfile
 from collections.abc import Sequence
@@ -33,7 +34,11 @@ REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 
 # Cell styles: positions in the cellXfs list of STYLES_XML.
-GENERAL, HEADER, INTEGER, DECIMAL, DATETIME, TITLE, WRAPPED, LINK = range(8)
+GENERAL, HEADER, INTEGER, DECIMAL, DATETIME, TITLE, WRAPPED, LINK, LITERAL_TEXT = range(9)
+# Text that a spreadsheet could take for a formula (=HYPERLINK(…), +cmd|…, -1+1, @SUM(…), a leading tab or CR)
+# is written as a text cell with the «quote prefix» style (Excel's leading apostrophe, number format «@»): shown
+# and stored exactly as typed, never evaluated, not even when a person edits the cell and presses Enter.
+FORMULA_START = "^[=+\\-@\t\r]"
 STYLES_XML = f"""<styleSheet xmlns="{MAIN_NS}">
 <numFmts count="2"><numFmt numFmtId="164" formatCode="0.0##"/><numFmt numFmtId="165" formatCode="dd.mm.yyyy hh:mm"/></numFmts>
 <fonts count="4">
@@ -48,7 +53,7 @@ STYLES_XML = f"""<styleSheet xmlns="{MAIN_NS}">
 <border><left style="thin"><color auto="1"/></left><right style="thin"><color auto="1"/></right>
 <top style="thin"><color auto="1"/></top><bottom style="thin"><color auto="1"/></bottom><diagonal/></border></borders>
 <cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>
-<cellXfs count="8">
+<cellXfs count="9">
 <xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>
 <xf numFmtId="0" fontId="1" fillId="2" borderId="1" xfId="0" applyFont="1" applyFill="1" applyBorder="1" applyAlignment="1"><alignment vertical="top" wrapText="1"/></xf>
 <xf numFmtId="1" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>
@@ -57,6 +62,7 @@ STYLES_XML = f"""<styleSheet xmlns="{MAIN_NS}">
 <xf numFmtId="0" fontId="2" fillId="0" borderId="0" xfId="0" applyFont="1"/>
 <xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1"><alignment vertical="top" wrapText="1"/></xf>
 <xf numFmtId="0" fontId="3" fillId="0" borderId="0" xfId="0" applyFont="1"/>
+<xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" quotePrefix="1"/>
 </cellXfs>
 <cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>
 </styleSheet>"""
@@ -122,7 +128,8 @@ def _sql_cell(column: str, duckdb_type: str, index: int) -> str:
     if base == "BOOLEAN":
         value = f"concat({opening} t=\"inlineStr\"><is><t>', if({quoted}, 'да', 'нет'), '</t></is></c>')"
     elif style == GENERAL:
-        value = (f"concat({opening} t=\"inlineStr\"><is><t xml:space=\"preserve\">', "
+        literal = f"if(regexp_matches({quoted}::varchar, '{FORMULA_START}'), ' s=\"{LITERAL_TEXT}\"', '')"
+        value = (f"concat({opening}', {literal}, ' t=\"inlineStr\"><is><t xml:space=\"preserve\">', "
                  f"{_sql_text(f'{quoted}::varchar')}, '</t></is></c>')")
     elif style == DATETIME:
         serial = f"date_diff('microsecond', TIMESTAMP '{EXCEL_EPOCH}', {quoted}::timestamp) / 86400000000"
@@ -154,6 +161,8 @@ def _widths(con, sheet: Sheet) -> list[int]:
 
 
 def _text_cell(ref: str, text: str, style: int = GENERAL) -> str:
+    if style == GENERAL and re.match(FORMULA_START, text):
+        style = LITERAL_TEXT
     styled = f' s="{style}"' if style else ""
     return f'<c r="{ref}"{styled} t="inlineStr"><is><t xml:space="preserve">{escape(text)}</t></is></c>'
 
