@@ -37,6 +37,12 @@ STAGE_OF_GROUP = {"ingest": "ingestion", "rules": "dbt", "staging": "dbt", "inte
 TARGETS = {"region": {"end_to_end_s": 60}, "federal": {"end_to_end_s": 600, "peak_rss_gb": 8}}
 
 
+# pipelines.run exits 3 for «ok with warnings»: the generated data plant cases that the warning checks flag.
+ACCEPTED_EXIT_CODES = (0, 3)
+# The generated РЦОИ lists carry (dummy) documents, which are read only with a participant-code key.
+BENCH_PARTICIPANT_KEY = "benchmark-data-only-not-a-secret"
+
+
 @dataclass
 class Measured:
     seconds: float
@@ -51,7 +57,7 @@ def run_measured(argv: list[str], env: dict[str, str]) -> Measured:
         process = subprocess.Popen(argv, env=env, cwd=REPO_ROOT, stdout=output, stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(process.pid, 0)
         elapsed = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
+    if os.waitstatus_to_exitcode(status) not in ACCEPTED_EXIT_CODES:
         raise RuntimeError(f"{' '.join(argv)} failed with exit code {os.waitstatus_to_exitcode(status)}; see {log}")
     return Measured(elapsed, usage.ru_maxrss / 1024)
 
@@ -75,7 +81,8 @@ def fresh_environment(scale: str, landing: Path) -> dict[str, str]:
     shutil.copy(REPO_ROOT / "config" / "dagster.yaml", work / "dagster_home" / "dagster.yaml")
     return {**os.environ, "LANDING_DIR": str(landing), "WAREHOUSE_PATH": str(work / "warehouse" / "monitoring.duckdb"),
             "PUBLISH_DIR": str(work / "published"), "DAGSTER_HOME": str(work / "dagster_home"),
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "GX_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "GX_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
+            "PARTICIPANT_CODE_SALT": BENCH_PARTICIPANT_KEY}
 
 
 def stage_seconds(env: dict[str, str]) -> dict[str, float]:
