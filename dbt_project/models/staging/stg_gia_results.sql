@@ -24,24 +24,27 @@ crosswalk as (
 
 ),
 
+codes as (
+
+    {{ gia_codes_by_exam('crosswalk') }}
+
+),
+
 candidates as (
 
     select
         source.*,
-        coalesce(lower(trim(source.login)), lower(trim(crosswalk.login))) as mapped_login,
+        coalesce(lower(trim(source.login)), lower(trim(codes.login))) as mapped_login,
         row_number() over (
             partition by source._source_file, source._row_number
-            order by case when crosswalk.school_code = source.school_code then 0 else 1 end, crosswalk.login
+            order by codes.preference, codes.login
         ) as match_rank
     from source
-    left join crosswalk
+    left join codes
         on source.login is null
-        and source.year = crosswalk.year
-        and (
-            trim(crosswalk.school_code) = trim(source.school_code)
-            or (source.exam_type in ('ОГЭ', 'ГВЭ') and trim(crosswalk.oge_code) = trim(source.school_code))
-            or (source.exam_type = 'ЕГЭ' and trim(crosswalk.ege_code) = trim(source.school_code))
-        )
+        and source.year = codes.year
+        and source.exam_type = codes.exam_type
+        and trim(source.school_code) = codes.code
 
 ),
 

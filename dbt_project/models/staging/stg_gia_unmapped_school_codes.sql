@@ -14,6 +14,12 @@ crosswalk as (
 
     select * from {{ source('raw', 'gia_school_codes') }}
 
+),
+
+codes as (
+
+    {{ gia_codes_by_exam('crosswalk') }}
+
 )
 
 select
@@ -25,11 +31,8 @@ select
     source.school_code
 from source
 where not exists (
-    select 1 from crosswalk
-    where crosswalk.year = source.year
-      and (
-          trim(crosswalk.school_code) = trim(source.school_code)
-          or (source.exam_type in ('ОГЭ', 'ГВЭ') and trim(crosswalk.oge_code) = trim(source.school_code))
-          or (source.exam_type = 'ЕГЭ' and trim(crosswalk.ege_code) = trim(source.school_code))
-      )
+    select 1 from codes
+    where codes.year = source.year
+      and codes.exam_type = source.exam_type
+      and codes.code = trim(source.school_code)
 )
