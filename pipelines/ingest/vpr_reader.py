@@ -138,8 +138,25 @@ class Header:
     width: int  # columns up to the last non-empty header
 
 
+class _DuplicateColumn(Exception):
+    """Two header cells name the same column (positions of both)."""
+
+
 def _match_header(layout: Layout, cells: list[Any], row: int, where: str) -> Header | None:
-    headers = [" ".join(str(c).split()) if c is not None else "" for c in cells]
+    headers = tuple(" ".join(str(c).split()) if c is not None else "" for c in cells)
+    try:
+        return _header_of(vocabulary().layouts.index(layout), headers, row)
+    except _DuplicateColumn as duplicate:
+        first, second = duplicate.args
+        raise ReadError(RULES["duplicate_column"].id, f"{where}: columns «{headers[first]}» and "
+                                                      f"«{headers[second]}» are the same column") from None
+
+
+# Thousands of forms of one campaign share a few header rows: each is matched once per process. A failed match
+# raises, and exceptions are not cached, so a bad header is reported for every file that has it.
+@functools.lru_cache(maxsize=4096)
+def _header_of(layout_index: int, headers: tuple[str, ...], row: int) -> Header | None:
+    layout = vocabulary().layouts[layout_index]
     keys = [normalised(h) for h in headers]
     roles: dict[str, int] = {}
     tasks = []
@@ -155,8 +172,7 @@ def _match_header(layout: Layout, cells: list[Any], row: int, where: str) -> Hea
         if role is None:
             continue
         if role in roles:
-            raise ReadError(RULES["duplicate_column"].id, f"{where}: columns «{headers[roles[role]]}» and "
-                                                          f"«{headers[column]}» are the same column")
+            raise _DuplicateColumn(roles[role], column)
         roles[role] = column
     if not all(role in roles for role in layout.identify) or not tasks:
         return None
@@ -167,14 +183,15 @@ def _match_header(layout: Layout, cells: list[Any], row: int, where: str) -> Hea
     for column, key in enumerate(keys):
         if key and column not in task_columns and column not in roles.values():
             close_to(headers[column], absent, row + 1)
-    return Header(layout, row, roles, tasks, headers, width)
+    return Header(layout, row, roles, tasks, list(headers), width)
 
 
 def _find_header(rows: list[list[Any]], sheet: str) -> Header | None:
     """The first declared layout whose header row is among the sheet's first rows."""
+    filled = [sum(1 for c in cells if isinstance(c, str) and c.strip()) for cells in rows[:HEADER_SEARCH_ROWS]]
     for layout in vocabulary().layouts:
         for r, cells in enumerate(rows[:HEADER_SEARCH_ROWS]):
-            if sum(1 for c in cells if isinstance(c, str) and c.strip()) < len(layout.identify):
+            if filled[r] < len(layout.identify):
                 continue
             header = _match_header(layout, cells, r, f"sheet «{sheet}», row {r + 1}")
             if header:
