@@ -117,7 +117,7 @@ def _sheet(con, release: MartRelease, config: PublicationConfig) -> Sheet:
     note = ""
     if release.mart.suppression:
         s = release.mart.suppression
-        note = (f"Значения скрыты, когда {s.count_column} меньше {s.min_n} "
+        note = (f"Значения скрыты, когда «{release.mart.columns.get(s.count_column, s.count_column)}» меньше {s.min_n} "
                 f"({release.suppressed_rows} строк): защита персональных данных.")
     return Sheet(
         name=release.mart.sheet,
