@@ -184,7 +184,8 @@ def test_file_names_of_territories_are_safe():
     assert file_name(None) == "Без муниципалитета.xlsx"
 
 
-def test_above_the_threshold_each_territory_gets_a_workbook_of_its_schools(tmp_path):
+@pytest.mark.parametrize("workers", [1, 2], ids=["one process", "two processes"])
+def test_above_the_threshold_each_territory_gets_a_workbook_of_its_schools(tmp_path, workers):
     con = duckdb.connect()
     con.execute("""create table flags as select * from (values
         (2024, 'sch1', 'Северный', true), (2024, 'sch2', 'Южный', false), (2024, 'sch3', 'Южный', true),
@@ -193,6 +194,9 @@ def test_above_the_threshold_each_territory_gets_a_workbook_of_its_schools(tmp_p
         (2024, 'sch1', 'Сельская местность'), (2024, 'sch3', 'ОВЗ'), (2024, 'sch3', 'Сельская местность'))
         as t(year, login, component_name)""")
     con.execute("create table kpis as select 2024 as year, 'Северный' as municipality, 0.5::double as share_pct")
+    (tmp_path / "parquet").mkdir()
+    for table in ("flags", "components", "kpis"):  # what worker processes read
+        con.execute(f"copy {table} to '{tmp_path / 'parquet' / table}.parquet' (format parquet)")
 
     def sheet(table, name, headers, rows):
         columns = con.execute("select column_name, data_type from duckdb_columns() where table_name = ? "
@@ -204,7 +208,7 @@ def test_above_the_threshold_each_territory_gets_a_workbook_of_its_schools(tmp_p
               sheet("components", "Компоненты", ["Год", "Логин", "Компонент"], 3),
               sheet("kpis", "Показатели", ["Год", "Муниципалитет", "Доля, %"], 1)]
     done = write_workbooks(con, tmp_path, "main.xlsx", sheets, "Заголовок", "r1", split_column="municipality",
-                           split_above_rows=6, folder="excel", in_memory_rows=1000)
+                           split_above_rows=6, folder="excel", in_memory_rows=1000, workers=workers)
 
     assert set(done.territories) == {"Северный", "Южный", "Без муниципалитета"}
     south = openpyxl.load_workbook(done.territories["Южный"])
@@ -221,6 +225,8 @@ def test_above_the_threshold_each_territory_gets_a_workbook_of_its_schools(tmp_p
     assert all(path.parent == tmp_path / "excel" for path in done.territories.values())
     # every school-level row is in exactly one territory's workbook
     rows = sum(openpyxl.load_workbook(p)["ШНОР"].max_row - 1 for p in done.territories.values())
+    assert done.cells == 4 * 4 - 1 + 3 * 3 + 3  # sch4 has no municipality
+    assert [c.value for c in main[CONTENTS_SHEET]["C"] if isinstance(c.value, int)][-3:] == [2, 4, 1]  # rows of each
     assert rows == 4 and con.execute("select count(*) from duckdb_tables() where table_name like '_workbook%'").fetchone()[0] == 0
 
 

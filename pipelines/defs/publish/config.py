@@ -45,6 +45,7 @@ class WorkbookConfig:
     split_above_rows: int
     folder: str  # the territories' workbooks, under the release
     in_memory_rows: int  # a workbook with more rows is streamed: filters instead of Excel tables
+    workers: int  # processes writing the territories' workbooks
     number_formats: dict[str, str]  # column → Excel number format
     labels: dict[str, dict[str, str]]  # column → code → Russian label, for the whole cell
     replacements: dict[str, dict[str, str]]  # column → code → Russian label, for each code in a list
@@ -114,6 +115,7 @@ def _workbook(raw: dict, folder: Path) -> WorkbookConfig:
         split_above_rows=int(raw["split"]["above_rows"]),
         folder=raw["split"]["folder"],
         in_memory_rows=int(raw["in_memory_rows"]),
+        workers=int(raw.get("workers", 1)),
         number_formats=dict(raw.get("number_formats") or {}),
         labels=_dictionary(labels.get("values")),
         replacements=_dictionary(labels.get("replace")),

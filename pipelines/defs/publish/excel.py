@@ -16,7 +16,9 @@ says where the full table is.
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime as dt
+import multiprocessing
 import math
 import re
 import time
@@ -69,6 +71,7 @@ class Sheet:
     replacements: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # the same, in lists of codes
     number_formats: Mapping[str, str] = field(default_factory=dict)  # column → Excel number format
     where: str = ""  # a condition on the table: the rows of one territory's workbook
+    layout: tuple[Sequence[int], frozenset[int]] | None = None  # widths and wrapped columns, if already known
 
     @property
     def fits(self) -> bool:
@@ -168,7 +171,7 @@ class Formats:
         return self._numbers[code]
 
 
-def _layout(con, sheet: Sheet, columns: Sequence[Column]) -> tuple[list[int], set[int]]:
+def _layout(con, sheet: Sheet, columns: Sequence[Column]) -> tuple[list[int], frozenset[int]]:
     """Column widths (the longest value among the first rows, the longest word of the header) and the text
     columns that wrap: those with longer values than the widest column, or with line breaks."""
     measures = ", ".join(
@@ -188,7 +191,7 @@ def _layout(con, sheet: Sheet, columns: Sequence[Column]) -> tuple[list[int], se
         widths.append(min(MAX_WIDTH, max(MIN_WIDTH, word, int(longest) + 2)))
         if column.kind == "text" and (breaks or longest + 2 > MAX_WIDTH):
             wrapped.add(index)
-    return widths, wrapped
+    return widths, frozenset(wrapped)
 
 
 def _header_height(headers: Sequence[str], widths: Sequence[int]) -> float:
@@ -240,7 +243,7 @@ def _write_data_sheet(con, book: xlsxwriter.Workbook, formats: Formats, sheet: S
                               f"Полная таблица: {sheet.full_table}", formats.wrapped)
         return 1
     columns = sheet_columns(sheet)
-    widths, wrapped = _layout(con, sheet, columns)
+    widths, wrapped = sheet.layout or _layout(con, sheet, columns)
     for index, width in enumerate(widths):
         ws.set_column(index, index, width)
     last_column = len(columns) - 1
@@ -442,11 +445,14 @@ def file_name(territory: str | None) -> str:
     return f"{name[:100] or 'Без названия'}.xlsx"
 
 
-def _territory_tables(con, sheets: Sequence[Sheet], column: str) -> dict[str, str]:
-    """Each school-level mart copied in territory order, so a territory's rows are read without a full scan.
+def _territory_tables(con, sheets: Sequence[Sheet], column: str, keys: Sequence[str], order: str) -> dict[str, str]:
+    """The territories' rows of each school-level mart, copied in territory order: each workbook then reads its
+    rows without a scan of the whole mart. ``keys`` are the territories (``NULL_KEY`` for none), ``order``
+    the column giving the mart's published row order.
 
     A mart without the territory column gets it from the other marts by school login.
     """
+    con.execute("create or replace temp table _workbook_keys as select unnest(?::varchar[]) as key", [list(keys)])
     with_column = [s for s in sheets if column in dict(s.columns)]
     logins = " union ".join(f'select distinct login, "{column}" as _territory from {s.table}' for s in with_column)
     con.execute(f"create or replace temp table _workbook_logins as {logins}")
@@ -454,19 +460,74 @@ def _territory_tables(con, sheets: Sequence[Sheet], column: str) -> dict[str, st
     for sheet in sheets:
         name = "_workbook_" + re.sub(r"\W", "_", sheet.key)
         if column in dict(sheet.columns):
-            source = f'select *, "{column}" as _territory, rowid as _order from {sheet.table}'
+            source = f'select *, "{column}" as _territory, {order} as _order from {sheet.table}'
         else:
-            source = (f"select t.*, l._territory, t.rowid as _order from {sheet.table} as t "
-                      f"join _workbook_logins as l using (login)")
-        con.execute(f"create or replace temp table {name} as {source} order by _territory, _order")
+            source = (f"select t.*, l._territory, t.{order} as _order from {sheet.table} as t "
+                      f"left join _workbook_logins as l using (login)")
+        con.execute(f"create or replace temp table {name} as select * from ({source}) "
+                    f"where coalesce(_territory, '{NULL_KEY}') in (select key from _workbook_keys) "
+                    f"order by _territory, _order")
         tables[sheet.key] = name
     return tables
 
 
+NULL_KEY = "(нет)"  # the territory key of rows without a territory
+
+
+@dataclass(frozen=True)
+class _Territory:
+    label: str
+    key: str  # the column's value, or NULL_KEY
+    path: Path
+
+
+def _write_territories(con, territories: Sequence[_Territory], sheets: Sequence[Sheet],
+                       summary_tables: Mapping[str, str], column: str, title: str, release: str,
+                       in_memory_rows: int, order: str = "rowid") -> dict[str, tuple[int, int]]:
+    """One workbook per territory with its rows of every school-level mart; returns (rows, cells) of each."""
+    copies = _territory_tables(con, sheets, column, [t.key for t in territories], order)
+    rows = {key: dict(con.execute(f"select coalesce(_territory, '{NULL_KEY}'), count(*) from {table} "
+                                  "group by all").fetchall()) for key, table in copies.items()}
+    summary = {**summary_tables, **copies}  # the copies carry the territory column: zone maps skip the others
+    written = {}
+    for territory in territories:
+        condition = ("_territory is null" if territory.key == NULL_KEY
+                     else f"_territory = {_quote(territory.key)}")
+        local = [replace(s, table=copies[s.key], where=condition, rows=rows[s.key].get(territory.key, 0))
+                 for s in sheets]
+        summary_condition = f'"{column}" is null' if territory.key == NULL_KEY else f'"{column}" = {_quote(territory.key)}'
+        cells = write_workbook(con, territory.path, local, f"{title}: {territory.label}", release, tables=summary,
+                               scope=f"Муниципалитет: {territory.label}", where=summary_condition,
+                               in_memory_rows=in_memory_rows)
+        written[territory.label] = (sum(s.rows for s in local), cells)
+    for table in [*copies.values(), "_workbook_logins", "_workbook_keys"]:
+        con.execute(f"drop table {table}")
+    return written
+
+
+def _territories_in_worker(parquet: Mapping[str, str], territories: Sequence[_Territory], sheets: Sequence[Sheet],
+                           summary_marts: Sequence[str], column: str, title: str, release: str,
+                           in_memory_rows: int) -> dict[str, tuple[int, int]]:
+    """A worker process: the release's DuckDB file is open for writing in the parent, so it reads the
+    release's Parquet files, whose rows are in the published order (``file_row_number``)."""
+    import duckdb
+
+    con = duckdb.connect(config={"threads": 1})
+    views = {}
+    for key, path in parquet.items():
+        views[key] = "_parquet_" + re.sub(r"\W", "_", key)
+        con.execute(f"create view {views[key]} as select * from read_parquet({_quote(path)}, file_row_number = true)")
+    local = [replace(s, table=views[s.key]) for s in sheets]
+    return _write_territories(con, territories, local, {key: views[key] for key in summary_marts}, column, title,
+                              release, in_memory_rows, order="file_row_number")
+
+
 def write_workbooks(con, release_dir: Path, main_file: str, sheets: Sequence[Sheet], title: str, release: str, *,
-                    split_column: str, split_above_rows: int, folder: str, in_memory_rows: int) -> Workbooks:
+                    split_column: str, split_above_rows: int, folder: str, in_memory_rows: int,
+                    workers: int = 1) -> Workbooks:
     """The release's workbooks: one with everything while the school-level rows are few; otherwise the main
-    workbook with the summary and the aggregated marts, and one workbook per territory with its schools."""
+    workbook with the summary and the aggregated marts, and one workbook per territory with its schools,
+    written by ``workers`` processes (xlsxwriter is pure Python: one core each)."""
     started = time.perf_counter()
     school_level = [s for s in sheets if "login" in dict(s.columns)]
     aggregated = [s for s in sheets if s not in school_level]
@@ -476,34 +537,37 @@ def write_workbooks(con, release_dir: Path, main_file: str, sheets: Sequence[She
         cells = write_workbook(con, main, sheets, title, release, tables=summary_tables, in_memory_rows=in_memory_rows)
         return Workbooks(main, {}, cells, time.perf_counter() - started)
 
-    sorted_tables = _territory_tables(con, school_level, split_column)
-    counts = dict(con.execute(f"select _territory, count(*) from ("
-                              + " union all ".join(f"select _territory from {t}" for t in sorted_tables.values())
-                              + ") group by _territory").fetchall())
+    # Widths and wrapping from the whole mart: every territory's sheet looks the same.
+    school_level = [replace(s, layout=_layout(con, s, sheet_columns(s))) for s in school_level]
+    with_column = [s for s in school_level if split_column in dict(s.columns)]
+    values = {v for (v,) in con.execute(" union ".join(f'select distinct "{split_column}" from {s.table}'
+                                                        for s in with_column)).fetchall()}
+    known = " union ".join(f"select login from {s.table}" for s in with_column)
+    if any(con.execute(f"select count(*) from {s.table} where login not in ({known})").fetchone()[0]
+           for s in school_level if s not in with_column):
+        values.add(None)  # schools that no mart places in a territory: their rows are not left out
     (release_dir / folder).mkdir()
-    territories: dict[str, Path] = {}
-    links, cells = [], 0
-    for territory in sorted(counts, key=lambda t: (t is None, t or "")):
-        path = release_dir / folder / file_name(territory)
-        label = territory or "Без муниципалитета"
-        if path in territories.values():  # two names that differ only in characters a file name cannot hold
-            path = path.with_name(f"{path.stem}_{len(territories)}.xlsx")
-        condition = "_territory is null" if territory is None else f"_territory = {_quote(territory)}"
-        local = [_territory_sheet(con, s, sorted_tables[s.key], condition) for s in school_level]
-        summary_condition = (f'"{split_column}" is null' if territory is None
-                             else f'"{split_column}" = {_quote(territory)}')
-        cells += write_workbook(con, path, local, f"{title}: {label}", release, tables=summary_tables,
-                                scope=f"Муниципалитет: {label}", where=summary_condition,
-                                in_memory_rows=in_memory_rows)
-        territories[label] = path
-        links.append(Link(label, path.relative_to(release_dir).as_posix(), counts[territory]))
-    for table in [*sorted_tables.values(), "_workbook_logins"]:
-        con.execute(f"drop table {table}")
-    cells += write_workbook(con, main, aggregated, title, release, tables=summary_tables, links=links,
-                            in_memory_rows=in_memory_rows)
-    return Workbooks(main, territories, cells, time.perf_counter() - started)
+    territories, paths = [], set()
+    for value in sorted(values, key=lambda v: (v is None, v or "")):
+        path = release_dir / folder / file_name(value)
+        if path in paths:  # two names that differ only in characters a file name cannot hold
+            path = path.with_name(f"{path.stem}_{len(paths)}.xlsx")
+        paths.add(path)
+        territories.append(_Territory(value or "Без муниципалитета", NULL_KEY if value is None else value, path))
 
-
-def _territory_sheet(con, sheet: Sheet, table: str, condition: str) -> Sheet:
-    rows = con.execute(f"select count(*) from {table} where {condition}").fetchone()[0]
-    return replace(sheet, table=table, where=condition, rows=int(rows))
+    if workers > 1:
+        parquet = {s.key: str(release_dir / s.full_table) for s in sheets}
+        groups = [territories[i::workers] for i in range(workers)]
+        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            done = pool.map(_territories_in_worker, *zip(*[
+                (parquet, group, school_level, [s.key for s in aggregated], split_column, title, release,
+                 in_memory_rows) for group in groups]))
+            written = {label: figures for part in done for label, figures in part.items()}
+    else:
+        written = _write_territories(con, territories, school_level, summary_tables, split_column, title, release,
+                                     in_memory_rows)
+    links = [Link(t.label, t.path.relative_to(release_dir).as_posix(), written[t.label][0]) for t in territories]
+    cells = write_workbook(con, main, aggregated, title, release, tables=summary_tables, links=links,
+                           in_memory_rows=in_memory_rows)
+    cells += sum(figures[1] for figures in written.values())
+    return Workbooks(main, {t.label: t.path for t in territories}, cells, time.perf_counter() - started)

@@ -192,7 +192,8 @@ def write_release(con, release_dir: Path, config: PublicationConfig, run_id: str
             workbook = config.workbook
             workbooks = write_workbooks(con, release_dir, config.excel_file, sheets, WORKBOOK_TITLE, release_dir.name,
                                         split_column=workbook.split_column, split_above_rows=workbook.split_above_rows,
-                                        folder=workbook.folder, in_memory_rows=workbook.in_memory_rows)
+                                        folder=workbook.folder, in_memory_rows=workbook.in_memory_rows,
+                                        workers=workbook.workers)
         finally:
             con.execute(f"detach {PUBLISHED_DB}")
         _seal(release_dir, run_id, releases, input_state, workbooks)
