@@ -109,7 +109,7 @@ def _dictionary(raw: dict | None) -> dict[str, dict[str, str]]:
 
 
 def _workbook(raw: dict, folder: Path) -> WorkbookConfig:
-    labels = yaml.safe_load((folder / raw["labels"]).read_text(encoding="utf-8"))  # beside publication.yml
+    labels = yaml.safe_load((folder / raw["labels"]).read_text(encoding="utf-8"))
     return WorkbookConfig(
         split_column=raw["split"]["column"],
         split_above_rows=int(raw["split"]["above_rows"]),
@@ -155,7 +155,7 @@ def load_publication_config(path: Path = CONFIG_PATH) -> PublicationConfig:
         allowed_schemas=tuple(raw["allowed_schemas"]),
         forbidden_columns=tuple(raw["forbidden_columns"]),
         marts=tuple(_mart(entry, defaults) for entry in raw["marts"]),
-        workbook=_workbook(raw["workbook"], path.parent),
+        workbook=_workbook(raw["workbook"], CONFIG_PATH.parent),  # the labels are in the project's config/
     )
     _refuse_personal_data(config)
     return config

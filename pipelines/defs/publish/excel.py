@@ -356,7 +356,8 @@ def _chart(book, ws, block: SummaryBlock, header_row: int, last_row: int) -> Non
 def _write_summary(book, ws, formats: Formats, blocks: Sequence[SummaryBlock], title: str, scope: str,
                    release: str, streamed: bool) -> None:
     ws.set_column(0, 0, 40)
-    ws.set_column(1, 8, SUMMARY_WIDTH)
+    ws.set_column(1, 1, 40)  # the schools' names of the list of schools needing attention
+    ws.set_column(2, 8, SUMMARY_WIDTH)
     ws.write_string(0, 0, title, formats.title)
     ws.write_string(1, 0, f"Выпуск {release}, сформирован {dt.datetime.now():%d.%m.%Y %H:%M}", formats.text)
     ws.write_string(2, 0, scope, formats.text)
