@@ -12,6 +12,12 @@ sheets get a filter instead of an Excel table, which xlsxwriter can only write i
 written as text: a value that a spreadsheet would take for a formula keeps Excel's quote prefix, so it is
 not evaluated even when a person edits the cell. A mart too large for a sheet is never cut: its sheet
 says where the full table is.
+
+A release with many school-level rows (``workbook.split``) gets a main workbook with the summary and the
+aggregated marts, and one workbook per municipality with that municipality's summary and school rows,
+written by worker processes: xlsxwriter is pure Python (about 75,000 cells a second per core). Rendering
+the cells as SpreadsheetML in DuckDB, as this module once did, was about ten times faster, but tables,
+charts, conditional formats and print setup are the library's to get right, not this project's.
 """
 
 from __future__ import annotations
