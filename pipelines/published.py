@@ -5,10 +5,12 @@ at each ``open``: a reader who opens ``current/monitoring.duckdb`` and a little 
 ``current/parquet/<mart>.parquet`` may get two releases if a publication happened in between. Two safe
 ways to read:
 
-1. **One file** (the simple way): open ``current/monitoring.duckdb`` (read-only) or
-   ``current/monitoring.xlsx`` once and read every mart from it. Each holds all published marts and says
-   which release it is (``release_info``; the workbook's contents sheet). An open file stays readable
-   even after its release is pruned (POSIX), and release files are never changed.
+1. **One file** (the simple way): open ``current/monitoring.duckdb`` (read-only) once and read every mart
+   from it. It holds all published marts and says which release it is (``release_info``); so does
+   ``current/monitoring.xlsx`` while the release is small enough for one workbook (its summary and
+   contents sheets name the release; above ``workbook.split.above_rows`` the school rows are in one
+   workbook per municipality, ``excel/<municipality>.xlsx``, listed in the manifest). An open file stays
+   readable even after its release is pruned (POSIX), and release files are never changed.
 2. **Several files**: resolve ``current`` once and read everything under the resolved directory::
 
        from pipelines.published import open_current

@@ -96,12 +96,12 @@ def test_flagged_schools_are_published_with_their_status(current):
 
 def test_excel_workbook_has_russian_headers_and_formatting(current):
     workbook = openpyxl.load_workbook(current / CONFIG.excel_file, read_only=False)
-    assert workbook.sheetnames == ["Содержание", *(m.sheet for m in CONFIG.marts)]
+    assert workbook.sheetnames == ["Сводка", "Содержание", *(m.sheet for m in CONFIG.marts)]
     for mart in CONFIG.marts:
         sheet = workbook[mart.sheet]
         headers = [cell.value for cell in sheet[1]]
         assert headers[: len(mart.columns)] == list(mart.columns.values())
         assert sheet.freeze_panes is not None and sheet.freeze_panes.startswith(("A2", "B2", "C2", "D2"))
-        assert sheet.auto_filter.ref and sheet.auto_filter.ref.startswith("A1:")
+        assert sheet.tables[mart.name].ref.startswith("A1:")
         assert sheet[1][0].font.bold
         assert sheet.column_dimensions["A"].width >= 8

@@ -29,6 +29,29 @@ class Suppression:
 
 
 @dataclass(frozen=True)
+class Highlight:
+    """Workbook rows whose ``column`` shows ``equals`` are coloured by ``style`` (alarm, warning, good)."""
+
+    column: str
+    equals: str
+    style: str
+
+
+@dataclass(frozen=True)
+class WorkbookConfig:
+    """How the Excel workbooks are cut and formatted (``workbook:`` of config/publication.yml)."""
+
+    split_column: str  # one workbook per value of this column when the school-level rows are too many
+    split_above_rows: int
+    folder: str  # the territories' workbooks, under the release
+    in_memory_rows: int  # a workbook with more rows is streamed: filters instead of Excel tables
+    workers: int  # processes writing the territories' workbooks
+    number_formats: dict[str, str]  # column → Excel number format
+    labels: dict[str, dict[str, str]]  # column → code → Russian label, for the whole cell
+    replacements: dict[str, dict[str, str]]  # column → code → Russian label, for each code in a list
+
+
+@dataclass(frozen=True)
 class PublishedMart:
     name: str  # file, table and asset name: publish/<name>
     relation: str  # <schema>.<table> in the working database
@@ -39,6 +62,7 @@ class PublishedMart:
     order_by: tuple[str, ...]
     freeze_columns: int  # key columns kept in view when scrolling the Excel sheet
     suppression: Suppression | None
+    highlights: tuple[Highlight, ...] = ()
 
     @property
     def source_key(self) -> dg.AssetKey:
@@ -57,6 +81,7 @@ class PublicationConfig:
     allowed_schemas: tuple[str, ...]
     forbidden_columns: tuple[str, ...]
     marts: tuple[PublishedMart, ...]
+    workbook: WorkbookConfig
 
 
 def _mart(entry: dict, defaults: dict) -> PublishedMart:
@@ -75,6 +100,25 @@ def _mart(entry: dict, defaults: dict) -> PublishedMart:
             min_n=int(suppression.get("min_n", defaults["min_cell_size"])),
             columns=tuple(suppression["columns"]),
         ),
+        highlights=tuple(Highlight(h["column"], str(h["equals"]), h["style"]) for h in entry.get("highlight", ())),
+    )
+
+
+def _dictionary(raw: dict | None) -> dict[str, dict[str, str]]:
+    return {column: {str(code): str(label) for code, label in values.items()} for column, values in (raw or {}).items()}
+
+
+def _workbook(raw: dict, folder: Path) -> WorkbookConfig:
+    labels = yaml.safe_load((folder / raw["labels"]).read_text(encoding="utf-8"))
+    return WorkbookConfig(
+        split_column=raw["split"]["column"],
+        split_above_rows=int(raw["split"]["above_rows"]),
+        folder=raw["split"]["folder"],
+        in_memory_rows=int(raw["in_memory_rows"]),
+        workers=int(raw.get("workers", 1)),
+        number_formats=dict(raw.get("number_formats") or {}),
+        labels=_dictionary(labels.get("values")),
+        replacements=_dictionary(labels.get("replace")),
     )
 
 
@@ -93,6 +137,9 @@ def _refuse_personal_data(config: PublicationConfig) -> None:
             raise PublicationConfigError(f"{mart.name}: suppressed columns must be published columns")
         if len(mart.sheet) > 31:
             raise PublicationConfigError(f"{mart.name}: Excel sheet names have at most 31 characters: {mart.sheet}")
+        unknown = sorted({h.column for h in mart.highlights} - set(mart.columns))
+        if unknown:
+            raise PublicationConfigError(f"{mart.name}: highlighted columns {unknown} are not published")
 
 
 def load_publication_config(path: Path = CONFIG_PATH) -> PublicationConfig:
@@ -108,6 +155,7 @@ def load_publication_config(path: Path = CONFIG_PATH) -> PublicationConfig:
         allowed_schemas=tuple(raw["allowed_schemas"]),
         forbidden_columns=tuple(raw["forbidden_columns"]),
         marts=tuple(_mart(entry, defaults) for entry in raw["marts"]),
+        workbook=_workbook(raw["workbook"], CONFIG_PATH.parent),  # the labels are in the project's config/
     )
     _refuse_personal_data(config)
     return config

@@ -2,6 +2,7 @@
 
     $PUBLISH_DIR/
       releases/<YYYYMMDDTHHMMSSZ>-<run>/   monitoring.duckdb, parquet/<mart>.parquet, monitoring.xlsx,
+                                           excel/<municipality>.xlsx (at region and federal scale),
                                            manifest.json (written last: a release without it is incomplete)
       current -> releases/<…>              swapped with os.replace of a new symlink (atomic on POSIX)
 
@@ -23,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipelines.defs.publish.config import PublicationConfig, PublishedMart
-from pipelines.defs.publish.excel import Sheet, write_workbook
+from pipelines.defs.publish.excel import Sheet, Workbooks, write_workbooks
 
 RELEASES = "releases"
 CURRENT = "current"
@@ -116,7 +117,7 @@ def _sheet(con, release: MartRelease, config: PublicationConfig) -> Sheet:
     note = ""
     if release.mart.suppression:
         s = release.mart.suppression
-        note = (f"Значения скрыты, когда {s.count_column} меньше {s.min_n} "
+        note = (f"Значения скрыты, когда «{release.mart.columns.get(s.count_column, s.count_column)}» меньше {s.min_n} "
                 f"({release.suppressed_rows} строк): защита персональных данных.")
     return Sheet(
         name=release.mart.sheet,
@@ -128,6 +129,11 @@ def _sheet(con, release: MartRelease, config: PublicationConfig) -> Sheet:
         freeze_columns=release.mart.freeze_columns,
         note=note,
         full_table=f"{config.parquet_folder}/{release.mart.name}.parquet",
+        key=release.mart.name,
+        highlights=release.mart.highlights,
+        labels=config.workbook.labels,
+        replacements=config.workbook.replacements,
+        number_formats=config.workbook.number_formats,
     )
 
 
@@ -139,9 +145,10 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _seal(release_dir: Path, run_id: str, releases: list[MartRelease], input_state: str | None = None) -> None:
-    """Files become read-only; the manifest, written last, lists them with their hashes and the input state
-    the marts were built from (``pipelines.defs.publish.state``)."""
+def _seal(release_dir: Path, run_id: str, releases: list[MartRelease], input_state: str | None = None,
+          workbooks: Workbooks | None = None) -> None:
+    """Files become read-only; the manifest, written last, lists them with their hashes, the input state
+    the marts were built from (``pipelines.defs.publish.state``) and which workbook holds which territory."""
     files = sorted(p for p in release_dir.rglob("*") if p.is_file())
     for path in files:
         path.chmod(READ_ONLY)
@@ -154,6 +161,13 @@ def _seal(release_dir: Path, run_id: str, releases: list[MartRelease], input_sta
         "tables": {r.mart.name: {"source": r.mart.relation, "rows": r.rows, "suppressed_rows": r.suppressed_rows}
                    for r in releases},
     }
+    if workbooks is not None:
+        manifest["workbooks"] = {
+            "main": workbooks.main.relative_to(release_dir).as_posix(),
+            "territories": {name: path.relative_to(release_dir).as_posix() for name, path in workbooks.territories.items()},
+            "cells": workbooks.cells,
+            "seconds": round(workbooks.seconds, 1),
+        }
     path = release_dir / MANIFEST
     path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     path.chmod(READ_ONLY)
@@ -175,10 +189,14 @@ def write_release(con, release_dir: Path, config: PublicationConfig, run_id: str
                         for mart in config.marts]
             _release_info(con, release_dir, run_id, releases, config)
             sheets = [_sheet(con, release, config) for release in releases]
-            write_workbook(con, release_dir / config.excel_file, sheets, WORKBOOK_TITLE, release_dir.name)
+            workbook = config.workbook
+            workbooks = write_workbooks(con, release_dir, config.excel_file, sheets, WORKBOOK_TITLE, release_dir.name,
+                                        split_column=workbook.split_column, split_above_rows=workbook.split_above_rows,
+                                        folder=workbook.folder, in_memory_rows=workbook.in_memory_rows,
+                                        workers=workbook.workers)
         finally:
             con.execute(f"detach {PUBLISHED_DB}")
-        _seal(release_dir, run_id, releases, input_state)
+        _seal(release_dir, run_id, releases, input_state, workbooks)
     except BaseException:
         remove_release(release_dir)
         raise

@@ -1,0 +1,21 @@
+"""The benchmark's report, from measured figures (the benchmark itself is run by `make bench`, not here)."""
+
+import json
+
+from pipelines.bench import Measured, published_workbooks, report
+
+
+def test_the_report_shows_the_workbooks_time_from_the_release_manifest(tmp_path):
+    release = tmp_path / "releases" / "r1"
+    release.mkdir(parents=True)
+    (tmp_path / "current").symlink_to(release)
+    workbooks = {"main": "monitoring.xlsx", "territories": {"Южный": "excel/Южный.xlsx"}, "cells": 18_250_000,
+                 "seconds": 95.4}
+    (release / "manifest.json").write_text(json.dumps({"workbooks": workbooks}), encoding="utf-8")
+    result = {"scale": "federal", "full": Measured(370.0, 4000), "rerun": Measured(11.0, 300),
+              "stages": {"publication": 110.0}, "workbooks": published_workbooks(tmp_path),
+              "references": {"duckdb": Measured(220.0, 4400), "pandas": Measured(128.0, 4400)}}
+    lines = report(result).splitlines()
+    assert "| – of the publication, Excel workbooks (18,250,000 cells, 2 files) | 95.4 | |" in lines
+    assert lines.index("| stage: publication | 110.0 | |") < lines.index(
+        "| – of the publication, Excel workbooks (18,250,000 cells, 2 files) | 95.4 | |")
