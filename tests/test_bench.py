@@ -19,3 +19,14 @@ def test_the_report_shows_the_workbooks_time_from_the_release_manifest(tmp_path)
     assert "| – of the publication, Excel workbooks (18,250,000 cells, 2 files) | 95.4 | |" in lines
     assert lines.index("| stage: publication | 110.0 | |") < lines.index(
         "| – of the publication, Excel workbooks (18,250,000 cells, 2 files) | 95.4 | |")
+
+
+def test_the_report_states_every_target_of_the_scale_and_whether_it_is_met(tmp_path):
+    result = {"scale": "region", "full": Measured(100.0, 1400), "rerun": Measured(4.0, 300),
+              "stages": {"ingestion": 50.0, "dbt": 40.0},
+              "workbooks": {"cells": 1, "territories": {}, "seconds": 1.0},
+              "references": {"duckdb": Measured(30.0, 600), "pandas": Measured(5.0, 600)}}
+    lines = report(result).splitlines()
+    assert "- end_to_end_s: 100.00 (target ≤ 60) NOT met" in lines
+    assert "- rerun_share: 0.04 (target ≤ 0.05) met" in lines
+    assert "- pipeline_to_script: 3.00 (target ≤ 1.3) NOT met" in lines
