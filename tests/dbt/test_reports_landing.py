@@ -4,14 +4,18 @@ every disagreement with its report is listed.
 """
 
 import os
+import shutil
 
+import dagster as dg
 import duckdb
 import pandas as pd
 import pytest
 
 from pipelines.ingest.load import load_landing
-from tests.conftest import SAMPLE_PARTICIPANT_KEY
+from pipelines.published import open_current
+from tests.conftest import REPO_ROOT, SAMPLE_PARTICIPANT_KEY
 from tests.dbt.test_marts import _dbt
+from tests.quality.sample_run import environment, patched_environ, run_monitoring_job
 from tests.ingest.conftest import JOURNAL_COMPARISON, VPR_ROWS, Landing
 
 STATISTICS_HEADER = ["Группы участников", "Кол-во ОО", "Кол-во участников", 2, 3, 4, 5]
@@ -166,7 +170,7 @@ def two_levels(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:  # the generated РЦОИ lists carry (dummy) documents
         patch.setenv("PARTICIPANT_CODE_SALT", os.environ.get("PARTICIPANT_CODE_SALT") or SAMPLE_PARTICIPANT_KEY)
         warehouses = {level: _generated_warehouse(tmp, level) for level in ("participants", "reports")}
-    return {**warehouses, "truth": tmp / "participants" / "ground_truth"}
+    return {**warehouses, "truth": tmp / "participants" / "ground_truth", "reports_landing": tmp / "reports"}
 
 
 def _frame(database, sql: str) -> pd.DataFrame:
@@ -253,3 +257,25 @@ def test_report_level_signs_agree_with_participant_level_within_tolerance(two_le
     missing = ~computable & ~needs_rows
     assert not participants.loc[missing, "is_computable"].any()
     assert participants.loc[missing, "reason"].equals(reports.loc[missing, "reason"])
+
+
+def test_a_landing_of_reports_only_is_published(two_levels, tmp_path):
+    """The monitoring job (checks, dbt build, publication) on the generated reports-only landing: the release
+    holds the indicators, the ШНОР flags and the signs flagged from the reports."""
+    env = environment(tmp_path, two_levels["reports_landing"])
+    for folder in ("warehouse", "dagster_home"):
+        (tmp_path / folder).mkdir()
+    shutil.copy(REPO_ROOT / "config" / "dagster.yaml", tmp_path / "dagster_home" / "dagster.yaml")
+    shutil.copy(two_levels["reports"], env["WAREHOUSE_PATH"])
+    with patched_environ(env):
+        result = run_monitoring_job(dg.DagsterInstance.get())
+    assert result.success
+    with open_current(env["PUBLISH_DIR"]).connect() as con:
+        [(vpr_works, with_values)] = con.execute("""select count(*), count(fail_share_pct)
+                                                    from school_work_indicators where assessment = 'ВПР'""").fetchall()
+        shnor = con.execute("select count(*) from school_flags where is_shnor_computed").fetchone()[0]
+        levels = {level for (level,) in con.execute("select distinct computed_from from objectivity_flags").fetchall()}
+    expected = pd.read_csv(two_levels["truth"] / "shnor_expected.csv")
+    assert vpr_works > 100 and with_values > 0.8 * vpr_works
+    assert shnor == len(expected)
+    assert levels and levels <= set(REPORT_LEVELS.values())
