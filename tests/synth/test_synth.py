@@ -761,3 +761,15 @@ def test_b1_and_b2_reports_have_the_layout_of_the_real_ones(report_landing, real
     assert rows[header + 1 + whole_sample][0] == "Ханты-Мансийский автономный округ - Югра"
     assert re.fullmatch(r".+\(reg86_m001\)", rows[header + 2 + whole_sample][0])
     assert re.fullmatch(r".+\(sch86\d{4}\)", rows[header + 3 + whole_sample][0])
+
+
+def test_both_levels_write_participant_files_and_reports_and_the_cli_says_so(tmp_path, capsys):
+    assert main(["--scale", "municipality", "--years", "2023", "--seed", "3", "--out", str(tmp_path),
+                 "--vpr-level", "both"]) == 0
+    assert "report files" in capsys.readouterr().out
+    manifest = json.loads((tmp_path / "ground_truth" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["counts"]["vpr_layouts"] == {"2023": "A1 + reports"}
+    assert any((tmp_path / "vpr" / "2023").glob("sch86*/Математика 5 класс.xlsx"))
+    assert (tmp_path / "vpr_reports" / "2023" / "Статистика по отметкам МА5.xlsx").exists()
+    generate("municipality", [2023], 3, tmp_path)  # back to participant rows: the reports go
+    assert list((tmp_path / "vpr_reports").iterdir()) == []  # the year folder left empty goes too
