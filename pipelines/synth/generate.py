@@ -17,7 +17,7 @@ from pipelines.synth.plan import FIRST_MARKERS_YEAR, Plan, make_plan
 from pipelines.synth.randomness import stream
 from pipelines.synth.schools import SCALES, Schools, build_schools, cohort_counts
 from pipelines.synth.specs import MARKER_COLUMNS, default_works
-from pipelines.synth.vpr import generate_vpr
+from pipelines.synth.vpr import VprBatch, generate_vpr
 from pipelines.synth.vpr_files import (
     SUBJECT_DATIVE,
     a1_payloads,
@@ -118,8 +118,8 @@ def _rows(frame: pd.DataFrame) -> list[list]:
     return [[None if pd.isna(v) else v for v in row] for row in frame.astype(object).values.tolist()]
 
 
-def _write_participant_files(batch, schools: Schools, seed: int, parquet: VprParquet | None, forms: _FormWriter,
-                             totals: _Totals) -> None:
+def _write_participant_files(batch: VprBatch, schools: Schools, seed: int, parquet: VprParquet | None,
+                             forms: _FormWriter, totals: _Totals) -> None:
     """One work's participant rows in the year's real layout (or the federal Parquet file)."""
     year = batch.year
     if parquet:
