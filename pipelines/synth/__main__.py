@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from pipelines.synth.generate import generate
+from pipelines.synth.generate import VPR_LEVELS, generate
 from pipelines.synth.schools import SCALES
 from pipelines.synth.specs import DEFAULT_WORKS, all_vpr_work_codes
 
@@ -40,12 +40,18 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"ВПР works, comma-separated, or 'all' (default: all at federal scale, "
                              f"else {','.join(DEFAULT_WORKS)})")
     parser.add_argument("--workers", type=int, default=None, help="processes writing ВПР forms")
+    parser.add_argument("--vpr-level", choices=VPR_LEVELS, default="participants",
+                        help="ВПР as participant rows, as the ФИС ОКО aggregated reports only, or both")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    out = generate(args.scale, args.years, args.seed, args.out, works=args.works, workers=args.workers)
+    out = generate(args.scale, args.years, args.seed, args.out, works=args.works, workers=args.workers,
+                   vpr_level=args.vpr_level)
     counts = json.loads((out / "ground_truth" / "manifest.json").read_text(encoding="utf-8"))["counts"]
+    vpr = (f"{sum(counts['vpr_rows'].values())} ВПР rows" if args.vpr_level == "participants" else
+           f"{sum(counts['vpr_rows'].values())} ВПР participants in {sum(counts['vpr_report_files'].values())} "
+           "report files")
     print(f"{args.scale} scale, {args.years[0]}–{args.years[-1]}, seed {args.seed}: {counts['schools']} schools, "
-          f"{sum(counts['vpr_rows'].values())} ВПР rows, {sum(counts['gia_rows'].values())} ГИА rows "
+          f"{vpr}, {sum(counts['gia_rows'].values())} ГИА rows "
           f"→ {out} in {time.perf_counter() - started:.0f} s")
     return 0
 

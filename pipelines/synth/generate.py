@@ -11,13 +11,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipelines.synth import fioko, names, passport, truth
+from pipelines.synth import fioko, names, passport, truth, vpr_reports
 from pipelines.synth.gia import generate_gia
 from pipelines.synth.plan import FIRST_MARKERS_YEAR, Plan, make_plan
 from pipelines.synth.randomness import stream
 from pipelines.synth.schools import SCALES, Schools, build_schools, cohort_counts
 from pipelines.synth.specs import MARKER_COLUMNS, default_works
-from pipelines.synth.vpr import generate_vpr
+from pipelines.synth.vpr import VprBatch, generate_vpr
 from pipelines.synth.vpr_files import (
     SUBJECT_DATIVE,
     a1_payloads,
@@ -46,7 +46,9 @@ GENERATED_FILES = (
       for grade in ("[0-9]", "[0-9][0-9]") for subject in SUBJECT_DATIVE),
     "vpr/[0-9][0-9][0-9][0-9]/Проведение работы по *, [0-9]* класс. ВПР [0-9][0-9][0-9][0-9].xlsx",
     "vpr/[0-9][0-9][0-9][0-9]/*_[A-Z][A-Z]*[0-9].xlsx",
+    *vpr_reports.GENERATED_FILES,
 )
+VPR_LEVELS = ("participants", "reports", "both")  # participant rows, ФИС ОКО reports only, or both
 FORMS_PER_TASK = 150
 MESSY_LOGIN_SHARE = 0.005  # passport rows typed with an upper-case login and a trailing space (at least one)
 QUIRKY_NAME_SHARE = 0.15  # FIOKO names with a doubled space, as in the published list
@@ -59,6 +61,7 @@ class _Totals:
     vpr_rows: dict[int, int] = field(default_factory=dict)
     vpr_absent: dict[int, int] = field(default_factory=dict)
     vpr_files: dict[int, int] = field(default_factory=dict)
+    vpr_report_files: dict[int, int] = field(default_factory=dict)
     gia_rows: dict[int, int] = field(default_factory=dict)
 
 
@@ -100,12 +103,13 @@ class _FormWriter:
 def _remove_previous_output(out: Path) -> None:
     """Deletes only files this generator writes, so other files dropped in the folder survive.
 
-    Folders left empty under vpr/<YYYY>/ (a school's or a grade's) go too.
+    Folders left empty under vpr/<YYYY>/ (a school's or a grade's) and vpr_reports/<YYYY>/ go too.
     """
     for pattern in GENERATED_FILES:
         for path in out.glob(pattern):
             path.unlink()
-    for folder in sorted(out.glob("vpr/[0-9][0-9][0-9][0-9]/*/"), reverse=True):
+    for folder in sorted([*out.glob("vpr/[0-9][0-9][0-9][0-9]/*/"), *out.glob("vpr_reports/[0-9][0-9][0-9][0-9]/")],
+                         reverse=True):
         if folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
 
@@ -114,31 +118,44 @@ def _rows(frame: pd.DataFrame) -> list[list]:
     return [[None if pd.isna(v) else v for v in row] for row in frame.astype(object).values.tolist()]
 
 
+def _write_participant_files(batch: VprBatch, schools: Schools, seed: int, parquet: VprParquet | None,
+                             forms: _FormWriter, totals: _Totals) -> None:
+    """One work's participant rows in the year's real layout (or the federal Parquet file)."""
+    year = batch.year
+    if parquet:
+        parquet.write(batch, schools.login)
+    elif layout_for(year) == "A1":
+        payloads = a1_payloads(batch, schools, seed)
+        forms.write_forms(payloads)
+        totals.vpr_files[year] += len(payloads)
+        totals.vpr_absent[year] += sum(int(p["rows"]["absent"].sum()) for p in payloads)
+    elif len(batch):
+        payload = region_payload(batch, schools, seed)
+        forms.write_region_file(payload)
+        totals.vpr_files[year] += 1
+        totals.vpr_absent[year] += int(payload["rows"]["absent"].sum())
+
+
 def _generate_year(year: int, schools: Schools, plan: Plan, works: tuple[str, ...], seed: int, out: Path,
-                   federal: bool, forms: _FormWriter, totals: _Totals) -> pd.DataFrame:
-    """Generates and writes one year's ВПР and ГИА; returns its per-school work statistics."""
+                   federal: bool, vpr_level: str, forms: _FormWriter, totals: _Totals) -> pd.DataFrame:
+    """Generates and writes one year's ВПР (participant files, reports or both) and ГИА; returns its
+    per-school work statistics."""
     cohorts = cohort_counts(schools, seed, year)
-    parquet = VprParquet(out / "vpr" / f"vpr_{year}.parquet") if federal else None
-    counts = []
+    participant_files, report_files = vpr_level in ("participants", "both"), vpr_level in ("reports", "both")
+    parquet = VprParquet(out / "vpr" / f"vpr_{year}.parquet") if federal and participant_files else None
+    counts, report_counts = [], []
     totals.vpr_rows[year] = totals.vpr_absent[year] = totals.vpr_files[year] = 0
     for work in works:
         batch = generate_vpr(schools, plan, cohorts, year, work, seed)
-        if parquet:
-            parquet.write(batch, schools.login)
-        elif layout_for(year) == "A1":
-            payloads = a1_payloads(batch, schools, seed)
-            forms.write_forms(payloads)
-            totals.vpr_files[year] += len(payloads)
-            totals.vpr_absent[year] += sum(int(p["rows"]["absent"].sum()) for p in payloads)
-        elif len(batch):
-            payload = region_payload(batch, schools, seed)
-            forms.write_region_file(payload)
-            totals.vpr_files[year] += 1
-            totals.vpr_absent[year] += int(payload["rows"]["absent"].sum())
+        if participant_files:
+            _write_participant_files(batch, schools, seed, parquet, forms, totals)
+        if report_files:
+            report_counts.append(vpr_reports.work_counts(batch))
         counts.append(fioko.vpr_counts(batch))
         totals.vpr_rows[year] += len(batch)
     if parquet:
         parquet.close()
+    totals.vpr_report_files[year] = vpr_reports.write_year_reports(out, schools, year, report_counts)
     gia = generate_gia(schools, plan, cohorts, year, seed)
     if federal:  # millions of rows: the CSV layout, streamed and checked in DuckDB
         write_gia_csv(out / "gia" / f"gia_{year}.csv", gia, schools.login)
@@ -230,12 +247,17 @@ def _write_passports(out: Path, schools: Schools, plan: Plan, years: list[int], 
     return detail
 
 
-def _manifest(scale: str, years: list[int], seed: int, works: tuple[str, ...], schools: Schools,
+def _vpr_layout(scale: str, year: int, vpr_level: str) -> str:
+    participants = "parquet" if scale == "federal" else layout_for(year)
+    return {"participants": participants, "reports": "reports", "both": f"{participants} + reports"}[vpr_level]
+
+
+def _manifest(scale: str, years: list[int], seed: int, works: tuple[str, ...], vpr_level: str, schools: Schools,
               planted: pd.DataFrame, shnor: pd.DataFrame, is_shnsu: np.ndarray, totals: _Totals) -> dict:
     registry = schools.registry
     return {
         "generator": "pipelines.synth",
-        "scale": scale, "years": years, "seed": seed, "works": list(works),
+        "scale": scale, "years": years, "seed": seed, "works": list(works), "vpr_level": vpr_level,
         "counts": {
             "regions": int(registry["region_code"].nunique()),
             "municipalities": int(registry[["region_code", "municipality"]].drop_duplicates().shape[0]),
@@ -243,7 +265,8 @@ def _manifest(scale: str, years: list[int], seed: int, works: tuple[str, ...], s
             "vpr_rows": {str(y): n for y, n in totals.vpr_rows.items()},
             "vpr_absent": {str(y): n for y, n in totals.vpr_absent.items()},
             "vpr_files": {str(y): n for y, n in totals.vpr_files.items()},
-            "vpr_layouts": {str(y): "parquet" if scale == "federal" else layout_for(y) for y in years},
+            "vpr_report_files": {str(y): n for y, n in totals.vpr_report_files.items()},
+            "vpr_layouts": {str(y): _vpr_layout(scale, y, vpr_level) for y in years},
             "gia_rows": {str(y): n for y, n in totals.gia_rows.items()},
             "planted_schools": dict(sorted(Counter(planted.drop_duplicates(["case", "login"])["case"]).items())),
             "planted_rows": dict(sorted(Counter(planted["case"]).items())),
@@ -254,15 +277,19 @@ def _manifest(scale: str, years: list[int], seed: int, works: tuple[str, ...], s
 
 
 def generate(scale: str, years: range | list[int], seed: int, out: Path, works: tuple[str, ...] | None = None,
-             workers: int | None = None) -> Path:
+             workers: int | None = None, vpr_level: str = "participants") -> Path:
     """Writes every input of docs/inputs.md for `years` into the landing folder `out`, plus ground_truth/.
 
     Deterministic per seed. `works` defaults to the scale's (every work at federal scale, else grades 4–6).
     `workers` (default: 2 at region scale, else 1) processes write the ВПР files. ВПР rows are written
     in the year's real layout (vpr_files.py): region exports up to 2022, per-school forms from 2023.
+    `vpr_level` "reports" writes the same simulated participants as ФИС ОКО's aggregated reports instead
+    (vpr_reports.py), "both" writes both; everything else, the ground truth included, is the same.
     """
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; expected one of {', '.join(SCALES)}")
+    if vpr_level not in VPR_LEVELS:
+        raise ValueError(f"unknown ВПР level {vpr_level!r}; expected one of {', '.join(VPR_LEVELS)}")
     works = works or default_works(SCALES[scale].every_vpr_work)
     years = sorted(int(y) for y in years)
     out = Path(out)
@@ -273,7 +300,8 @@ def generate(scale: str, years: range | list[int], seed: int, out: Path, works: 
     totals = _Totals()
     forms = _FormWriter(out, workers if workers is not None else (2 if scale == "region" else 1))
     try:
-        stats = pd.concat([_generate_year(year, schools, plan, works, seed, out, scale == "federal", forms, totals)
+        stats = pd.concat([_generate_year(year, schools, plan, works, seed, out, scale == "federal", vpr_level,
+                                          forms, totals)
                            for year in years], ignore_index=True)
     finally:
         forms.close()
@@ -293,7 +321,7 @@ def generate(scale: str, years: range | list[int], seed: int, out: Path, works: 
     passport_detail = _write_passports(out, schools, plan, years, seed)
 
     planted = truth.planted_frame(plan, schools, stats, passport_detail)
-    manifest = _manifest(scale, years, seed, works, schools, planted, shnor, is_shnsu, totals)
+    manifest = _manifest(scale, years, seed, works, vpr_level, schools, planted, shnor, is_shnsu, totals)
     truth.write_ground_truth(out, planted, truth.shnor_expected_frame(shnor, schools),
                              truth.shnsu_frame(schools, is_shnsu, years), manifest)
     return out

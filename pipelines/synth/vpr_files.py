@@ -225,23 +225,32 @@ def a1_payloads(batch: VprBatch, schools: Schools, seed: int) -> list[dict]:
             for s in np.flatnonzero(batch.participants())]
 
 
+def region_name(code: int) -> str:
+    return REGION_NAMES.get(code, f"Регион {code:02d}")
+
+
+def municipality_codes(schools: Schools) -> list[str]:
+    """Each school's municipality as ФИС ОКО codes it, `reg86_m001`: numbered within the region in registry order."""
+    registry = schools.registry
+    number, counters = {}, {}
+    for code, name in dict.fromkeys(zip(registry["region_code"], registry["municipality"])):
+        counters[code] = counters.get(code, 0) + 1
+        number[(code, name)] = counters[code]
+    return [f"reg{c:02d}_m{number[(c, m)]:03d}" for c, m in zip(registry["region_code"], registry["municipality"])]
+
+
 def region_payload(batch: VprBatch, schools: Schools, seed: int) -> dict:
     """The A2 or A3 payload of one work: every school's rows and the school fields the export shows."""
     rows, style = roster(batch, seed), styles(batch, seed)
     registry = schools.registry
-    municipalities = list(dict.fromkeys(zip(registry["region_code"], registry["municipality"])))
-    muni_number, counters = {}, {}
-    for code, name in municipalities:
-        counters[code] = counters.get(code, 0) + 1
-        muni_number[(code, name)] = counters[code]
     classes = np.minimum(np.ceil(batch.participants() / CLASS_SIZE), len(CLASS_LETTERS)).astype(int)
     return {
         **_work_fields(batch), "layout": layout_for(batch.year),
         "rows": _participant_arrays(batch, rows, 0, len(rows.school)),
         "login": schools.login.tolist(),
         "municipality": registry["municipality"].tolist(),
-        "municipality_label": [f"reg{c:02d}_m{muni_number[(c, m)]:03d} | {m}"
-                               for c, m in zip(registry["region_code"], registry["municipality"])],
+        "municipality_label": [f"{code} | {name}"
+                               for code, name in zip(municipality_codes(schools), registry["municipality"])],
         "region_code": registry["region_code"].astype(int).tolist(),
         "school_label": [f"{login} | {fioko_style_name(name)}"
                          for login, name in zip(schools.login, registry["short_name"])],
@@ -333,7 +342,7 @@ def write_a2(landing: Path, p: dict) -> None:
 
     def prefix(s: int) -> list:
         code = p["region_code"][s]
-        return [p["login"][s], float(code), f"reg{code:02d}0000 | {REGION_NAMES.get(code, f'Регион {code:02d}')}",
+        return [p["login"][s], float(code), f"reg{code:02d}0000 | {region_name(code)}",
                 p["municipality_label"][s], p["school_label"][s], _upload_date(year, int(style.upload_seconds[s]))]
 
     def label(s: int, class_index: int):

@@ -3,11 +3,19 @@ and the objectivity signs the reports allow; a school with participant rows too 
 every disagreement with its report is listed.
 """
 
+import os
+import shutil
+
+import dagster as dg
 import duckdb
+import pandas as pd
 import pytest
 
 from pipelines.ingest.load import load_landing
+from pipelines.published import open_current
+from tests.conftest import REPO_ROOT, SAMPLE_PARTICIPANT_KEY
 from tests.dbt.test_marts import _dbt
+from tests.quality.sample_run import environment, patched_environ, run_monitoring_job
 from tests.ingest.conftest import JOURNAL_COMPARISON, VPR_ROWS, Landing
 
 STATISTICS_HEADER = ["Группы участников", "Кол-во ОО", "Кол-во участников", 2, 3, 4, 5]
@@ -128,3 +136,146 @@ def test_participant_rows_win_and_every_disagreement_is_listed(both_levels):
     assert ("participants", 3, 20, 10) in listed
     assert {m for m, *_ in listed} >= {"participants", "mark_2", "mark_3", "mark_4", "mark_5"} - {
         m for m, p, r, _ in listed if p == r}
+
+
+# One region generated twice from the same simulated participants (municipality scale, two years: the ШНОР
+# lists of both years need the year before): once as participant rows, once as ФИС ОКО reports only.
+GENERATED_YEARS, GENERATED_SEED = range(2022, 2024), 3
+COUNTS = ["participants", "mark_2", "mark_3", "mark_4", "mark_5", "with_journal", "lowered", "confirmed", "raised",
+          "with_score"]
+REPORT_LEVELS = {"level_above_region": "mark_statistics", "vpr_above_journal": "journal_comparison",
+                 "journal_above_vpr": "journal_comparison", "heaping_at_cuts": "score_distribution"}
+# What only participant rows carry: absent pupils, and the standardised scores behind the z-based columns.
+PARTICIPANT_ONLY = {"absent", "level_of_detail"}
+
+
+def _generated_warehouse(tmp, level: str):
+    from pipelines.synth import generate
+
+    landing, database = generate("municipality", GENERATED_YEARS, GENERATED_SEED, tmp / level, vpr_level=level), \
+        tmp / f"{level}.duckdb"
+    with duckdb.connect(str(database)) as con:
+        reports = load_landing(landing, con)
+    assert not any(report.files_quarantined for report in reports.values())
+    assert reports["vpr_report_counts"].rows_rejected == 0, reports["vpr_report_counts"].issues
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WAREHOUSE_PATH", str(database))
+        _dbt(["build", *SELECTION], tmp / f"{level}_dbt")
+    return database
+
+
+@pytest.fixture(scope="module")
+def two_levels(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("two_levels")
+    with pytest.MonkeyPatch.context() as patch:  # the generated РЦОИ lists carry (dummy) documents
+        patch.setenv("PARTICIPANT_CODE_SALT", os.environ.get("PARTICIPANT_CODE_SALT") or SAMPLE_PARTICIPANT_KEY)
+        warehouses = {level: _generated_warehouse(tmp, level) for level in ("participants", "reports")}
+    return {**warehouses, "truth": tmp / "participants" / "ground_truth", "reports_landing": tmp / "reports"}
+
+
+def _frame(database, sql: str) -> pd.DataFrame:
+    with duckdb.connect(str(database)) as con:  # as dbt's in-process connection is configured
+        return con.execute(sql).df()
+
+
+def _both(two_levels, sql: str, key: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    participants, reports = (_frame(two_levels[level], sql).sort_values(key).reset_index(drop=True)
+                             for level in ("participants", "reports"))
+    return participants, reports
+
+
+def test_generated_reports_carry_no_participant_rows(two_levels):
+    [(rows, reports)] = _frame(two_levels["reports"], """
+        select (select count(*) from raw.vpr_results), (select count(distinct _source_file) from raw.vpr_report_counts)
+    """).itertuples(index=False)
+    levels = _frame(two_levels["reports"],
+                    "select distinct level_of_detail from intermediate.int_vpr_school_work_counts")
+    assert rows == 0 and reports == 2 * 6 * 3 + 2  # per year: 6 works × (B1, B2, scores) and the flat marks
+    assert levels["level_of_detail"].tolist() == ["reports"]
+
+
+def test_both_levels_count_the_same_pupils(two_levels):
+    key = ["year", "login", "work_code"]
+    participants, reports = _both(two_levels, f"select {', '.join(key + COUNTS)} "
+                                              "from intermediate.int_vpr_school_work_counts", key)
+    assert len(participants) > 100
+    pd.testing.assert_frame_equal(participants, reports, check_dtype=False)
+    score_key = [*key, "score"]
+    participants, reports = _both(two_levels, f"select {', '.join(score_key)}, pupils from "
+                                              "intermediate.int_vpr_school_work_score_counts where pupils > 0",
+                                  score_key)
+    pd.testing.assert_frame_equal(participants, reports, check_dtype=False)
+
+
+def test_both_levels_give_the_same_indicators(two_levels):
+    key = ["year", "login", "work_label"]
+    participants, reports = _both(two_levels, "select * from marts.mart_school_work_indicators", key)
+    assert set(participants["assessment"]) == {"ВПР", "ОГЭ", "ЕГЭ"}
+    assert set(reports.loc[reports["assessment"] == "ВПР", "level_of_detail"]) == {"reports"}
+    compared = [c for c in participants.columns if c not in PARTICIPANT_ONLY]
+    pd.testing.assert_frame_equal(participants[compared], reports[compared], check_dtype=False, atol=1e-9)
+
+
+def test_both_levels_give_the_same_shnor_status(two_levels):
+    key = ["login", "year"]
+    columns = "login, year, is_shnor_computed, shnor_criterion, shnor_level_computed, triggering_works, status_agrees"
+    participants, reports = _both(two_levels, f"select {columns} from marts.mart_school_flags", key)
+    pd.testing.assert_frame_equal(participants, reports)
+    expected = pd.read_csv(two_levels["truth"] / "shnor_expected.csv")
+    flagged = reports[reports["is_shnor_computed"]]
+    assert len(expected) > 5
+    assert sorted(zip(flagged["login"], flagged["year"], flagged["shnor_criterion"])) == \
+        sorted(zip(expected["login"], expected["year"], expected["criterion"]))
+
+
+def test_report_level_signs_agree_with_participant_level_within_tolerance(two_levels):
+    """docs/levels_of_detail.md: on school rows the tolerance is nil (counts from two-decimal percentages are
+    exact below 10 000 pupils); only «Результат выше региона» may lose the confirmation of a sign that needs
+    participant rows."""
+    key = ["year", "login", "work_code", "sign"]
+    participants, reports = _both(two_levels, """
+        select year, login, work_code, sign, role, n, estimate, ci_low, ci_high, reference, threshold, triggered,
+               flagged, is_computable, computed_from, reason
+        from objectivity.mart_objectivity_flags where work_code <> 'ALL'""", key)
+    assert participants[key].equals(reports[key])
+    computable = reports["is_computable"]
+    assert set(reports.loc[computable, "sign"]) == set(REPORT_LEVELS)
+    assert (reports.loc[computable, "computed_from"] == reports.loc[computable, "sign"].map(REPORT_LEVELS)).all()
+    assert participants.loc[computable, "computed_from"].eq("participant_rows").all()
+    measured = ["n", "estimate", "ci_low", "ci_high", "reference", "threshold", "triggered"]
+    pd.testing.assert_frame_equal(participants.loc[computable, measured], reports.loc[computable, measured],
+                                  check_dtype=False, atol=1e-9)
+    assert reports.loc[computable, "triggered"].any()
+    standalone = computable & (reports["role"] != "needs_confirmation")
+    assert participants.loc[standalone, "flagged"].equals(reports.loc[standalone, "flagged"])
+    confirmed = computable & (reports["role"] == "needs_confirmation")
+    assert not (reports.loc[confirmed, "flagged"] & ~participants.loc[confirmed, "flagged"]).any()
+    needs_rows = reports["sign"].isin(["task_inversion", "not_confirmed_by_gia"])
+    assert not computable[needs_rows].any()
+    assert reports.loc[needs_rows, "reason"].str.contains("только по строкам участников").all()
+    # a sign the reports allow is missing only where the participant rows cannot give it either
+    missing = ~computable & ~needs_rows
+    assert not participants.loc[missing, "is_computable"].any()
+    assert participants.loc[missing, "reason"].equals(reports.loc[missing, "reason"])
+
+
+def test_a_landing_of_reports_only_is_published(two_levels, tmp_path):
+    """The monitoring job (checks, dbt build, publication) on the generated reports-only landing: the release
+    holds the indicators, the ШНОР flags and the signs flagged from the reports."""
+    env = environment(tmp_path, two_levels["reports_landing"])
+    for folder in ("warehouse", "dagster_home"):
+        (tmp_path / folder).mkdir()
+    shutil.copy(REPO_ROOT / "config" / "dagster.yaml", tmp_path / "dagster_home" / "dagster.yaml")
+    shutil.copy(two_levels["reports"], env["WAREHOUSE_PATH"])
+    with patched_environ(env):
+        result = run_monitoring_job(dg.DagsterInstance.get())
+    assert result.success
+    with open_current(env["PUBLISH_DIR"]).connect() as con:
+        [(vpr_works, with_values)] = con.execute("""select count(*), count(fail_share_pct)
+                                                    from school_work_indicators where assessment = 'ВПР'""").fetchall()
+        shnor = con.execute("select count(*) from school_flags where is_shnor_computed").fetchone()[0]
+        levels = {level for (level,) in con.execute("select distinct computed_from from objectivity_flags").fetchall()}
+    expected = pd.read_csv(two_levels["truth"] / "shnor_expected.csv")
+    assert vpr_works > 100 and with_values > 0.8 * vpr_works
+    assert shnor == len(expected)
+    assert levels and levels <= set(REPORT_LEVELS.values())

@@ -691,3 +691,85 @@ def test_regenerating_replaces_earlier_vpr_files_and_keeps_files_dropped_by_peop
     generate("municipality", [2022], SEED, tmp_path)
     assert [p.name for p in (tmp_path / "vpr" / "2023").iterdir()] == [dropped.name]  # school folders gone
     assert (tmp_path / "vpr" / "2022" / "5" / "Математика.xlsx").exists()
+
+
+@pytest.fixture(scope="module")
+def report_landing(tmp_path_factory) -> Path:
+    """The landing of the `landing` fixture's region, with ВПР as the ФИС ОКО aggregated reports only."""
+    return generate("municipality", YEARS, SEED, tmp_path_factory.mktemp("reports"), vpr_level="reports")
+
+
+def test_the_reports_level_writes_reports_instead_of_participant_rows_and_keeps_the_truth(landing, report_landing):
+    assert not (report_landing / "vpr").exists()
+    reports = files_of(report_landing / "vpr_reports")
+    per_year = {year: sorted(name.split("/")[1].rsplit(" ", 1)[0] for name in reports if name.startswith(f"{year}/"))
+                for year in YEARS}
+    per_work = ["Статистика по отметкам", "Сравнение отметок с отметками по журналу", "Первичные баллы по ОО"]
+    for year, names in per_year.items():
+        assert names == sorted(["Отметки по ОО", *per_work * 6]), year  # 6 works a year
+    others = {name: path for name, path in files_of(landing).items() if not name.startswith(("vpr/", "ground_truth/"))}
+    for name, path in others.items():
+        assert path.read_bytes() == (report_landing / name).read_bytes(), name
+    for name in ("planted.csv", "shnor_expected.csv", "shnsu_expected.csv"):
+        assert (landing / "ground_truth" / name).read_bytes() == (report_landing / "ground_truth" / name).read_bytes()
+    manifest = json.loads((report_landing / "ground_truth" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["vpr_level"] == "reports" and set(manifest["counts"]["vpr_layouts"].values()) == {"reports"}
+    assert sum(manifest["counts"]["vpr_report_files"].values()) == len(reports)
+
+
+def test_reports_count_the_participants_of_the_participant_files(report_landing, forms):
+    """Every school's B1 and B2 rows give back the marks and journal comparison of its participant rows."""
+    from pipelines.ingest.vpr_reports import read_vpr_report
+
+    year, work = YEARS[-1], "MA5"
+    written = forms[(forms["year"] == year) & (forms["work"] == work)]
+    journal = pd.to_numeric(written["journal"], errors="coerce")
+    written = written.assign(comparison=np.select([written["mark"] < journal, written["mark"] == journal,
+                                                   written["mark"] > journal], ["lowered", "confirmed", "raised"],
+                                                  None))
+    for report, column in (("Статистика по отметкам", "mark"), ("Сравнение отметок с отметками по журналу",
+                                                                 "comparison")):
+        path = report_landing / "vpr_reports" / str(year) / f"{report} МА5.xlsx"
+        parsed = pd.DataFrame(read_vpr_report(str(path.relative_to(report_landing)), path.read_bytes()).columns)
+        schools = parsed[parsed["group_level"] == "school"].pivot(index="login", columns="measure", values="count")
+        expected = written.dropna(subset=[column]).groupby(["login", column]).size().unstack(fill_value=0)
+        expected.columns = [f"mark_{m}" if column == "mark" else m for m in expected.columns]
+        assert len(schools) == len(expected) > 20, report
+        pd.testing.assert_frame_equal(schools[expected.columns].fillna(0).astype(int), expected, check_names=False)
+        region = parsed[parsed["group_level"] == "region"]
+        assert set(region["participants"]) == {len(written)}, report
+    assert written["comparison"].isna().any()  # pupils without a journal mark are left out of B2's counts
+
+
+@pytest.mark.parametrize(("real", "generated", "sheet"), [
+    ("report_F3_mark_statistics_2026_RU4.xlsx", "Статистика по отметкам РУ4.xlsx", "РУ 4 Статистика по отметкам"),
+    ("report_journal_comparison_2024_MA4.xlsx", "Сравнение отметок с отметками по журналу МА4.xlsx",
+     "МА 4 Сравнение отметок с отметк"),
+])
+def test_b1_and_b2_reports_have_the_layout_of_the_real_ones(report_landing, real, generated, sheet):
+    real_rows = sheet_rows(real_file(f"vpr/{real}"))
+    path = report_landing / "vpr_reports" / str(YEARS[-1]) / generated
+    assert CalamineWorkbook.from_path(str(path)).sheet_names == [sheet]
+    rows = sheet_rows(path)
+    header = next(i for i, row in enumerate(real_rows) if row[0] == "Группы участников")
+    labels, real_labels = [r[0] for r in rows[:header]], [r[0] for r in real_rows[:header]]
+    assert labels[:2] + labels[3:] == real_labels[:2] + real_labels[3:]  # the work's line differs
+    assert all(re.fullmatch(r"ВПР \d{4} .+ \d+ класс", line) for line in (labels[2], real_labels[2]))
+    assert rows[header] == real_rows[header]
+    whole_sample = rows[header + 1][0] == "Вся выборка"
+    assert whole_sample == (real_rows[header + 1][0] == "Вся выборка")
+    assert rows[header + 1 + whole_sample][0] == "Ханты-Мансийский автономный округ - Югра"
+    assert re.fullmatch(r".+\(reg86_m001\)", rows[header + 2 + whole_sample][0])
+    assert re.fullmatch(r".+\(sch86\d{4}\)", rows[header + 3 + whole_sample][0])
+
+
+def test_both_levels_write_participant_files_and_reports_and_the_cli_says_so(tmp_path, capsys):
+    assert main(["--scale", "municipality", "--years", "2023", "--seed", "3", "--out", str(tmp_path),
+                 "--vpr-level", "both"]) == 0
+    assert "report files" in capsys.readouterr().out
+    manifest = json.loads((tmp_path / "ground_truth" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["counts"]["vpr_layouts"] == {"2023": "A1 + reports"}
+    assert any((tmp_path / "vpr" / "2023").glob("sch86*/Математика 5 класс.xlsx"))
+    assert (tmp_path / "vpr_reports" / "2023" / "Статистика по отметкам МА5.xlsx").exists()
+    generate("municipality", [2023], 3, tmp_path)  # back to participant rows: the reports go
+    assert list((tmp_path / "vpr_reports").iterdir()) == []  # the year folder left empty goes too

@@ -1,10 +1,13 @@
 """How well the objectivity signs find the cases planted by the generator, and how often they flag others.
 
     python -m pipelines.defs.quality.detection_report --scale region --seed 11
+    python -m pipelines.defs.quality.detection_report --scale region --seed 11 --vpr-level reports
     python -m pipelines.defs.quality.detection_report --warehouse W.duckdb --truth DIR/ground_truth/planted.csv
 
-Generates a landing folder (``pipelines.synth``), loads it with the ingestion code path, builds the
-objectivity models with dbt and compares ``mart_objectivity_flags`` with ``ground_truth/planted.csv``:
+Generates a landing folder (``pipelines.synth``; ``--vpr-level reports``: the same region with ВПР as the
+ФИС ОКО aggregated reports only, so only the signs the reports allow are computed), loads it with the
+ingestion code path, builds the objectivity models with dbt and compares ``mart_objectivity_flags`` with
+``ground_truth/planted.csv``:
 
 - recall per anomaly type: planted school-years where the school is flagged that year, and planted works
   flagged on that work (or by a sign over all works);
@@ -23,6 +26,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from pipelines.bench import BENCH_PARTICIPANT_KEY
 from pipelines.defs.dbt.project import DBT_EXECUTABLE, DBT_PROJECT_DIR
 
 VPR_CASES = ("vpr_inflated_level", "vpr_lenient_grading_at_cuts", "vpr_help_on_hard_tasks",
@@ -129,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", default="region", help="generator scale (municipality, region, federal)")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--years", default="2019-2024")
+    parser.add_argument("--vpr-level", choices=("participants", "reports"), default="participants",
+                        help="generate ВПР as participant rows or as the ФИС ОКО aggregated reports only")
     parser.add_argument("--workdir", type=Path, help="keep the landing folder and warehouse here")
     parser.add_argument("--warehouse", type=Path, help="report on an already built warehouse (skips generation)")
     parser.add_argument("--truth", type=Path, help="planted.csv for --warehouse")
@@ -145,9 +151,14 @@ def main(argv: list[str] | None = None) -> int:
         landing, warehouse = workdir / "landing", workdir / "warehouse.duckdb"
         from pipelines.synth.__main__ import main as generate
 
-        generate(["--scale", args.scale, "--years", args.years, "--seed", str(args.seed), "--out", str(landing)])
+        generate(["--scale", args.scale, "--years", args.years, "--seed", str(args.seed), "--out", str(landing),
+                  "--vpr-level", args.vpr_level])
+        # The generated РЦОИ lists carry dummy documents and are read only with a key: the benchmark's, for
+        # generated data, unless one is set.
+        os.environ.setdefault("PARTICIPANT_CODE_SALT", BENCH_PARTICIPANT_KEY)
         build_warehouse(landing, warehouse)
-        print(f"\n{args.scale} scale, seed {args.seed}, {args.years} ({time.perf_counter() - started:.0f} s)\n")
+        print(f"\n{args.scale} scale, seed {args.seed}, {args.years}, ВПР as {args.vpr_level} "
+              f"({time.perf_counter() - started:.0f} s)\n")
         print(report(warehouse, landing / "ground_truth" / "planted.csv"))
     return 0
 
