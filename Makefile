@@ -27,7 +27,7 @@ ifeq ($(LANDING_DIR),$(CURDIR)/data/sample)
 run dev: export PARTICIPANT_CODE_SALT ?= $(SAMPLE_PARTICIPANT_KEY)
 endif
 
-DBT_SOURCES := $(shell find dbt_project/models dbt_project/seeds dbt_project/macros dbt_project/tests -type f 2>/dev/null) dbt_project/dbt_project.yml dbt_project/profiles.yml
+DBT_SOURCES := $(shell find dbt_project/models dbt_project/seeds dbt_project/macros dbt_project/tests dbt_project/packages_local -type f 2>/dev/null) dbt_project/dbt_project.yml dbt_project/profiles.yml dbt_project/packages.yml
 MANIFEST := dbt_project/target/manifest.json
 
 .PHONY: setup run test dev bench clean postgres-server postgres
@@ -40,8 +40,9 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 # @dbt_assets reads the manifest when the code location loads, so it is built here, not at run time.
+# `dbt deps` only links the vendored packages (packages.yml: `local:`), so it needs no network.
 $(MANIFEST): $(VENV)/.installed $(DBT_SOURCES)
-	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir .
+	cd dbt_project && ../$(BIN)/dbt deps --quiet --profiles-dir . && ../$(BIN)/dbt parse --quiet --profiles-dir .
 	touch $@
 
 $(DAGSTER_HOME)/dagster.yaml: config/dagster.yaml
