@@ -225,8 +225,9 @@ def bench_scale(scale: str) -> dict:
     tables_file.write_text(json.dumps(tables))
     script_file.write_text(compiled_models_script(env))
     references = {
-        name: run_measured([sys.executable, "-m", "pipelines.bench", "--reference", name, "--parquet", str(parquet_dir)],
-                           env)
+        name: run_measured(
+            [sys.executable, "-m", "pipelines.bench", "--reference", name, "--parquet", str(parquet_dir)], env
+        )
         for name in ("duckdb", "pandas")
     }
     return {"scale": scale, "full": full, "stages": stages, "rerun": rerun, "references": references}
@@ -235,17 +236,23 @@ def bench_scale(scale: str) -> dict:
 def report(result: dict) -> str:
     full, rerun, refs, stages = result["full"], result["rerun"], result["references"], result["stages"]
     models_in_pipeline = stages.get("ingestion", 0) + stages.get("dbt", 0)
-    lines = [f"## {result['scale']}",
-             "| measure | seconds | peak RSS, MB |", "|---|---:|---:|",
-             f"| end to end (`python -m pipelines.run`) | {full.seconds:.1f} | {full.peak_rss_mb:.0f} |"]
+    lines = [
+        f"## {result['scale']}",
+        "| measure | seconds | peak RSS, MB |",
+        "|---|---:|---:|",
+        f"| end to end (`python -m pipelines.run`) | {full.seconds:.1f} | {full.peak_rss_mb:.0f} |",
+    ]
     lines += [f"| stage: {stage} | {seconds:.1f} | |" for stage, seconds in sorted(stages.items())]
-    lines += [f"| re-run, no new files | {rerun.seconds:.1f} | {rerun.peak_rss_mb:.0f} |",
-              f"| pure DuckDB script, same models over Parquet | {refs['duckdb'].seconds:.1f} | {refs['duckdb'].peak_rss_mb:.0f} |",
-              f"| naive pandas, core indicators only | {refs['pandas'].seconds:.1f} | {refs['pandas'].peak_rss_mb:.0f} |",
-              "",
-              f"- re-run ÷ full run: {rerun.seconds / full.seconds:.2f} (target ≤ 0.10)",
-              f"- ingestion + dbt ÷ pure DuckDB script: {models_in_pipeline / refs['duckdb'].seconds:.2f} (target ≤ 1.5)",
-              f"- naive pandas ÷ pure DuckDB script: {refs['pandas'].seconds / refs['duckdb'].seconds:.2f}"]
+    lines += [
+        f"| re-run, no new files | {rerun.seconds:.1f} | {rerun.peak_rss_mb:.0f} |",
+        f"| pure DuckDB script, same models over Parquet | {refs['duckdb'].seconds:.1f} "
+        f"| {refs['duckdb'].peak_rss_mb:.0f} |",
+        f"| naive pandas, core indicators only | {refs['pandas'].seconds:.1f} | {refs['pandas'].peak_rss_mb:.0f} |",
+        "",
+        f"- re-run ÷ full run: {rerun.seconds / full.seconds:.2f} (target ≤ 0.10)",
+        f"- ingestion + dbt ÷ pure DuckDB script: {models_in_pipeline / refs['duckdb'].seconds:.2f} (target ≤ 1.5)",
+        f"- naive pandas ÷ pure DuckDB script: {refs['pandas'].seconds / refs['duckdb'].seconds:.2f}",
+    ]
     for measure, target in TARGETS.get(result["scale"], {}).items():
         actual = full.seconds if measure == "end_to_end_s" else full.peak_rss_mb / 1024
         lines.append(f"- {measure}: {actual:.1f} (target ≤ {target}) {'met' if actual <= target else 'NOT met'}")
