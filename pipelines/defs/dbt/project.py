@@ -25,8 +25,9 @@ class ProjectDbtPreparer(DagsterDbtProjectPreparer):
 
     def prepare(self, project: DbtProject) -> None:
         dbt = DbtCliResource(project_dir=project, dbt_executable=str(DBT_EXECUTABLE))
-        project.target_path.mkdir(parents=True, exist_ok=True)
-        with open(project.target_path / ".prepare.lock", "w") as lock:
+        target = project.manifest_path.parent
+        target.mkdir(parents=True, exist_ok=True)
+        with open(target / ".prepare.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             dbt.cli(["deps", "--quiet"], target_path=project.target_path).wait()
             dbt.cli(["parse", "--quiet"], target_path=project.target_path).wait()
