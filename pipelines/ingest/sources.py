@@ -93,8 +93,8 @@ SOURCES: dict[str, Source] = {
             ("vpr/**/*.xlsx", "vpr/vpr_*.parquet"),
             "excel",
             "ВПР participant results of one campaign, one row per pupil and work: every workbook under `vpr/<YYYY>/` "
-            "in a layout of `pipelines/ingest/vpr_layouts.yml` (school protocol forms, region exports, the report «Ф1»), "
-            "checked against the work's task list of the year, or a federal archive `vpr/vpr_<YYYY>.parquet`.",
+            "in a layout of `pipelines/ingest/vpr_layouts.yml` (school protocol forms, region exports, the report "
+            "«Ф1»), checked against the work's task list of the year, or a federal archive `vpr/vpr_<YYYY>.parquet`.",
             partitioned=True,
         ),
         # Aggregated reports have a folder of their own: the year is in their title block (or column «Год»).

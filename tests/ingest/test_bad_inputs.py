@@ -233,13 +233,15 @@ def test_a_misspelt_optional_header_is_reported_not_loaded_as_an_empty_column(em
         "unknown_header",
         (
             "vpr/2023/Индивидуальные результаты.xlsx: the header row 8 has an unknown column «Отметка по журнал», "
-            "close to the documented «отметка по журналу»: correct the header (otherwise that column would be read as empty)"
+            "close to the documented «отметка по журналу»: correct the header (otherwise that column would be read "
+            "as empty)"
         ),
     )
     [passport] = reports["social_passport"].issues
     assert passport.message == (
-        "social_passport/social_passport_2023.xlsx: the header row 3 has an unknown column «Средняя недельная нагрузк», "
-        "close to the documented «Средняя недельная нагрузка»: correct the header (otherwise that column would be read as empty)"
+        "social_passport/social_passport_2023.xlsx: the header row 3 has an unknown column «Средняя недельная "
+        "нагрузк», close to the documented «Средняя недельная нагрузка»: correct the header (otherwise that column "
+        "would be read as empty)"
     )
     assert con.execute("select count(*) from raw.vpr_results").fetchone() == (0,)
 

@@ -238,6 +238,7 @@ def test_a_participant_loaded_from_another_file_is_not_loaded_twice(landing, con
     assert con.execute("select count(*) from raw.vpr_results").fetchall() == [(3,)]
 
 
+@pytest.mark.slow  # reads every file of the bundled sample
 @pytest.mark.skipif(not (SAMPLE / "ground_truth" / "manifest.json").exists(), reason="no committed sample")
 def test_the_committed_sample_loads_whole(con, monkeypatch):
     monkeypatch.setenv("PARTICIPANT_CODE_SALT", SAMPLE_PARTICIPANT_KEY)  # its РЦОИ lists carry dummy documents

@@ -113,6 +113,7 @@ REAL_VPR = [
 ]
 
 
+@pytest.mark.slow  # the real region exports are large workbooks
 @pytest.mark.parametrize("real", REAL_VPR, ids=[r.name for r in REAL_VPR])
 def test_every_real_vpr_file_is_recognised_and_counted(real):
     data = (REAL_DIR / "vpr" / real.name).read_bytes()
@@ -142,6 +143,7 @@ def test_the_blank_2026_form_is_recognised_without_pupils_and_its_unconfigured_w
     assert issue.rule == "work_not_configured" and "work EN8 is not configured for any year" in issue.message
 
 
+@pytest.mark.slow  # loads a whole real region export
 def test_the_thin_registry_and_the_whole_region_export_load_unchanged(empty_landing, con):
     """The landing folder of a region that has only ФИС ОКО's export and a list of logins."""
     registry = empty_landing.root / "registry" / "logins_minimal.xlsx"
