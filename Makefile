@@ -27,10 +27,10 @@ ifeq ($(LANDING_DIR),$(CURDIR)/data/sample)
 run dev: export PARTICIPANT_CODE_SALT ?= $(SAMPLE_PARTICIPANT_KEY)
 endif
 
-DBT_SOURCES := $(shell find dbt_project/models dbt_project/seeds dbt_project/macros dbt_project/tests -type f 2>/dev/null) dbt_project/dbt_project.yml dbt_project/profiles.yml
+DBT_SOURCES := $(shell find dbt_project/models dbt_project/seeds dbt_project/macros dbt_project/tests dbt_project/packages_local -type f 2>/dev/null) dbt_project/dbt_project.yml dbt_project/profiles.yml dbt_project/packages.yml
 MANIFEST := dbt_project/target/manifest.json
 
-.PHONY: setup run test dev bench clean postgres-server postgres
+.PHONY: setup run test test-fast lint asset-graph dev bench clean postgres-server postgres
 
 setup: $(VENV)/.installed $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml
 
@@ -40,8 +40,9 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 # @dbt_assets reads the manifest when the code location loads, so it is built here, not at run time.
+# `dbt deps` only links the vendored packages (packages.yml: `local:`), so it needs no network.
 $(MANIFEST): $(VENV)/.installed $(DBT_SOURCES)
-	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir .
+	cd dbt_project && ../$(BIN)/dbt deps --quiet --profiles-dir . && ../$(BIN)/dbt parse --quiet --profiles-dir .
 	touch $@
 
 $(DAGSTER_HOME)/dagster.yaml: config/dagster.yaml
@@ -55,6 +56,20 @@ run: setup
 
 test: setup postgres-server
 	$(BIN)/python -m pytest
+
+# The suite without the tests marked slow (whole pipeline runs, dbt builds of the sample): under a minute.
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow"
+
+# Refreshes tests/asset_graph.json, the snapshot of assets, groups, kinds and checks, after an intended change.
+asset-graph: setup
+	UPDATE_ASSET_GRAPH=1 $(BIN)/python -m pytest -q tests/test_asset_graph.py
+
+# ruff on the Python, sqlfluff (dbt templater, DuckDB dialect: dbt_project/.sqlfluff) on the models. sqlfluff
+# compiles the models with dbt; a scratch database keeps it off the working one.
+lint: setup
+	$(BIN)/ruff check .
+	cd dbt_project && WAREHOUSE_PATH=$(CURDIR)/dbt_project/target/lint.duckdb ../$(BIN)/sqlfluff lint models --processes 2
 
 # The suite also builds the models on PostgreSQL; where no server can be started, that test is skipped.
 postgres-server:

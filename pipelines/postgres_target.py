@@ -23,6 +23,7 @@ import duckdb
 import psycopg2
 from psycopg2 import sql
 
+from pipelines.common import sql_identifier
 from pipelines.defs.dbt.project import DBT_EXECUTABLE, DBT_PROJECT_DIR
 
 RAW_SCHEMA = "raw"
@@ -93,7 +94,7 @@ def _csv_expression(column: str, duckdb_type: str) -> str:
     Null elements (a task left blank) are spelled out: array_to_string alone drops them and would shift
     every later task score onto the wrong task.
     """
-    quoted = '"' + column.replace('"', '""') + '"'
+    quoted = sql_identifier(column)
     if duckdb_type.endswith("[]"):
         elements = f"list_transform({quoted}, lambda element: coalesce(cast(element as varchar), 'NULL'))"
         return f"'{{' || array_to_string({elements}, ',') || '}}' as {quoted}"
@@ -134,14 +135,17 @@ def copy_raw_schema(warehouse_path: Path, parameters: dict[str, str]) -> dict[st
         tables = raw_tables(warehouse)
         if not tables:
             raise RuntimeError(f"{warehouse_path} has no tables in schema {RAW_SCHEMA}: run the ingestion first")
-        with tempfile.TemporaryDirectory() as scratch, psycopg2.connect(**parameters) as server:
-            with server.cursor() as cursor:
-                cursor.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(RAW_SCHEMA)))
-                for table, columns in tables.items():
-                    csv_path = Path(scratch) / f"{table}.csv"
-                    export_table_csv(warehouse, table, columns, csv_path)
-                    counts[table] = replace_postgres_table(cursor, table, columns, csv_path)
-                    csv_path.unlink()
+        with (
+            tempfile.TemporaryDirectory() as scratch,
+            psycopg2.connect(**parameters) as server,
+            server.cursor() as cursor,
+        ):
+            cursor.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(RAW_SCHEMA)))
+            for table, columns in tables.items():
+                csv_path = Path(scratch) / f"{table}.csv"
+                export_table_csv(warehouse, table, columns, csv_path)
+                counts[table] = replace_postgres_table(cursor, table, columns, csv_path)
+                csv_path.unlink()
     finally:
         warehouse.close()
     return counts

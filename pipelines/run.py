@@ -102,14 +102,18 @@ def run_pipeline(landing_dir: Path, warehouse: Path, force: bool = False, publis
 
 def _outcome(result, started: float) -> str:
     failed = len(result.get_step_failure_events())
-    return f"{'готово' if result.success else 'ОШИБКА'} ({failed} шаг(ов) с ошибкой, {time.monotonic() - started:.0f} с)" \
-        if failed else f"готово ({time.monotonic() - started:.0f} с)"
+    return (
+        f"{'готово' if result.success else 'ОШИБКА'} ({failed} шаг(ов) с ошибкой, {time.monotonic() - started:.0f} с)"
+        if failed
+        else f"готово ({time.monotonic() - started:.0f} с)"
+    )
 
 
-def _run_jobs(instance, landing_dir: Path, warehouse: Path, force: bool, publish_dir: Path | None,
-              say: Callable[[str], None]) -> bool:
-    from pipelines.defs.automation.jobs import REFERENCE_INGEST_SELECTION
+def _run_jobs(
+    instance, landing_dir: Path, warehouse: Path, force: bool, publish_dir: Path | None, say: Callable[[str], None]
+) -> bool:
     from pipelines.definitions import defs
+    from pipelines.defs.automation.jobs import REFERENCE_INGEST_SELECTION
     from pipelines.ingest.campaigns import campaigns_in_landing
 
     definitions = defs()
@@ -118,16 +122,19 @@ def _run_jobs(instance, landing_dir: Path, warehouse: Path, force: bool, publish
     monitoring_job = definitions.resolve_job_def("monitoring_job")
     started = time.monotonic()
     reference = monitoring_job.execute_in_process(
-        instance=instance, asset_selection=list(REFERENCE_INGEST_SELECTION.resolve(definitions.resolve_asset_graph())),
-        tags=tags, raise_on_error=False,
+        instance=instance,
+        asset_selection=list(REFERENCE_INGEST_SELECTION.resolve(definitions.resolve_asset_graph())),
+        tags=tags,
+        raise_on_error=False,
     )
     say(f"1. реестр, списки ФИОКО, паспорта, решения экспертов: {_outcome(reference, started)}")
     ok = reference.success
     campaigns = campaigns_in_landing(landing_dir)
     for number, campaign in enumerate(campaigns, 1):
         started = time.monotonic()
-        result = ingest_job.execute_in_process(instance=instance, partition_key=campaign, tags=tags,
-                                               raise_on_error=False)
+        result = ingest_job.execute_in_process(
+            instance=instance, partition_key=campaign, tags=tags, raise_on_error=False
+        )
         say(f"2. кампания {campaign} ({number} из {len(campaigns)}), ВПР и ГИА: {_outcome(result, started)}")
         ok &= result.success
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -158,7 +165,7 @@ def detail_to_log(log_path: Path, verbose: bool):
     terminal = os.dup(1)
     saved_err = os.dup(2)
     read_end, write_end = os.pipe()
-    log = open(log_path, "ab")
+    log = open(log_path, "ab")  # noqa: SIM115 - the pump thread writes to it until the finally block closes it
 
     def pump() -> None:
         while chunk := os.read(read_end, 65536):
@@ -200,11 +207,17 @@ def default_log_path(warehouse: Path) -> Path:
     return folder / f"run-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}.log"
 
 
-def summarise(landing: Path, warehouse: Path, publish_dir: Path | None, since: dt.datetime, runs_ok: bool,
-              published_before: str | None):
+def summarise(
+    landing: Path,
+    warehouse: Path,
+    publish_dir: Path | None,
+    since: dt.datetime,
+    runs_ok: bool,
+    published_before: str | None,
+):
     """The summary of the run from the warehouse, the instance and the publication."""
-    from pipelines.defs.automation.alerts import failed_checks_since
     from pipelines.definitions import defs
+    from pipelines.defs.automation.alerts import failed_checks_since
     from pipelines.summary import build_summary
 
     check_keys = defs().resolve_asset_graph().asset_check_keys

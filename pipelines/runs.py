@@ -157,17 +157,23 @@ def recover_dead_runs(instance) -> list[str]:
                 if freed:
                     lines.append(f"freed {freed} pool slot(s) still held by run {run_id[:8]}, which has ended")
             elif PID_TAG not in run.tags:
-                lines.append(f"run {run_id[:8]} ({run.job_name}, {run.status.value}) holds or waits for a pool slot and "
-                             "was not started by `make run`; if it is not really running, mark it canceled in the "
-                             "UI (Runs → Terminate → force) or this run will wait for it")
+                lines.append(
+                    f"run {run_id[:8]} ({run.job_name}, {run.status.value}) holds or waits for a pool slot and "
+                    "was not started by `make run`; if it is not really running, mark it canceled in the "
+                    "UI (Runs → Terminate → force) or this run will wait for it"
+                )
     return lines
 
 
 def _free_slots(instance, run_id: str) -> int:
     """Frees the pool slots (and pending claims) of a run; returns how many slots it held."""
     storage = instance.event_log_storage
-    held = sum(1 for key in storage.get_concurrency_keys()
-               for slot in storage.get_concurrency_info(key).claimed_slots if slot.run_id == run_id)
+    held = sum(
+        1
+        for key in storage.get_concurrency_keys()
+        for slot in storage.get_concurrency_info(key).claimed_slots
+        if slot.run_id == run_id
+    )
     storage.free_concurrency_slots_for_run(run_id)
     return held
 
@@ -192,11 +198,13 @@ def warehouse_lock_problem(warehouse: Path) -> str | None:
         pid = int(match.group(1)) if match else None
         command = _command_line(pid) if pid else ""
         holder = f"PID {pid}" + (f" ({command})" if command else "") if pid else "another process"
-        return (f"the working database {warehouse} is open in {holder}. DuckDB lets only one process open the "
-                "file, even read-only, so every step would fail. Close that connection (a notebook, DBeaver, "
-                f"the duckdb shell{f'; or `kill {pid}`' if pid else ''}) and run again. Analysts should open "
-                f"the published copy, $PUBLISH_DIR/current/monitoring.duckdb, not the working database. "
-                f"DuckDB said: {text.splitlines()[0]}")
+        return (
+            f"the working database {warehouse} is open in {holder}. DuckDB lets only one process open the "
+            "file, even read-only, so every step would fail. Close that connection (a notebook, DBeaver, "
+            f"the duckdb shell{f'; or `kill {pid}`' if pid else ''}) and run again. Analysts should open "
+            f"the published copy, $PUBLISH_DIR/current/monitoring.duckdb, not the working database. "
+            f"DuckDB said: {text.splitlines()[0]}"
+        )
     return None
 
 
@@ -211,13 +219,21 @@ def clean_dbt_targets(instance, target_dir: Path) -> list[str]:
     versions that kept them); returns a line to print, if any."""
     import dagster as dg
 
-    running = {r.dagster_run.run_id for r in instance.get_run_records(
-        dg.RunsFilter(statuses=[dg.DagsterRunStatus[name] for name in UNFINISHED]))}
+    running = {
+        r.dagster_run.run_id
+        for r in instance.get_run_records(dg.RunsFilter(statuses=[dg.DagsterRunStatus[name] for name in UNFINISHED]))
+    }
     # A folder of a run another instance knows (tests, a second DAGSTER_HOME) is left to that instance.
-    folders = [p for p in (target_dir / "runs").glob("*")
-               if p.is_dir() and p.name not in running and instance.get_run_by_id(p.name) is not None]
-    folders += [p for p in target_dir.glob("monitoring_dbt_models-*")
-                if (m := LEGACY_TARGET.match(p.name)) and not any(r.startswith(m.group(1)) for r in running)]
+    folders = [
+        p
+        for p in (target_dir / "runs").glob("*")
+        if p.is_dir() and p.name not in running and instance.get_run_by_id(p.name) is not None
+    ]
+    folders += [
+        p
+        for p in target_dir.glob("monitoring_dbt_models-*")
+        if (m := LEGACY_TARGET.match(p.name)) and not any(r.startswith(m.group(1)) for r in running)
+    ]
     if not folders:
         return []
     size = sum(f.stat().st_size for p in folders for f in p.rglob("*") if f.is_file())

@@ -12,6 +12,30 @@ REAL_DIR = Path(os.environ.get("SHARED_REAL_DIR", REPO_ROOT.parent / "shared" / 
 # their РЦОИ lists carry dummy documents, and a list with documents is not read without a key.
 SAMPLE_PARTICIPANT_KEY = "bundled-sample-only-not-a-secret"
 
+# Modules whose tests build the sample with dbt, run the pipeline or a server, or generate a landing folder:
+# marked slow, so `make test-fast` (`-m "not slow"`) leaves them out, as are single tests marked
+# `@pytest.mark.slow` where they are. Every other test is marked fast.
+SLOW_MODULES = {
+    "tests/test_project.py",
+    *(f"tests/automation/{name}.py" for name in ("test_alerts", "test_crash_recovery", "test_dbt_artifacts",
+                                                 "test_landing_sensor", "test_postgres_storage", "test_run_guard",
+                                                 "test_run_summary", "test_schedule", "test_up_to_date")),
+    *(f"tests/dbt/{name}.py" for name in ("test_marts", "test_postgres_target", "test_real_dagestan_publication",
+                                          "test_real_landing", "test_reports_landing")),
+    "tests/ingest/test_assets.py",
+    *(f"tests/publish/{name}.py" for name in ("test_blocking", "test_publication", "test_readers")),
+    *(f"tests/quality/{name}.py" for name in ("test_checks", "test_objectivity", "test_personal_data",
+                                              "test_suite_inputs")),
+    "tests/synth/test_synth.py",
+}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        slow = item.get_closest_marker("slow") or item.nodeid.split("::")[0] in SLOW_MODULES
+        item.add_marker(pytest.mark.slow if slow else pytest.mark.fast)
+
+
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")

@@ -26,6 +26,13 @@ def test_dbt_parse_succeeds():
     from dbt.cli.main import dbtRunner
 
     result = dbtRunner().invoke(
-        ["parse", "--project-dir", str(REPO_ROOT / "dbt_project"), "--profiles-dir", str(REPO_ROOT / "dbt_project"), "--quiet"]
+        [
+            "parse",
+            "--project-dir",
+            str(REPO_ROOT / "dbt_project"),
+            "--profiles-dir",
+            str(REPO_ROOT / "dbt_project"),
+            "--quiet",
+        ]
     )
     assert result.success, result.exception

@@ -9,9 +9,16 @@ has a column that identifies participants.
 
 import dagster as dg
 
+from pipelines.common import sql_identifier
+
 PREVIEW_ROWS = 10
+FAILING_ROWS = 10
 # Columns that identify a participant; a relation with one of them is never previewed.
 PARTICIPANT_COLUMNS = frozenset({"participant_code"})
+# Columns of one pupil's result: left out of the failing rows of a test on a participant-level model, so a
+# sample shows where the problem is (school, year, work), never a pupil.
+PUPIL_COLUMNS = PARTICIPANT_COLUMNS | {"task_scores", "task_max", "journal_mark", "primary_score", "test_score", "mark",
+                                       "mark_in_file", "sex", "class_letter", "source_row_number", "_row_number"}
 NO_PREVIEW = "_participant-level relation: rows are not shown in Dagster (152-ФЗ); see the row count and columns_"
 
 
@@ -41,3 +48,19 @@ def table_metadata(con, relation: str, participant_level: bool = False) -> dict[
         }
     preview = con.execute(f"select * from {relation} limit {PREVIEW_ROWS}").df()
     return {**metadata, "preview": dg.MetadataValue.md(preview.to_markdown(index=False) if len(preview) else "_empty_")}
+
+
+def failing_rows_metadata(con, relation: str, participant_level: bool = False) -> dict[str, dg.MetadataValue]:
+    """The first failing rows a dbt test kept (``store_failures``), as Markdown, without participant columns.
+
+    On a participant-level model the columns of a pupil's result are left out too.
+    """
+    hidden = PUPIL_COLUMNS if participant_level else PARTICIPANT_COLUMNS
+    columns = [name for name, _ in relation_columns(con, relation) if name.lower() not in hidden]
+    if not columns:
+        return {}
+    sample = con.execute(f"select {', '.join(map(sql_identifier, columns))} from {relation} limit {FAILING_ROWS}").df()
+    return {
+        "failing rows (sample)": dg.MetadataValue.md(sample.to_markdown(index=False) if len(sample) else "_empty_"),
+        "failing rows relation": dg.MetadataValue.text(relation),
+    }

@@ -6,8 +6,9 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 
-class LandingFolder(dg.ConfigurableResource):
-    """The folder where people drop input files. The pipeline only ever reads from it."""
+class Folder(dg.ConfigurableResource):
+    """A folder of the deployment: ``landing`` (where people drop input files; only ever read) or
+    ``publish_folder`` (releases for analysts; ``current`` points at the latest complete one)."""
 
     path: str
 
@@ -21,6 +22,7 @@ def resources() -> dg.Definitions:
     return dg.Definitions(
         resources={
             "duckdb": DuckDBResource(database=dg.EnvVar("WAREHOUSE_PATH")),
-            "landing": LandingFolder(path=dg.EnvVar("LANDING_DIR")),
+            "landing": Folder(path=dg.EnvVar("LANDING_DIR")),
+            "publish_folder": Folder(path=dg.EnvVar("PUBLISH_DIR")),
         }
     )

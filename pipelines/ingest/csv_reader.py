@@ -32,7 +32,12 @@ import pyarrow.csv as pacsv
 
 from pipelines.ingest.contracts import ARROW_TEXT
 from pipelines.ingest.readers import (
-    HEADER_NOT_FOUND, HEADER_SEARCH_ROWS, UNREADABLE, ReadError, find_table, number_cell,
+    HEADER_NOT_FOUND,
+    HEADER_SEARCH_ROWS,
+    UNREADABLE,
+    ReadError,
+    find_table,
+    number_cell,
 )
 
 CSV_DELIMITERS = (";", "\t", ",")
@@ -75,7 +80,9 @@ def _check_text(head: bytes) -> None:
     if not head.strip(b" \t\r\n\xef\xbb\xbf"):
         raise ReadError(UNREADABLE.id, "is empty: it has no lines, not even a header")
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or head[:200].count(b"\x00") > 10:
-        raise ReadError(UNREADABLE.id, f"is UTF-16 text (Excel's «Текст Юникод»), not UTF-8 or Windows-1251: {SAVE_AS_CSV}")
+        raise ReadError(
+            UNREADABLE.id, f"is UTF-16 text (Excel's «Текст Юникод»), not UTF-8 or Windows-1251: {SAVE_AS_CSV}"
+        )
     if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
         raise ReadError(UNREADABLE.id, f"is an Excel workbook under a .csv name, not a CSV text: {SAVE_AS_CSV}")
 
@@ -109,7 +116,9 @@ def csv_layout(path: Path) -> CsvLayout:
         except UnicodeDecodeError:
             is_utf8 = False
     if not is_utf8 and (bom or cp1251_error):
-        raise ReadError(UNREADABLE.id, f"is neither UTF-8 nor cp1251 text ({cp1251_error or 'invalid UTF-8 after a BOM'})")
+        raise ReadError(
+            UNREADABLE.id, f"is neither UTF-8 nor cp1251 text ({cp1251_error or 'invalid UTF-8 after a BOM'})"
+        )
     encoding = ("utf-8-sig" if bom else "utf-8") if is_utf8 else "cp1251"
     return CsvLayout(digest.hexdigest(), encoding, not quoted and not bare_cr)
 
@@ -120,7 +129,7 @@ def csv_header(path: Path, layout: CsvLayout, first_header: str) -> CsvHeader:
     with open(path, "rb") as handle:
         head = handle.read(HEAD_BYTES)
     if len(head) == HEAD_BYTES and b"\n" in head:
-        head = head[:head.rindex(b"\n") + 1]  # whole lines only, so no character is cut in two
+        head = head[: head.rindex(b"\n") + 1]  # whole lines only, so no character is cut in two
     text = head.decode(layout.encoding)
     delimiter = next((d for d in CSV_DELIMITERS if d in text.split("\n", 1)[0]), ";")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -137,11 +146,16 @@ def csv_header(path: Path, layout: CsvLayout, first_header: str) -> CsvHeader:
     if table is None and layout.encoding == "cp1251":
         koi8 = list(csv.reader(io.StringIO(head.decode("koi8_r", errors="replace"), newline=""), delimiter=delimiter))
         if find_table(koi8[:HEADER_SEARCH_ROWS], list(range(1, len(koi8) + 1)), first_header, None) is not None:
-            raise ReadError(UNREADABLE.id, f"is KOI8-R text, not UTF-8 or Windows-1251 (its header reads as "
-                                           f"«{first_header}» only in KOI8-R): {SAVE_AS_CSV}")
+            raise ReadError(
+                UNREADABLE.id,
+                f"is KOI8-R text, not UTF-8 or Windows-1251 (its header reads as "
+                f"«{first_header}» only in KOI8-R): {SAVE_AS_CSV}",
+            )
     if table is None:
-        raise ReadError(HEADER_NOT_FOUND.id, f"no header line starting with «{first_header}» in its first "
-                                          f"{HEADER_SEARCH_ROWS} lines")
+        raise ReadError(
+            HEADER_NOT_FOUND.id,
+            f"no header line starting with «{first_header}» in its first {HEADER_SEARCH_ROWS} lines",
+        )
     width = len(rows[line_numbers.index(table.header_row)])
     return CsvHeader(table.header_row, delimiter, width, table.first_column, table.headers)
 
@@ -175,8 +189,9 @@ def _arrow_block(text: str, first_line: int, header: CsvHeader) -> CsvBatch | No
             io.BytesIO(data),
             read_options=pacsv.ReadOptions(column_names=names, block_size=len(data) + 1),  # the block at once
             parse_options=pacsv.ParseOptions(delimiter=header.delimiter, quote_char=False, ignore_empty_lines=True),
-            convert_options=pacsv.ConvertOptions(column_types={n: pyarrow.string() for n in names},
-                                                 strings_can_be_null=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pyarrow.string() for n in names}, strings_can_be_null=False
+            ),
         )
     except pyarrow.ArrowInvalid:  # a line with another number of cells
         return None
@@ -210,14 +225,17 @@ def _batch_of_rows(reader, header: CsvHeader, line_offset: int, limit: int | Non
     first, width = header.first_column, len(header.headers)
     rows, line_numbers = [], []
     for row in reader:
-        rows.append(row[first:first + width] + [None] * (width - len(row[first:first + width])))
+        rows.append(row[first : first + width] + [None] * (width - len(row[first : first + width])))
         line_numbers.append(line_offset + reader.line_num)
         if len(rows) == limit:
             break
     if not rows and limit is not None:
         return None
-    cells = [pyarrow.array(column, pyarrow.string()) for column in zip(*rows)] if rows else \
-        [pyarrow.array([], pyarrow.string()) for _ in range(width)]
+    cells = (
+        [pyarrow.array(column, pyarrow.string()) for column in zip(*rows)]
+        if rows
+        else [pyarrow.array([], pyarrow.string()) for _ in range(width)]
+    )
     return CsvBatch(cells, np.array(line_numbers, dtype=np.int64))
 
 
@@ -236,6 +254,7 @@ def _without_blank_rows(batch: CsvBatch) -> CsvBatch:
 
 # --------------------------------------------------------------------------------------------------
 # Cells → raw columns
+
 
 @dataclass
 class TypedBatch:
@@ -273,8 +292,9 @@ def _numbers(cells: pyarrow.Array) -> tuple[pyarrow.Array, pd.Series]:
         plain = pc.fill_null(pc.match_substring_regex(candidate, PLAIN_NUMBER), False)
     values = pc.cast(pc.if_else(plain, candidate, pyarrow.scalar(None, pyarrow.string())), pyarrow.float64())
     numbers = values.to_numpy(zero_copy_only=False)
-    odd = np.flatnonzero(text.is_valid().to_numpy(zero_copy_only=False) & ~(plain.to_numpy(zero_copy_only=False)
-                                                                          & np.isfinite(numbers)))
+    odd = np.flatnonzero(
+        text.is_valid().to_numpy(zero_copy_only=False) & ~(plain.to_numpy(zero_copy_only=False) & np.isfinite(numbers))
+    )
     series = pd.Series(numbers)
     if len(odd):
         numbers = numbers.copy()

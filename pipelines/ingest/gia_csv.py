@@ -15,11 +15,25 @@ from pathlib import Path
 import pyarrow
 
 from pipelines.ingest import store
-from pipelines.ingest.contracts import ERROR, GIA_KEY, LOADED_ELSEWHERE, ONE_ROW_PER_KEY, batch_contract, contract, shown
+from pipelines.ingest.contracts import (
+    ERROR,
+    GIA_KEY,
+    LOADED_ELSEWHERE,
+    ONE_ROW_PER_KEY,
+    batch_contract,
+    contract,
+    shown,
+)
 from pipelines.ingest.csv_reader import csv_batches, csv_header, csv_layout, typed_batch
 from pipelines.ingest.readers import column_positions, year_in_name
 from pipelines.ingest.staged import (
-    StagedFile, count_rows, duplicate_key_sql, loaded_elsewhere_sql, record_failures, stored_code_sql, temp_name,
+    StagedFile,
+    count_rows,
+    duplicate_key_sql,
+    loaded_elsewhere_sql,
+    record_failures,
+    stored_code_sql,
+    temp_name,
 )
 from pipelines.ingest.validate import Issue, Validation, location, validate
 
@@ -44,13 +58,16 @@ def check_gia_csv(con, file: str, path: Path, known_logins: frozenset[str] | Non
             connection.execute(f"drop table if exists {table}")
 
     validation, checked_per_batch = Validation(), batch_contract(schema)
-    columns = ", ".join(f"{name} {STAGED_TYPES[column.metadata['sql_type']]}" for name, column in schema.columns.items())
+    columns = ", ".join(
+        f"{name} {STAGED_TYPES[column.metadata['sql_type']]}" for name, column in schema.columns.items()
+    )
     con.execute(f"create temp table {stage} ({columns}, _row_number bigint)")
     try:
         for batch in csv_batches(path, layout, header):
             typed = typed_batch(batch, positions, schema)
-            frame = typed.frame.assign(_source_file=file, _sheet=None, _row_number=batch.row_numbers,
-                                       _file_year=file_year)
+            frame = typed.frame.assign(
+                _source_file=file, _sheet=None, _row_number=batch.row_numbers, _file_year=file_year
+            )
             validation.add_batch(validate(frame, checked_per_batch, SOURCE))
             _append(con, stage, pyarrow.table({**typed.arrays, "_row_number": batch.row_numbers}))
     except BaseException:
@@ -58,34 +75,55 @@ def check_gia_csv(con, file: str, path: Path, known_logins: frozenset[str] | Non
         raise
     raw_types = dict(store.raw_columns(con, SOURCE))
     code = stored_code_sql(salt)
-    typed_columns = ", ".join(f"try_cast({name} as {raw_types[name]}) as {name}" for name in schema.columns
-                              if name != "participant_code")
+    typed_columns = ", ".join(
+        f"try_cast({name} as {raw_types[name]}) as {name}" for name in schema.columns if name != "participant_code"
+    )
     # Checks against loaded rows compare values as they will be stored, salted codes included.
-    con.execute(f"create temp view {view} as select {typed_columns}, {code} as participant_code, _row_number "
-                f"from {stage}")
+    con.execute(
+        f"create temp view {view} as select {typed_columns}, {code} as participant_code, _row_number from {stage}"
+    )
     con.execute(f"create temp table {failures} as {duplicate_key_sql(view, GIA_KEY, None, 'null')}")
     _reject(con, rejected, failures, validation, file)
     if row_level or not (validation.errors[file] or count_rows(con, failures)):
-        con.execute(f"insert into {failures} " + loaded_elsewhere_sql(
-            view, SOURCE, {c: c for c in GIA_KEY}, file, None, f"p._row_number not in (select _row_number from {rejected})"))
-        con.execute(f"insert into {rejected} select _row_number from {failures} "
-                    f"where rule = '{LOADED_ELSEWHERE.id}'")
-    record_failures(con, failures, file, validation, f"""
+        con.execute(
+            f"insert into {failures} "
+            + loaded_elsewhere_sql(
+                view,
+                SOURCE,
+                {c: c for c in GIA_KEY},
+                file,
+                None,
+                f"p._row_number not in (select _row_number from {rejected})",
+            )
+        )
+        con.execute(f"insert into {rejected} select _row_number from {failures} where rule = '{LOADED_ELSEWHERE.id}'")
+    record_failures(
+        con,
+        failures,
+        file,
+        validation,
+        f"""
         select f._row_number, f.rule, f.value, f.ref, {", ".join(f"v.{c}" for c in GIA_KEY)}
         from {failures} f join {view} v using (_row_number) order by f._row_number, f.rule""",
-                    lambda failure: _key_issue(file, schema, *failure))
+        lambda failure: _key_issue(file, schema, *failure),
+    )
     rows = count_rows(con, stage)
-    rejected_rows = rows if file in validation.rejected_files else \
-        con.execute(f"select count(distinct _row_number) from {rejected}").fetchall()[0][0]
+    rejected_rows = (
+        rows
+        if file in validation.rejected_files
+        else con.execute(f"select count(distinct _row_number) from {rejected}").fetchall()[0][0]
+    )
     # Columns of the РЦОИ lists (school_code, exam_date, …) are not in this layout: they stay NULL.
     stored = [name for name in raw_types if not name.startswith("_") and name in schema.columns]
 
     def insert(connection) -> None:
-        connection.execute(f"""
+        connection.execute(
+            f"""
             insert into raw.{SOURCE} ({", ".join(stored)}, _source_file, _sheet, _row_number, _file_sha256, _loaded_at)
             select {", ".join(stored)}, ?, null, _row_number, ?, ?
             from {view} where _row_number not in (select _row_number from {rejected})""",
-                           [file, layout.sha256, loaded_at])
+            [file, layout.sha256, loaded_at],
+        )
 
     return StagedFile(layout.sha256, validation, rows, rejected_rows, insert, drop)
 
@@ -97,21 +135,35 @@ def _append(con, stage: str, rows: pyarrow.Table) -> None:
 
 def _reject(con, rejected: str, failures: str, validation: Validation, file: str) -> None:
     """The rows left out: those the contract rejected in their batch, and those failing the SQL rules."""
-    rows = pyarrow.table({"_row_number": pyarrow.array(
-        sorted(row for f, row in validation.rejected_rows if f == file), pyarrow.int64())})
+    rows = pyarrow.table(
+        {"_row_number": pyarrow.array(sorted(row for f, row in validation.rejected_rows if f == file), pyarrow.int64())}
+    )
     with store.registered(con, _gia_rejected=rows):
-        con.execute(f"create temp table {rejected} as select _row_number from _gia_rejected "
-                    f"union select _row_number from {failures}")
+        con.execute(
+            f"create temp table {rejected} as select _row_number from _gia_rejected "
+            f"union select _row_number from {failures}"
+        )
 
 
-def _key_issue(file: str, schema, row_number: int, rule_id: str, other_file: str | None, other_row: int,
-               *key: object) -> Issue:
+def _key_issue(
+    file: str, schema, row_number: int, rule_id: str, other_file: str | None, other_row: int, *key: object
+) -> Issue:
     """A row whose key was seen before: earlier in the file, or in another file already loaded."""
     key_text = ", ".join(f"{schema.columns[c].title} {shown(v)}" for c, v in zip(GIA_KEY, key))
     if rule_id == ONE_ROW_PER_KEY.id:
         detail = ONE_ROW_PER_KEY.detail(None, {"_key_text": key_text, "_first_seen": f"line {other_row}"}, None)
     else:
         detail = LOADED_ELSEWHERE.detail(
-            None, {"_key_text": key_text, "_first_seen": location(other_file, None, other_row, None)}, None)
-    return Issue(SOURCE, file, None, row_number, None, None, rule_id, ERROR,
-                 f"{location(file, None, row_number, None)}: {detail}")
+            None, {"_key_text": key_text, "_first_seen": location(other_file, None, other_row, None)}, None
+        )
+    return Issue(
+        SOURCE,
+        file,
+        None,
+        row_number,
+        None,
+        None,
+        rule_id,
+        ERROR,
+        f"{location(file, None, row_number, None)}: {detail}",
+    )

@@ -33,17 +33,35 @@ import pandas as pd
 import pyarrow
 import yaml
 
+from pipelines.common import decode_utf8_or_cp1251, parse_datetime
 from pipelines.ingest import store
 from pipelines.ingest.contracts import (
-    ERROR, GIA_EXAM_TYPE, GIA_FOOTER_COUNT, GIA_MINIMUM, GIA_TITLE, LOADED_ELSEWHERE, NO_DOCUMENT, ONE_ROW_PER_KEY,
-    PARTICIPANT_KEY, WARNING, gia_appeals_contract, gia_list_contract,
+    ERROR,
+    GIA_EXAM_TYPE,
+    GIA_FOOTER_COUNT,
+    GIA_MINIMUM,
+    GIA_TITLE,
+    LOADED_ELSEWHERE,
+    NO_DOCUMENT,
+    ONE_ROW_PER_KEY,
+    PARTICIPANT_KEY,
+    WARNING,
+    gia_appeals_contract,
+    gia_list_contract,
 )
 from pipelines.ingest.readers import (
-    DUPLICATE_COLUMN, HEADER_NOT_FOUND, HEADER_SEARCH_ROWS, MISSING_COLUMN, UNREADABLE, ReadError, normalised,
-    number_cell, text_cell,
+    DUPLICATE_COLUMN,
+    HEADER_NOT_FOUND,
+    HEADER_SEARCH_ROWS,
+    MISSING_COLUMN,
+    UNREADABLE,
+    ReadError,
+    normalised,
+    number_cell,
+    text_cell,
 )
 from pipelines.ingest.staged import StagedFile
-from pipelines.ingest.validate import Issue, Validation, location, validate
+from pipelines.ingest.validate import Issue, location, validate
 
 SOURCE = "gia_results"
 LAYOUT_FILE = Path(__file__).with_name("gia_lists.yml")
@@ -85,7 +103,7 @@ def list_layout() -> ListLayout:
         if declared.get("document"):
             documents.append(name)
     groups = {}
-    for name, declared in spec["groups"].items():
+    for declared in spec["groups"].values():
         sub = {normalised(h): f for f, headers in declared["fields"].items() for h in headers}
         for header in declared["headers"]:
             groups[normalised(header)] = sub
@@ -130,15 +148,10 @@ class ParsedList:
 
 
 def _decode(data: bytes) -> str:
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict")
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        try:
-            return data.decode("cp1251")
-        except UnicodeDecodeError as error:
-            raise ReadError(UNREADABLE.id, f"is neither UTF-8 nor cp1251 text ({error})") from error
+        return decode_utf8_or_cp1251(data)
+    except UnicodeDecodeError as error:
+        raise ReadError(UNREADABLE.id, f"is neither UTF-8 nor cp1251 text ({error})") from error
 
 
 def _csv_rows(text: str, limit: int | None = None) -> list[tuple[int, list[str]]]:
@@ -176,11 +189,9 @@ def looks_like_list(path: Path) -> bool:
 
 
 def _date(text: str) -> dt.date:
-    for pattern in DATE_FORMATS:
-        try:
-            return dt.datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
+    parsed = parse_datetime(text, DATE_FORMATS)
+    if parsed is not None:
+        return parsed.date()
     raise ReadError(GIA_TITLE.id, f"the date «{text}» in the title row is not a date")
 
 
@@ -330,9 +341,9 @@ def parse_list(file: str, data: bytes, key: str | None) -> ParsedList:
             footer[label] = (line, numbers[0] if numbers else None)
             continue
 
-        def cell(name: str) -> str | None:
+        def cell(name: str, row: list = cells) -> str | None:
             position = positions.get(name)
-            return text_cell(cells[position]) if position is not None and position < len(cells) else None
+            return text_cell(row[position]) if position is not None and position < len(row) else None
 
         document = document_text(cell("document_series"), cell("document_number"), cell("document"))
         codes.append(participant_code(document, key) if document else None)
@@ -341,24 +352,50 @@ def parse_list(file: str, data: bytes, key: str | None) -> ParsedList:
             values[name].append(cell(name))
         del document  # the document itself goes no further than this row
     frame = pd.DataFrame({**values, "participant_code": codes, "_row_number": lines})
-    for name in ("percent_complete", "primary_score", "primary_score_oral", "primary_score_written", "test_score", "mark",
-                 "score_before", "primary_score_after", "test_score_after", "mark_after", "score_difference"):
+    for name in (
+        "percent_complete",
+        "primary_score",
+        "primary_score_oral",
+        "primary_score_written",
+        "test_score",
+        "mark",
+        "score_before",
+        "primary_score_after",
+        "test_score_after",
+        "mark_after",
+        "score_difference",
+    ):
         if name in frame:
             frame[name] = frame[name].map(number_cell).astype(object)
-    return ParsedList(kind, exam_type, code, subject_name, exam_date, _date(oral) if oral else None, frame,
-                      footer, header_line, documents)
+    return ParsedList(
+        kind,
+        exam_type,
+        code,
+        subject_name,
+        exam_date,
+        _date(oral) if oral else None,
+        frame,
+        footer,
+        header_line,
+        documents,
+    )
 
 
 # --------------------------------------------------------------------------------------------------
 # Checking and staging
 
+
 @functools.cache
 def configured_minimums() -> dict[tuple[int, str, int], tuple[float | None, float | None]]:
     """(year, exam type, subject code) → (minimum test score, minimum mark) from the dbt seed."""
     frame = pd.read_csv(SEED_MINIMUMS)
-    return {(int(r.year), r.exam_type, int(r.subject_code)):
-            (None if pd.isna(r.min_test_score) else float(r.min_test_score),
-             None if pd.isna(r.min_mark) else float(r.min_mark)) for r in frame.itertuples()}
+    return {
+        (int(r.year), r.exam_type, int(r.subject_code)): (
+            None if pd.isna(r.min_test_score) else float(r.min_test_score),
+            None if pd.isna(r.min_mark) else float(r.min_mark),
+        )
+        for r in frame.itertuples()
+    }
 
 
 def _footer_issues(file: str, parsed: ParsedList) -> list[Issue]:
@@ -370,22 +407,48 @@ def _footer_issues(file: str, parsed: ParsedList) -> list[Issue]:
         expected = None if configured is None else configured[0 if uses_test else 1]
         exam = f"{parsed.exam_type} {parsed.subject_code:02d} ({parsed.subject_name}) {parsed.year}"
         if configured is None:
-            message = (f"«Минимальная граница» {minimum:g}: no minimum is configured for {exam} in "
-                       "dbt_project/seeds/gia_min_scores.csv (an exam not held that year gives no result)")
+            message = (
+                f"«Минимальная граница» {minimum:g}: no minimum is configured for {exam} in "
+                "dbt_project/seeds/gia_min_scores.csv (an exam not held that year gives no result)"
+            )
         elif expected != minimum:
-            message = (f"«Минимальная граница» {minimum:g} differs from the configured minimum "
-                       f"{'none' if expected is None else f'{expected:g}'} for {exam} (dbt_project/seeds/gia_min_scores.csv);"
-                       " the configured one is used")
+            message = (
+                f"«Минимальная граница» {minimum:g} differs from the configured minimum "
+                f"{'none' if expected is None else f'{expected:g}'} for {exam} (dbt_project/seeds/gia_min_scores.csv);"
+                " the configured one is used"
+            )
         else:
             message = None
         if message:
-            issues.append(Issue(SOURCE, file, None, line, None, f"{minimum:g}", GIA_MINIMUM.id, WARNING,
-                                f"{location(file, None, line, None)}: {message}"))
+            issues.append(
+                Issue(
+                    SOURCE,
+                    file,
+                    None,
+                    line,
+                    None,
+                    f"{minimum:g}",
+                    GIA_MINIMUM.id,
+                    WARNING,
+                    f"{location(file, None, line, None)}: {message}",
+                )
+            )
     line, total = parsed.footer.get("participants", (None, None))
     if total is not None and total != len(parsed.frame):
-        issues.append(Issue(SOURCE, file, None, line, None, f"{total:g}", GIA_FOOTER_COUNT.id, WARNING,
-                            f"{location(file, None, line, None)}: «Всего участников» {total:g} differs from the "
-                            f"{len(parsed.frame)} participant row(s) of the list"))
+        issues.append(
+            Issue(
+                SOURCE,
+                file,
+                None,
+                line,
+                None,
+                f"{total:g}",
+                GIA_FOOTER_COUNT.id,
+                WARNING,
+                f"{location(file, None, line, None)}: «Всего участников» {total:g} differs from the "
+                f"{len(parsed.frame)} participant row(s) of the list",
+            )
+        )
     return issues
 
 
@@ -393,10 +456,22 @@ def _duplicates(file: str, frame: pd.DataFrame) -> list[Issue]:
     """A second row for one document in the list: named by line and column, never by the document."""
     coded = frame[frame["participant_code"].notna()]
     first = coded.groupby("participant_code")["_row_number"].transform("min")
-    return [Issue(SOURCE, file, None, int(line), DOCUMENT_COLUMN, None, ONE_ROW_PER_KEY.id, ERROR,
-                  f"{location(file, None, int(line), DOCUMENT_COLUMN)}: the same document as line {int(head)} "
-                  "(a second row for one participant)")
-            for line, head in zip(coded["_row_number"], first) if line != head]
+    return [
+        Issue(
+            SOURCE,
+            file,
+            None,
+            int(line),
+            DOCUMENT_COLUMN,
+            None,
+            ONE_ROW_PER_KEY.id,
+            ERROR,
+            f"{location(file, None, int(line), DOCUMENT_COLUMN)}: the same document as line {int(head)} "
+            "(a second row for one participant)",
+        )
+        for line, head in zip(coded["_row_number"], first)
+        if line != head
+    ]
 
 
 RESULT_CONSTANTS = ("year", "exam_type", "subject_code", "subject_name", "exam_date")
@@ -404,8 +479,13 @@ RESULT_CONSTANTS = ("year", "exam_type", "subject_code", "subject_name", "exam_d
 
 def _rows_table(con, parsed: ParsedList, frame: pd.DataFrame, table: str) -> pyarrow.Table:
     """The kept rows with the raw table's columns (those a list does not fill are NULL)."""
-    constants = {"year": parsed.year, "exam_type": parsed.exam_type, "subject_code": parsed.subject_code,
-                 "subject_name": parsed.subject_name, "exam_date": parsed.exam_date}
+    constants = {
+        "year": parsed.year,
+        "exam_type": parsed.exam_type,
+        "subject_code": parsed.subject_code,
+        "subject_name": parsed.subject_name,
+        "exam_date": parsed.exam_date,
+    }
     if table == "gia_results":
         constants |= {"min_score": parsed.footer.get("minimum", (None, None))[1], "form": "экзамен"}
     frame = frame.assign(**constants)
@@ -426,8 +506,7 @@ def _rows_table(con, parsed: ParsedList, frame: pd.DataFrame, table: str) -> pya
     return pyarrow.Table.from_arrays(arrays, names=names)
 
 
-def check_gia_list(con, file: str, path: Path, key: str | None, row_level: bool,
-                   loaded_at: dt.datetime) -> StagedFile:
+def check_gia_list(con, file: str, path: Path, key: str | None, row_level: bool, loaded_at: dt.datetime) -> StagedFile:
     """Reads and checks a РЦОИ list; raises ReadError when it cannot be read as one."""
     data = path.read_bytes()
     sha256 = hashlib.sha256(data).hexdigest()
@@ -453,27 +532,47 @@ def check_gia_list(con, file: str, path: Path, key: str | None, row_level: bool,
             names = ", ".join(rows.column_names)
             if table != "gia_results":  # the load's own delete only covers raw.gia_results
                 connection.execute(f"delete from raw.{table} where _source_file = ?", [file])
-            connection.execute(f"insert into raw.{table} ({names}, _sheet, _file_sha256, _loaded_at) "
-                               f"select {names}, null, ?, ? from _gia_list_rows", [sha256, loaded_at])
+            connection.execute(
+                f"insert into raw.{table} ({names}, _sheet, _file_sha256, _loaded_at) "
+                f"select {names}, null, ?, ? from _gia_list_rows",
+                [sha256, loaded_at],
+            )
 
     return StagedFile(sha256, validation, len(frame), int((~keep).sum()), insert, lambda connection: None)
 
 
 def _loaded_elsewhere(con, file: str, parsed: ParsedList, frame: pd.DataFrame) -> list[Issue]:
     """Participants of the same exam and day already loaded from another list (the same list twice)."""
-    codes = pyarrow.table({"participant_code": frame["participant_code"].astype(object).tolist(),
-                           "_row_number": frame["_row_number"].tolist()})
+    codes = pyarrow.table(
+        {
+            "participant_code": frame["participant_code"].astype(object).tolist(),
+            "_row_number": frame["_row_number"].tolist(),
+        }
+    )
     with store.registered(con, _gia_list_codes=codes):
-        matches = con.execute("""
+        matches = con.execute(
+            """
             select c._row_number, r._source_file, r._row_number
             from _gia_list_codes c join raw.gia_results r using (participant_code)
             where r.year = ? and r.exam_type = ? and r.subject_code = ? and r.exam_date = ? and r._source_file <> ?
-            order by c._row_number""", [parsed.year, parsed.exam_type, parsed.subject_code, parsed.exam_date,
-                                         file]).fetchall()
-    return [Issue(SOURCE, file, None, line, DOCUMENT_COLUMN, None, LOADED_ELSEWHERE.id, ERROR,
-                  f"{location(file, None, line, DOCUMENT_COLUMN)}: this participant's result of the same exam and "
-                  f"day is already loaded from {location(other, None, other_line, None)}")
-            for line, other, other_line in matches]
+            order by c._row_number""",
+            [parsed.year, parsed.exam_type, parsed.subject_code, parsed.exam_date, file],
+        ).fetchall()
+    return [
+        Issue(
+            SOURCE,
+            file,
+            None,
+            line,
+            DOCUMENT_COLUMN,
+            None,
+            LOADED_ELSEWHERE.id,
+            ERROR,
+            f"{location(file, None, line, DOCUMENT_COLUMN)}: this participant's result of the same exam and "
+            f"day is already loaded from {location(other, None, other_line, None)}",
+        )
+        for line, other, other_line in matches
+    ]
 
 
 def list_year(path: Path) -> int | None:
@@ -481,7 +580,7 @@ def list_year(path: Path) -> int | None:
     try:
         with open(path, "rb") as handle:
             head = handle.read(64 << 10)
-        rows = _csv_rows(_decode(head[:head.rfind(b"\n") + 1] if len(head) == 64 << 10 else head), HEADER_SEARCH_ROWS)
+        rows = _csv_rows(_decode(head[: head.rfind(b"\n") + 1] if len(head) == 64 << 10 else head), HEADER_SEARCH_ROWS)
         index = _header_index(rows)
         title = _title(rows[:index]) if index is not None else None
         return _date(title[1]["date"]).year if title else None

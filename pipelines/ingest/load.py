@@ -32,10 +32,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipelines.common import sha256_of
 from pipelines.ingest import store
 from pipelines.ingest.contracts import (
-    CONTRADICTS_FILE, EMPTIES_SOURCE, LOADED_ELSEWHERE, PASSPORT_SHARES, VPR_KEY, VPR_TASK_SCORES, contract, numbers, reading_contract,
-    share_as_percent, shown,
+    CONTRADICTS_FILE,
+    EMPTIES_SOURCE,
+    LOADED_ELSEWHERE,
+    PASSPORT_SHARES,
+    VPR_KEY,
+    VPR_TASK_SCORES,
+    contract,
+    numbers,
+    reading_contract,
+    share_as_percent,
+    shown,
 )
 from pipelines.ingest.gia_csv import check_gia_csv
 from pipelines.ingest.gia_lists import check_gia_list, looks_like_list
@@ -243,11 +253,15 @@ def salt_state_problem(con, salt: str | None) -> str | None:
     if stored and (recorded or salt):  # a database from before this record: its codes are unsalted
         was = "без соли" if recorded is None or recorded[0] == "none" else "с другой солью"
         now = "без соли" if not salt else "с солью"
-        database = con.execute("select path from duckdb_databases() where database_name = current_database()").fetchone()[0]
-        return (f"{SALT_VARIABLE} изменилась: коды участников в рабочей базе ({stored} файлов) записаны {was}, "
-                f"а сейчас загрузка идёт {now}; коды разных солей не сопоставимы, загрузка отменена. "
-                f"Верните прежнее значение {SALT_VARIABLE} или удалите рабочую базу {database} — "
-                "следующий запуск прочитает все файлы заново с текущей солью.")
+        database = con.execute(
+            "select path from duckdb_databases() where database_name = current_database()"
+        ).fetchone()[0]
+        return (
+            f"{SALT_VARIABLE} изменилась: коды участников в рабочей базе ({stored} файлов) записаны {was}, "
+            f"а сейчас загрузка идёт {now}; коды разных солей не сопоставимы, загрузка отменена. "
+            f"Верните прежнее значение {SALT_VARIABLE} или удалите рабочую базу {database} — "
+            "следующий запуск прочитает все файлы заново с текущей солью."
+        )
     con.execute(f"delete from {SALT_STATE_TABLE}")
     con.execute(f"insert into {SALT_STATE_TABLE} (fingerprint) values (?)", [current])
     return None
@@ -272,16 +286,9 @@ def _unchanged(path: Path, latest: store.FileVersion, registry: str | None, row_
     return latest.registry_sha256 == registry and (latest.row_level_quarantine or not row_level)
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 # --------------------------------------------------------------------------------------------------
 # Reading
+
 
 def read_files(source: str, landing_dir: Path, files: list[str], workers: int = 1):
     """(file, sha256, size, mtime, parsed or error) of each file; in `workers` processes when above 1.
@@ -302,6 +309,7 @@ def read_files(source: str, landing_dir: Path, files: list[str], workers: int = 
 # --------------------------------------------------------------------------------------------------
 # Validating and deciding
 
+
 @dataclass
 class _Batch:
     outcomes: list[store.FileOutcome] = field(default_factory=list)
@@ -311,8 +319,16 @@ class _Batch:
     validation: Validation = field(default_factory=Validation)
 
 
-def _read_and_validate(source: Source, landing_dir: Path, con, files: list[str], logins: frozenset[str] | None,
-                       row_level: bool, loaded_at: dt.datetime, workers: int) -> _Batch:
+def _read_and_validate(
+    source: Source,
+    landing_dir: Path,
+    con,
+    files: list[str],
+    logins: frozenset[str] | None,
+    row_level: bool,
+    loaded_at: dt.datetime,
+    workers: int,
+) -> _Batch:
     batch = _Batch()
     salt = participant_key()
     staged_files = [f for f in files if f.endswith((".parquet", ".csv"))]
@@ -328,8 +344,12 @@ def _read_and_validate(source: Source, landing_dir: Path, con, files: list[str],
                 batch.validation.add_issue(issue)
     row_level_files = {f for f, _, p in parsed_files if p.row_level or row_level}
 
-    frame = joined([(p.columns, {"_source_file": f, "_file_sha256": sha, "_headers": p.headers or {}})
-                    for f, sha, p in parsed_files])
+    frame = joined(
+        [
+            (p.columns, {"_source_file": f, "_file_sha256": sha, "_headers": p.headers or {}})
+            for f, sha, p in parsed_files
+        ]
+    )
     if not frame.empty:
         if "participant_code" in frame and salt:
             frame["participant_code"] = pseudonymised(frame["participant_code"], salt)
@@ -350,8 +370,17 @@ def _read_and_validate(source: Source, landing_dir: Path, con, files: list[str],
     rows_per_file = frame["_source_file"].value_counts() if not frame.empty else pd.Series(dtype=int)
     kept_per_file = frame.loc[keep, "_source_file"].value_counts() if not frame.empty else pd.Series(dtype=int)
     for file, sha, size, mtime in files_read:
-        batch.outcomes.append(_outcome(file, sha, size, mtime, int(rows_per_file.get(file, 0)),
-                                       int(kept_per_file.get(file, 0)), batch.validation))
+        batch.outcomes.append(
+            _outcome(
+                file,
+                sha,
+                size,
+                mtime,
+                int(rows_per_file.get(file, 0)),
+                int(kept_per_file.get(file, 0)),
+                batch.validation,
+            )
+        )
     loaded = {o.file for o in batch.outcomes if o.status == store.LOADED}
     if loaded:
         rows = frame[keep & frame["_source_file"].isin(loaded)]
@@ -406,18 +435,29 @@ def _kept_rows(frame: pd.DataFrame, validation: Validation, row_level_files: set
     return pd.Series(kept_row_level, index=frame.index).where(row_level, ~bad_file)
 
 
-def _outcome(file: str, sha: str, size: int, mtime: int, rows: int, written: int,
-             validation: Validation) -> store.FileOutcome:
+def _outcome(
+    file: str, sha: str, size: int, mtime: int, rows: int, written: int, validation: Validation
+) -> store.FileOutcome:
     errors, warnings = validation.errors[file], validation.warnings[file]
     # Nothing to write from a file with errors means quarantine, also in row-level mode (every row failed,
     # or the file could not be read at all).
     status = store.QUARANTINED if errors and not written else store.LOADED
-    return store.FileOutcome(file, sha, status, written if status == store.LOADED else 0,
-                             rows - written if status == store.LOADED else 0, errors, warnings, size, mtime)
+    return store.FileOutcome(
+        file,
+        sha,
+        status,
+        written if status == store.LOADED else 0,
+        rows - written if status == store.LOADED else 0,
+        errors,
+        warnings,
+        size,
+        mtime,
+    )
 
 
-def _check_staged_file(batch: _Batch, con, source: str, file: str, landing_dir: Path, logins, salt, row_level,
-                       loaded_at) -> None:
+def _check_staged_file(
+    batch: _Batch, con, source: str, file: str, landing_dir: Path, logins, salt, row_level, loaded_at
+) -> None:
     """A ВПР Parquet year or a ГИА CSV: checked while DuckDB holds it, never as a whole pandas frame."""
     path = landing_dir / file
     stat = path.stat()
@@ -430,16 +470,38 @@ def _check_staged_file(batch: _Batch, con, source: str, file: str, landing_dir: 
             check = check_gia_csv(con, file, path, logins, salt, row_level, loaded_at)
     except ReadError as error:
         batch.validation.add_issue(file_issue(source, file, error.rule_id, error.message))
-        batch.outcomes.append(store.FileOutcome(file, sha256_of(path), store.QUARANTINED, 0, 0,
-                                                batch.validation.errors[file], 0, stat.st_size, stat.st_mtime_ns))
+        batch.outcomes.append(
+            store.FileOutcome(
+                file,
+                sha256_of(path),
+                store.QUARANTINED,
+                0,
+                0,
+                batch.validation.errors[file],
+                0,
+                stat.st_size,
+                stat.st_mtime_ns,
+            )
+        )
         return
     batch.validation.add(check.validation)
     errors = check.validation.errors[file]
     written = check.rows - check.rejected_rows if (row_level or not errors) else 0
     status = store.QUARANTINED if errors and not written else store.LOADED
     rejected = check.rows - written if status == store.LOADED else 0
-    batch.outcomes.append(store.FileOutcome(file, check.sha256, status, written, rejected, errors,
-                                            check.validation.warnings[file], stat.st_size, stat.st_mtime_ns))
+    batch.outcomes.append(
+        store.FileOutcome(
+            file,
+            check.sha256,
+            status,
+            written,
+            rejected,
+            errors,
+            check.validation.warnings[file],
+            stat.st_size,
+            stat.st_mtime_ns,
+        )
+    )
     if status == store.LOADED:
         batch.staged.append(check)
         batch.staged_by_file[file] = check
@@ -479,8 +541,8 @@ def _contradicting_files(con, source: str, rows: pd.DataFrame, key: list[str], c
     titles = {name: column.title or name for name, column in reading_contract(source).columns.items()}
     found: dict[tuple, dict] = {}
     for file, sheet, row_number, other_file, other_row, *values in matches:
-        named = values[:len(key)]
-        here, there = values[len(key):len(key) + len(compared)], values[len(key) + len(compared):]
+        named = values[: len(key)]
+        here, there = values[len(key) : len(key) + len(compared)], values[len(key) + len(compared) :]
         entry = found.setdefault((file, row_number), {"sheet": sheet, "other": (other_file, other_row), "diffs": {}})
         for c, a, b in zip(compared, here, there):
             if shown(a) != shown(b):  # one spreadsheet row is several long-form rows (markers): each column once
@@ -489,11 +551,22 @@ def _contradicting_files(con, source: str, rows: pd.DataFrame, key: list[str], c
         entry["key"] = ", ".join(f"{titles[c]} {shown(v)}" for c, v in zip(key, named) if c != "marker_column")
     for (file, row_number), entry in found.items():
         where = location(file, entry["sheet"], row_number, None)
-        validation.add_issue(Issue(source, file, entry["sheet"], row_number, None, None, CONTRADICTS_FILE.id,
-                                   CONTRADICTS_FILE.severity,
-                                   f"{where}: {entry['key']} is already loaded from {location(*entry['other'][:1], None, entry['other'][1], None)} "
-                                   f"with other values ({'; '.join(entry['diffs'].values())}); the lists contradict each "
-                                   "other: correct or remove one"))
+        validation.add_issue(
+            Issue(
+                source,
+                file,
+                entry["sheet"],
+                row_number,
+                None,
+                None,
+                CONTRADICTS_FILE.id,
+                CONTRADICTS_FILE.severity,
+                f"{where}: {entry['key']} is already loaded from "
+                f"{location(*entry['other'][:1], None, entry['other'][1], None)} "
+                f"with other values ({'; '.join(entry['diffs'].values())}); the lists contradict each "
+                "other: correct or remove one",
+            )
+        )
     return validation
 
 
@@ -511,9 +584,22 @@ def _loaded_elsewhere(con, source: str, rows: pd.DataFrame, key: list[str]) -> V
     sheets = rows.groupby("_source_file")["_sheet"].first().to_dict()
     titles = {name: column.title or name for name, column in reading_contract(source).columns.items()}
     for file, row_number, other_file, other_row, *values in matches:
-        context = {"_key_text": ", ".join(f"{titles[c]} {shown(v)}" for c, v in zip(key, values)),
-                   "_first_seen": location(other_file, None, other_row, None)}
+        context = {
+            "_key_text": ", ".join(f"{titles[c]} {shown(v)}" for c, v in zip(key, values)),
+            "_first_seen": location(other_file, None, other_row, None),
+        }
         where = location(file, sheets[file], row_number, None)
-        validation.add_issue(Issue(source, file, sheets[file], row_number, None, None, LOADED_ELSEWHERE.id,
-                                   LOADED_ELSEWHERE.severity, f"{where}: {LOADED_ELSEWHERE.detail(None, context, None)}"))
+        validation.add_issue(
+            Issue(
+                source,
+                file,
+                sheets[file],
+                row_number,
+                None,
+                None,
+                LOADED_ELSEWHERE.id,
+                LOADED_ELSEWHERE.severity,
+                f"{where}: {LOADED_ELSEWHERE.detail(None, context, None)}",
+            )
+        )
     return validation

@@ -14,8 +14,15 @@ import re
 from pipelines.ingest import contracts as c
 from pipelines.ingest.readers import FILE_NAME, MISSING_COLUMN, UNREADABLE, ReadError
 from pipelines.ingest.staged import (
-    FAILURE_COLUMNS, StagedFile, count_rows, duplicate_key_sql, literal, loaded_elsewhere_sql, record_failures,
-    stored_code_sql, temp_name,
+    FAILURE_COLUMNS,
+    StagedFile,
+    count_rows,
+    duplicate_key_sql,
+    literal,
+    loaded_elsewhere_sql,
+    record_failures,
+    stored_code_sql,
+    temp_name,
 )
 from pipelines.ingest.validate import Issue, Validation, location
 
@@ -73,30 +80,50 @@ def _detail(rule_id: str, column: str, value: str | None, ref: int | None, file_
         return c.LOADED_ELSEWHERE.detail(None, row, column)
     textual = rule_id in (c.KNOWN_SEX.id, c.LOGIN_IN_REGISTRY.id, c.ONE_ROW_PER_KEY.id)
     shown_value = value if textual or value is None else float(value)
-    row = {"max": ref, "_file_year": file_year, "_key_text": f"Код участника {c.shown(value)}", "_first_seen": f"row {ref}"}
+    row = {
+        "max": ref,
+        "_file_year": file_year,
+        "_key_text": f"Код участника {c.shown(value)}",
+        "_first_seen": f"row {ref}",
+    }
     return c.RULES[rule_id].detail(shown_value, row, column)
 
 
-def check_parquet(con, file: str, path: str, sha256: str, known_logins: frozenset[str] | None,
-                  salt: str | None, loaded_at: dt.datetime) -> StagedFile:
+def check_parquet(
+    con,
+    file: str,
+    path: str,
+    sha256: str,
+    known_logins: frozenset[str] | None,
+    salt: str | None,
+    loaded_at: dt.datetime,
+) -> StagedFile:
     """Checks a ВПР Parquet file in SQL; raises ReadError when it is not a readable ВПР file."""
     match = FILE_PATTERN.fullmatch(file)
     if not match:
         raise ReadError(FILE_NAME.id, "the file name should be vpr/vpr_<YYYY>.parquet")
     file_year = int(match[1])
     try:
-        present = dict(con.execute("select column_name, column_type from "
-                                   f"(describe select * from read_parquet({literal(path)}))").fetchall())
+        present = dict(
+            con.execute(
+                f"select column_name, column_type from (describe select * from read_parquet({literal(path)}))"
+            ).fetchall()
+        )
     except Exception as error:  # DuckDB reports a damaged Parquet file with several error types
         raise ReadError(UNREADABLE.id, f"cannot be read as a Parquet file ({type(error).__name__}: {error})") from error
     missing = [column for column in COLUMNS if column not in present]
     if missing:
         raise ReadError(MISSING_COLUMN.id, f"has no column {', '.join(missing)}")
-    mistyped = [f"{column} is {type_}" for column, type_ in present.items() if column in COLUMNS
-                and not re.fullmatch(EXPECTED_TYPES.get(column, "VARCHAR"), type_)]
+    mistyped = [
+        f"{column} is {type_}"
+        for column, type_ in present.items()
+        if column in COLUMNS and not re.fullmatch(EXPECTED_TYPES.get(column, "VARCHAR"), type_)
+    ]
     if mistyped:
-        raise ReadError(COLUMN_TYPE.id, f"has columns of the wrong type: {', '.join(mistyped)} "
-                                        "(see the raw table vpr_results in docs/inputs.md)")
+        raise ReadError(
+            COLUMN_TYPE.id,
+            f"has columns of the wrong type: {', '.join(mistyped)} (see the raw table vpr_results in docs/inputs.md)",
+        )
     view, failures = temp_name("vpr_parquet"), temp_name("vpr_failures")
     # The code as it will be stored: checks against loaded rows compare stored codes.
     code = stored_code_sql(salt)
@@ -110,20 +137,39 @@ def check_parquet(con, file: str, path: str, sha256: str, known_logins: frozense
 
     def describe(failure: tuple) -> Issue:
         row_number, rule_id, column, value, ref = failure
-        return Issue("vpr_results", file, None, row_number, column, value, rule_id, c.ERROR,
-                     f"{location(file, None, row_number, column)}: {_detail(rule_id, column, value, ref, file_year)}")
-    record_failures(con, failures, file, validation,
-                    f"select {FAILURE_COLUMNS} from {failures} order by _row_number, rule", describe)
+        return Issue(
+            "vpr_results",
+            file,
+            None,
+            row_number,
+            column,
+            value,
+            rule_id,
+            c.ERROR,
+            f"{location(file, None, row_number, column)}: {_detail(rule_id, column, value, ref, file_year)}",
+        )
+
+    record_failures(
+        con,
+        failures,
+        file,
+        validation,
+        f"select {FAILURE_COLUMNS} from {failures} order by _row_number, rule",
+        describe,
+    )
     rows = count_rows(con, view)
     [(rejected,)] = con.execute(f"select count(distinct _row_number) from {failures}").fetchall()
 
     def insert(connection) -> None:
-        connection.execute(f"""
+        connection.execute(
+            f"""
             insert into raw.vpr_results
             select year, _login, work_code, subject_code, grade, _code, class_letter, variant, sex,
                    cast(task_scores as integer[]), cast(task_max as integer[]), primary_score, mark, journal_mark,
                    false, 'parquet', ?, null, _row_number, ?, ?
-            from {view} where _row_number not in (select _row_number from {failures})""", [file, sha256, loaded_at])
+            from {view} where _row_number not in (select _row_number from {failures})""",
+            [file, sha256, loaded_at],
+        )
 
     def drop(connection) -> None:
         connection.execute(f"drop view if exists {view}")

@@ -93,10 +93,7 @@ def _is_empty(value: Any) -> bool:
 
 def _has_value(cells: list[Any]) -> bool:
     """Whether a row has a non-empty cell; most rows answer at their first cell."""
-    for value in cells:
-        if value is not None and (value.__class__ is not str or value.strip()):
-            return True
-    return False
+    return any(value is not None and (value.__class__ is not str or value.strip()) for value in cells)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -153,7 +150,8 @@ def what_the_file_is(data: bytes) -> str:
         if "EncryptedPackage".encode("utf-16-le") in data:
             return ("is a password-protected (encrypted) workbook: open it in Excel, remove the password "
                     "(Файл → Сведения → Защитить книгу → Зашифровать с использованием пароля) and save it again")
-        return "is an Excel 97–2003 workbook (.xls) under an .xlsx name: open it in Excel and save it as .xlsx («Книга Excel»)"
+        return ("is an Excel 97–2003 workbook (.xls) under an .xlsx name: open it in Excel and save it as .xlsx "
+                "(«Книга Excel»)")
     if data.startswith(b"PK"):
         try:
             names = zipfile.ZipFile(io.BytesIO(data)).namelist()
@@ -166,10 +164,13 @@ def what_the_file_is(data: bytes) -> str:
         return "is an Excel workbook whose contents are damaged: open it in Excel and save it again"
     head = data[:4096].lstrip()
     if head[:1] == b"<":
-        return "is an HTML or XML page saved under an .xlsx name, not an Excel workbook: open it in Excel and save it as .xlsx"
+        return ("is an HTML or XML page saved under an .xlsx name, not an Excel workbook: open it in Excel and save "
+                "it as .xlsx")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" not in head:
-        return ("is a text file (CSV?) saved under an .xlsx name, not an Excel workbook: open it in Excel and "
-                "save it as .xlsx («Книга Excel»)")
+        return (
+            "is a text file (CSV?) saved under an .xlsx name, not an Excel workbook: open it in Excel and "
+            "save it as .xlsx («Книга Excel»)"
+        )
     return "is not an Excel workbook (.xlsx)"
 
 
@@ -187,7 +188,9 @@ class Workbook:
         return getattr(self._book, name)
 
 
-EXCEL_ERROR_CELL = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*\bt="e"[^>]*>(?:<f[^>]*/>|<f[^>]*>.*?</f>)?<v>([^<]*)</v>', re.S)
+EXCEL_ERROR_CELL = re.compile(
+    rb'<c r="([A-Z]+)(\d+)"[^>]*\bt="e"[^>]*>(?:<f[^>]*/>|<f[^>]*>.*?</f>)?<v>([^<]*)</v>', re.S
+)
 
 
 def _column_index(letters: bytes) -> int:
@@ -217,8 +220,10 @@ def error_cells(data: bytes) -> dict[str, dict[tuple[int, int], str]]:
             continue
         if b't="e"' not in xml:
             continue
-        cells = {(int(row) - 1, _column_index(col)): html.unescape(value.decode("utf-8"))
-                 for col, row, value in EXCEL_ERROR_CELL.findall(xml)}
+        cells = {
+            (int(row) - 1, _column_index(col)): html.unescape(value.decode("utf-8"))
+            for col, row, value in EXCEL_ERROR_CELL.findall(xml)
+        }
         if cells:
             found[html.unescape(name)] = cells
     return found
@@ -235,12 +240,15 @@ def read_xlsx(data: bytes, sheet_name: str | None, first_header: str) -> Table:
         table = find_table(rows, list(range(1, len(rows) + 1)), first_header, name)
         if table:
             return table
-    raise ReadError(HEADER_NOT_FOUND.id, f"no sheet has a header row starting with «{first_header}» "
-                                         f"in its first {HEADER_SEARCH_ROWS} rows")
+    raise ReadError(
+        HEADER_NOT_FOUND.id,
+        f"no sheet has a header row starting with «{first_header}» in its first {HEADER_SEARCH_ROWS} rows",
+    )
 
 
 # --------------------------------------------------------------------------------------------------
 # Cells
+
 
 def text_cell(value: Any) -> str | None:
     if value.__class__ is str:  # most cells: decided first
@@ -321,9 +329,12 @@ def close_to(header: str, documented: list[str], header_row: int) -> None:
     known = {normalised(title): title for title in documented}
     close = difflib.get_close_matches(normalised(header), list(known), n=1, cutoff=0.85)
     if close:
-        raise ReadError(UNKNOWN_HEADER.id, f"the header row {header_row} has an unknown column «{header}», close to "
-                        f"the documented «{known[close[0]]}»: correct the header (otherwise that column would be read "
-                        "as empty)")
+        raise ReadError(
+            UNKNOWN_HEADER.id,
+            f"the header row {header_row} has an unknown column «{header}», close to "
+            f"the documented «{known[close[0]]}»: correct the header (otherwise that column would be read "
+            "as empty)",
+        )
 
 
 def columns_from_table(table: Table, source: str) -> Columns:
@@ -346,6 +357,7 @@ def _constant(columns: Columns, name: str, value: Any) -> Columns:
 
 # --------------------------------------------------------------------------------------------------
 # One reader per source
+
 
 def year_in_name(path: str, pattern: str, documented: str) -> int:
     match = re.fullmatch(pattern, path)
@@ -399,8 +411,9 @@ def read_objectivity_markers(path: str, data: bytes) -> ParsedFile:
 
 
 def read_social_passport(path: str, data: bytes) -> ParsedFile:
-    year = year_in_name(path, r"social_passport/social_passport_(\d{4})\.xlsx",
-                         "social_passport/social_passport_<YYYY>.xlsx")
+    year = year_in_name(
+        path, r"social_passport/social_passport_(\d{4})\.xlsx", "social_passport/social_passport_<YYYY>.xlsx"
+    )
     table = read_xlsx(data, "Социальный паспорт", "Логин")
     return ParsedFile(_constant(columns_from_table(table, "social_passport"), "year", year), table.sheet)
 

@@ -8,7 +8,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pipelines.ingest.readers import (
-    UNREADABLE, ParsedFile, ReadError, read_gia_school_codes, read_login_aliases, read_objectivity_markers, read_risk_profiles, read_schools, read_shnor,
+    UNREADABLE,
+    ParsedFile,
+    ReadError,
+    read_gia_school_codes,
+    read_login_aliases,
+    read_objectivity_markers,
+    read_risk_profiles,
+    read_schools,
+    read_shnor,
     read_social_passport,
 )
 from pipelines.ingest.vpr_reader import read_vpr_workbook

@@ -12,15 +12,12 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pipelines.common import sql_literal as literal
 from pipelines.ingest.contracts import LOADED_ELSEWHERE, ONE_ROW_PER_KEY
 from pipelines.ingest.validate import ISSUES_PER_FILE, Issue, Validation
 
 FAILURE_COLUMNS = "_row_number, rule, col, value, ref"
 _names = itertools.count()
-
-
-def literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def stored_code_sql(salt: str | None) -> str:

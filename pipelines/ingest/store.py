@@ -197,9 +197,13 @@ def _record_outcomes(con, source: str, registry_sha256: str | None, row_level: b
         select ?, file, sha256, status, rows, rows_rejected, errors, warnings, size_bytes, modified_ns, ?, ?, ?
         from _ingest_outcomes
     """, [source, registry_sha256, row_level, loaded_at])
-    con.execute("delete from ops.quarantine q using _ingest_outcomes o where q.source = ? and q.file = o.file", [source])
-    con.execute("""
+    con.execute("delete from ops.quarantine q using _ingest_outcomes o where q.source = ? and q.file = o.file",
+                [source])
+    con.execute(
+        """
         insert into ops.quarantine
         select source, file, sheet, "row", "column", value, rule, severity, message, file_sha256, ?
         from _ingest_issues
-    """, [loaded_at])
+    """,
+        [loaded_at],
+    )

@@ -119,13 +119,19 @@ def with_key_context(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.Data
         return frame
     titles = _titles(schema)
     named = [c for c in key if schema.columns[c].title] or key
-    content = [c for c in frame.columns if c in schema.columns and not schema.columns[c].metadata["sql_type"].endswith("[]")]
+    content = [
+        c for c in frame.columns if c in schema.columns and not schema.columns[c].metadata["sql_type"].endswith("[]")
+    ]
     numbered = frame.assign(_index=frame.index)
     frame = frame.copy()
-    frame["_key_text"] = [", ".join(f"{titles[c]} {shown(v)}" for c, v in zip(named, values))
-                          for values in frame[named].itertuples(index=False)]
+    frame["_key_text"] = [
+        ", ".join(f"{titles[c]} {shown(v)}" for c, v in zip(named, values))
+        for values in frame[named].itertuples(index=False)
+    ]
     frame["_first_seen"] = _where(frame, numbered.groupby(key, dropna=False, sort=False)["_index"].transform("first"))
-    frame["_first_same"] = _where(frame, numbered.groupby(content, dropna=False, sort=False)["_index"].transform("first"))
+    frame["_first_same"] = _where(
+        frame, numbered.groupby(content, dropna=False, sort=False)["_index"].transform("first")
+    )
     return frame
 
 
@@ -140,12 +146,14 @@ def _failures(error: pa.errors.SchemaErrors, schema: pa.DataFrameSchema) -> pd.D
     named = check.str.partition("@")
     wide = cases["schema_context"].eq("DataFrameSchema")
     column = named[2].where(named[2] != "", cases["column"].where(~wide))
-    failures = pd.DataFrame({
-        "index": cases["index"].astype(int),
-        "column": column.where(column.notna(), None),
-        "rule": pandera_rule.map(PANDERA_TYPE_CHECKS).fillna(named[0]),
-        "value": cases["failure_case"],
-    })
+    failures = pd.DataFrame(
+        {
+            "index": cases["index"].astype(int),
+            "column": column.where(column.notna(), None),
+            "rule": pandera_rule.map(PANDERA_TYPE_CHECKS).fillna(named[0]),
+            "value": cases["failure_case"],
+        }
+    )
     failures = failures[pandera_rule.ne("dtype")]  # a dtype failure repeats the coercion failure of the same cells
     failures["first"] = ~failures["rule"].isin(FIRST_RULES)
     failures = failures.sort_values(["index", "first"], kind="stable")
@@ -171,16 +179,31 @@ def validate(frame: pd.DataFrame, schema: pa.DataFrameSchema, source: str) -> Va
         file, rule = row["_source_file"], RULES[rule_id]
         value = case_value if rule_id in (NUMBER.id, REQUIRED.id) or column is None else row[column]
         in_file = row["_headers"] if "_headers" in row.index and isinstance(row["_headers"], dict) else {}
-        if column is not None and (schema.columns[column].metadata.get("derived")
-                                   or (column in in_file and in_file[column] is None)):
+        if column is not None and (
+            schema.columns[column].metadata.get("derived") or (column in in_file and in_file[column] is None)
+        ):
             # A value taken from the file's name or place fails for the whole file: said once, for the file.
             if (file, None, column, rule_id) not in seen:
                 seen.add((file, None, column, rule_id))
-                result.add_issue(Issue(source, file, None, None, None, _value_text(value), rule_id, rule.severity,
-                                       f"{file}: {rule.detail(value, row, column)} (from the file's name)"))
+                result.add_issue(
+                    Issue(
+                        source,
+                        file,
+                        None,
+                        None,
+                        None,
+                        _value_text(value),
+                        rule_id,
+                        rule.severity,
+                        f"{file}: {rule.detail(value, row, column)} (from the file's name)",
+                    )
+                )
             continue
-        header = None if column is None else (row["_column"] if column == cell_column
-                                              else in_file.get(column) or titles.get(column, column))
+        header = (
+            None
+            if column is None
+            else (row["_column"] if column == cell_column else in_file.get(column) or titles.get(column, column))
+        )
         row_number = int(row["_row_number"])
         if (file, row_number, header, rule_id) in seen:  # long-form rows of one spreadsheet row fail together
             continue
@@ -189,9 +212,19 @@ def validate(frame: pd.DataFrame, schema: pa.DataFrameSchema, source: str) -> Va
             result.count(file, row_number, rule.severity)
             continue
         where = location(file, row["_sheet"], row_number, header)
-        result.add_issue(Issue(source, file, row["_sheet"], row_number, header,
-                               None if column is None else _value_text(value), rule_id, rule.severity,
-                               f"{where}: {rule.detail(value, row, column)}"))
+        result.add_issue(
+            Issue(
+                source,
+                file,
+                row["_sheet"],
+                row_number,
+                header,
+                None if column is None else _value_text(value),
+                rule_id,
+                rule.severity,
+                f"{where}: {rule.detail(value, row, column)}",
+            )
+        )
     return result
 
 

@@ -11,20 +11,28 @@ would publish wrong marks.
 from __future__ import annotations
 
 import functools
-import io
 import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
-from python_calamine import CalamineWorkbook
 
 from pipelines.ingest.campaigns import vpr_path_year
 from pipelines.ingest.contracts import RULES, SEXES, WARNING, rule
 from pipelines.ingest.readers import (
-    HEADER_SEARCH_ROWS, LOGIN_IN_TEXT, UNREADABLE, ParsedFile, ReadError, Workbook, _as_is, _sheet_rows, close_to,
-    login_cell, normalised, number_cell, text_cell,
+    HEADER_SEARCH_ROWS,
+    LOGIN_IN_TEXT,
+    ParsedFile,
+    ReadError,
+    Workbook,
+    _as_is,
+    _sheet_rows,
+    close_to,
+    login_cell,
+    normalised,
+    number_cell,
+    text_cell,
 )
 from pipelines.ingest.validate import Issue, location
 from pipelines.ingest.works import WorkSpec, configured_years, work_spec
@@ -289,7 +297,8 @@ def _context(path: str, header: Header, sheet: str, above: list[list[Any]]) -> C
         login = found["path"].get("login")
         if login is None:
             raise ReadError(VPR_CONTEXT.id, "a form of one school does not name its school: put its ФИС ОКО login "
-                                            "in the folder or file name, e.g. vpr/2023/sch860001/Математика 5 класс.xlsx")
+                                            "in the folder or file name, e.g. "
+                                            "vpr/2023/sch860001/Математика 5 класс.xlsx")
     work = found[work_source]
     return Context(year, work["subject"], work["grade"], login)
 
@@ -303,8 +312,11 @@ def configured_work(work_code: str, year: int, to_extend: str) -> WorkSpec:
     if spec is None:
         years = configured_years(work_code)
         known = f"configured for {', '.join(years)} only" if years else "not configured for any year"
-        raise ReadError(WORK_NOT_CONFIGURED.id, f"work {work_code} is {known}: add its {year} scale to "
-                        f"dbt_project/seeds/vpr_works.csv{to_extend} to load this file")
+        raise ReadError(
+            WORK_NOT_CONFIGURED.id,
+            f"work {work_code} is {known}: add its {year} scale to "
+            f"dbt_project/seeds/vpr_works.csv{to_extend} to load this file",
+        )
     return spec
 
 
@@ -313,17 +325,24 @@ def _check_tasks(header: Header, work_code: str, year: int) -> tuple[int, ...]:
     spec = configured_work(work_code, year, " and its tasks to vpr_tasks.csv")
     in_file = [maximum for _, _, maximum in header.tasks]
     if len(in_file) != len(spec.task_max) or (None not in in_file and tuple(in_file) != spec.task_max):
-        shown_file = ("maxima not in the file" if None in in_file
-                      else f"maxima {', '.join(map(str, in_file))} (sum {sum(in_file)})")
-        raise ReadError(TASK_LIST.id, f"the file has {len(in_file)} tasks, {shown_file}; work "
-                        f"{work_code} of {year} is configured ({spec.versions}) with {len(spec.task_max)} tasks, "
-                        f"maxima {', '.join(map(str, spec.task_max))} (sum {spec.max_primary_score}). "
-                        f"If the file is right, extend dbt_project/seeds/vpr_tasks.csv and vpr_works.csv for {year}")
+        shown_file = (
+            "maxima not in the file"
+            if None in in_file
+            else f"maxima {', '.join(map(str, in_file))} (sum {sum(in_file)})"
+        )
+        raise ReadError(
+            TASK_LIST.id,
+            f"the file has {len(in_file)} tasks, {shown_file}; work "
+            f"{work_code} of {year} is configured ({spec.versions}) with {len(spec.task_max)} tasks, "
+            f"maxima {', '.join(map(str, spec.task_max))} (sum {spec.max_primary_score}). "
+            f"If the file is right, extend dbt_project/seeds/vpr_tasks.csv and vpr_works.csv for {year}",
+        )
     return spec.task_max
 
 
 # --------------------------------------------------------------------------------------------------
 # Rows
+
 
 def _word(value: Any) -> str | None:
     return normalised(value) if isinstance(value, str) and value.strip() else None
@@ -343,35 +362,65 @@ def read_vpr_workbook(path: str, data: bytes, *, configured: bool = True) -> Par
             found.append((sheet, rows, header))
     if not found:
         from pipelines.ingest.vpr_reports import is_report  # that module builds on this one
+
         report = is_report(data)
         if report:
-            raise ReadError(NO_LAYOUT.id, f"this is the ФИС ОКО report «{report}», not participant results: "
-                                          "put it under vpr_reports/ (e.g. vpr_reports/<YYYY>/), where reports are read")
-        raise ReadError(NO_LAYOUT.id, "no sheet has the header row of a ВПР layout (docs/inputs.md): "
-                                      "none of its first rows holds a participant code, a variant and a total")
+            raise ReadError(
+                NO_LAYOUT.id,
+                f"this is the ФИС ОКО report «{report}», not participant results: "
+                "put it under vpr_reports/ (e.g. vpr_reports/<YYYY>/), where reports are read",
+            )
+        raise ReadError(
+            NO_LAYOUT.id,
+            "no sheet has the header row of a ВПР layout (docs/inputs.md): "
+            "none of its first rows holds a participant code, a variant and a total",
+        )
     sheet, rows, header = found[0]
     return _read_sheet(path, sheet, rows, header, [other for other, _, _ in found[1:]], configured)
 
 
-def _read_sheet(path: str, sheet: str, rows: list[list[Any]], header: Header, other_sheets: list[str],
-                configured: bool) -> ParsedFile:
+def _read_sheet(
+    path: str, sheet: str, rows: list[list[Any]], header: Header, other_sheets: list[str], configured: bool
+) -> ParsedFile:
     layout, vocab = header.layout, vocabulary()
     missing = [role for role in REQUIRED_ROLES if role not in header.positions]
     if missing:
-        raise ReadError(RULES["missing_column"].id, f"the header row {header.row + 1} ({layout.name}) has no "
-                                                    f"column for {', '.join(missing)}")
-    context = _context(path, header, sheet, rows[:header.row])
+        raise ReadError(
+            RULES["missing_column"].id,
+            f"the header row {header.row + 1} ({layout.name}) has no column for {', '.join(missing)}",
+        )
+    context = _context(path, header, sheet, rows[: header.row])
     work_code = f"{context.subject.code}{context.grade}"
-    task_max = (_check_tasks(header, work_code, context.year) if configured
-                else tuple(maximum or 0 for _, _, maximum in header.tasks))
+    task_max = (
+        _check_tasks(header, work_code, context.year)
+        if configured
+        else tuple(maximum or 0 for _, _, maximum in header.tasks)
+    )
     p = header.positions
     task_columns = [column for column, _, _ in header.tasks]
-    issues: list[Issue] = [Issue("vpr_results", path, None, None, None, None, SECOND_SHEET.id, WARNING,
-                                 f"{path}: {text}") for text in (
-        f"sheet «{other}» also holds results and was not read: one sheet of results per file" for other in other_sheets)]
-    columns: dict[str, list] = {name: [] for name in (
-        "participant_code", "class_letter", "variant", "sex", "task_scores", "primary_score", "mark", "journal_mark",
-        "is_absent", "login", "_row_number")}
+    issues: list[Issue] = [
+        Issue("vpr_results", path, None, None, None, None, SECOND_SHEET.id, WARNING, f"{path}: {text}")
+        for text in (
+            f"sheet «{other}» also holds results and was not read: one sheet of results per file"
+            for other in other_sheets
+        )
+    ]
+    columns: dict[str, list] = {
+        name: []
+        for name in (
+            "participant_code",
+            "class_letter",
+            "variant",
+            "sex",
+            "task_scores",
+            "primary_score",
+            "mark",
+            "journal_mark",
+            "is_absent",
+            "login",
+            "_row_number",
+        )
+    }
     groups: dict[str, int] = {}
     rows_per_login: dict[str, int] = {}
 
@@ -393,17 +442,31 @@ def _read_sheet(path: str, sheet: str, rows: list[list[Any]], header: Header, ot
             continue  # a blank row of the template: only its formula total is filled in
         beyond = [i for i in range(header.width, len(cells)) if text_cell(cells[i]) is not None]
         if beyond:
-            issues.append(Issue("vpr_results", path, sheet, number, None, None, BEYOND_HEADER.id, WARNING,
-                                f"{location(path, sheet, number, None)}: {len(beyond)} cell(s) right of the last "
-                                f"header (column {beyond[0] + 1} onwards) were not read"))
+            issues.append(
+                Issue(
+                    "vpr_results",
+                    path,
+                    sheet,
+                    number,
+                    None,
+                    None,
+                    BEYOND_HEADER.id,
+                    WARNING,
+                    f"{location(path, sheet, number, None)}: {len(beyond)} cell(s) right of the last "
+                    f"header (column {beyond[0] + 1} onwards) were not read",
+                )
+            )
         absent = _word(cell(cells, "variant")) in vocab.absent
         login = context.login or login_cell(cell(cells, "login")) or login_cell(cell(cells, "school"))
         columns["participant_code"].append(code)
         columns["login"].append(login)
         columns["is_absent"].append(absent)
         columns["variant"].append(None if absent else number_cell(cell(cells, "variant")))
-        columns["task_scores"].append([None] * len(scores) if absent else
-                                      [None if _word(s) in layout.not_attempted else number_cell(s) for s in scores])
+        columns["task_scores"].append(
+            [None] * len(scores)
+            if absent
+            else [None if _word(s) in layout.not_attempted else number_cell(s) for s in scores]
+        )
         columns["primary_score"].append(None if absent else number_cell(cell(cells, "primary_score")))
         columns["mark"].append(None if absent else number_cell(cell(cells, "mark")))
         journal = cell(cells, "journal_mark")
@@ -417,14 +480,33 @@ def _read_sheet(path: str, sheet: str, rows: list[list[Any]], header: Header, ot
             rows_per_login[login] = rows_per_login.get(login, 0) + 1
     for login, announced in groups.items():
         if rows_per_login.get(login, 0) != announced:
-            issues.append(Issue("vpr_results", path, sheet, None, None, None, GROUP_COUNT.id, WARNING,
-                                f"{path}, sheet «{sheet}»: the group row of {login} announces {announced} participants, "
-                                f"the file lists {rows_per_login.get(login, 0)}"))
+            issues.append(
+                Issue(
+                    "vpr_results",
+                    path,
+                    sheet,
+                    None,
+                    None,
+                    None,
+                    GROUP_COUNT.id,
+                    WARNING,
+                    f"{path}, sheet «{sheet}»: the group row of {login} announces {announced} participants, "
+                    f"the file lists {rows_per_login.get(login, 0)}",
+                )
+            )
     n = len(columns["_row_number"])
-    columns.update({"year": [context.year] * n, "work_code": [work_code] * n, "subject_code": [context.subject.code] * n,
-                    "grade": [context.grade] * n, "task_max": [list(task_max)] * n, "layout": [layout.id] * n,
-                    "_scale_cuts": [_cuts(work_code, context.year) if configured else None] * n,
-                    "_sheet": [sheet] * n})
+    columns.update(
+        {
+            "year": [context.year] * n,
+            "work_code": [work_code] * n,
+            "subject_code": [context.subject.code] * n,
+            "grade": [context.grade] * n,
+            "task_max": [list(task_max)] * n,
+            "layout": [layout.id] * n,
+            "_scale_cuts": [_cuts(work_code, context.year) if configured else None] * n,
+            "_sheet": [sheet] * n,
+        }
+    )
     labels = [written for _, written, _ in header.tasks]
     cells_ = {
         "_row_number": [r for r in columns["_row_number"] for _ in labels],
@@ -446,6 +528,12 @@ def _cuts(work_code: str, year: int) -> str | None:
 
 
 _COLUMN_OF_ROLE = {
-    "participant_code": "participant_code", "class": "class_letter", "variant": "variant", "sex": "sex",
-    "primary_score": "primary_score", "mark": "mark", "journal_mark": "journal_mark", "login": "login",
+    "participant_code": "participant_code",
+    "class": "class_letter",
+    "variant": "variant",
+    "sex": "sex",
+    "primary_score": "primary_score",
+    "mark": "mark",
+    "journal_mark": "journal_mark",
+    "login": "login",
 }

@@ -45,15 +45,21 @@ def _specs() -> dict[str, list[WorkSpec]]:
     works, tasks = (read_seed(name) for name in WORK_SEEDS)
     specs: dict[str, list[WorkSpec]] = {}
     for row in works:
-        task_rows = sorted((t for t in tasks if t["work_code"] == row["work_code"] and t["year_from"] == row["year_from"]),
-                           key=lambda t: int(t["task_order"]))
-        specs.setdefault(row["work_code"], []).append(WorkSpec(
-            code=row["work_code"], year_from=int(row["year_from"]), year_to=int(row["year_to"]),
-            max_primary_score=int(row["max_primary_score"]),
-            cuts=(int(row["cut_3"]), int(row["cut_4"]), int(row["cut_5"])),
-            task_labels=tuple(t["task_number"] for t in task_rows),
-            task_max=tuple(int(t["max_score"]) for t in task_rows),
-        ))
+        task_rows = sorted(
+            (t for t in tasks if t["work_code"] == row["work_code"] and t["year_from"] == row["year_from"]),
+            key=lambda t: int(t["task_order"]),
+        )
+        specs.setdefault(row["work_code"], []).append(
+            WorkSpec(
+                code=row["work_code"],
+                year_from=int(row["year_from"]),
+                year_to=int(row["year_to"]),
+                max_primary_score=int(row["max_primary_score"]),
+                cuts=(int(row["cut_3"]), int(row["cut_4"]), int(row["cut_5"])),
+                task_labels=tuple(t["task_number"] for t in task_rows),
+                task_max=tuple(int(t["max_score"]) for t in task_rows),
+            )
+        )
     return specs
 
 

@@ -24,7 +24,7 @@ def dbt_build_started(instance) -> dg.DagsterRun | None:
 
 
 def test_a_run_killed_during_the_dbt_build_is_recovered_by_the_next_run(sample, tmp_path):
-    run = copy_run(sample, tmp_path)
+    copy_run(sample, tmp_path)
     env = environment(tmp_path, sample.landing)
     with patched_environ({"DAGSTER_HOME": env["DAGSTER_HOME"]}):
         instance = dg.DagsterInstance.get()

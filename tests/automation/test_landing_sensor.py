@@ -7,7 +7,7 @@ import dagster as dg
 import pytest
 
 from pipelines.defs.automation.landing_sensor import LOADED_RESULTS, landing_folder_sensor
-from pipelines.defs.resources import LandingFolder
+from pipelines.defs.resources import Folder
 
 AN_HOUR_AGO = time.time() - 3600
 
@@ -37,7 +37,7 @@ def instance(tmp_path):
 
 def tick(instance, landing, cursor=None) -> dg.SensorResult:
     context = dg.build_sensor_context(instance=instance, cursor=cursor,
-                                      resources={"landing": LandingFolder(path=str(landing))})
+                                      resources={"landing": Folder(path=str(landing))})
     return landing_folder_sensor(context)
 
 

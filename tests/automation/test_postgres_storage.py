@@ -43,6 +43,8 @@ def test_runs_and_materialisations_are_stored_in_postgres(pipeline_env, postgres
     with psycopg2.connect(**postgres_database) as server, server.cursor() as cursor:
         cursor.execute("select status from runs where run_id = %s", (result.run_id,))
         assert cursor.fetchone() == ("SUCCESS",)
-        cursor.execute("select count(*) from event_logs where run_id = %s and dagster_event_type = 'ASSET_MATERIALIZATION'",
-                       (result.run_id,))
+        cursor.execute(
+            "select count(*) from event_logs where run_id = %s and dagster_event_type = 'ASSET_MATERIALIZATION'",
+            (result.run_id,),
+        )
         assert cursor.fetchone()[0] >= 5

@@ -61,8 +61,8 @@ def test_the_figures_match_the_warehouse_and_the_release(made_run):
     assert f"  с признаками необъективности на проверке: {pending};" in out
     with patched_environ({"DAGSTER_HOME": env["DAGSTER_HOME"]}):
         instance = dg.DagsterInstance.get()
-        from pipelines.defs.automation.alerts import failed_checks_since
         from pipelines.definitions import defs
+        from pipelines.defs.automation.alerts import failed_checks_since
 
         failed = failed_checks_since(instance, defs().resolve_asset_graph().asset_check_keys, 0)
     warnings = sum(f.severity != "ERROR" for f in failed)
@@ -75,7 +75,9 @@ def test_runs_carry_the_code_location_label_the_job_page_filters_by(made_run):
     _, _, env, _ = made_run
     with patched_environ({"DAGSTER_HOME": env["DAGSTER_HOME"]}):
         instance = dg.DagsterInstance.get()
-        runs = instance.get_runs(dg.RunsFilter(job_name="monitoring_job", tags={REPOSITORY_LABEL_TAG: REPOSITORY_LABEL}))
+        runs = instance.get_runs(
+            dg.RunsFilter(job_name="monitoring_job", tags={REPOSITORY_LABEL_TAG: REPOSITORY_LABEL})
+        )
         every = instance.get_runs()
     assert runs and len(every) == len([r for r in every if r.tags.get(REPOSITORY_LABEL_TAG) == REPOSITORY_LABEL])
 
@@ -91,16 +93,19 @@ def test_the_label_is_the_one_of_the_workspace(tmp_path):
         instance = dg.DagsterInstance.get()
         with WorkspaceProcessContext(instance, WorkspaceFileTarget([str(REPO_ROOT / "workspace.yaml")])) as context:
             request = context.create_request_context()
-            labels = {repo.get_remote_origin().get_label()
-                      for name in request.get_code_location_entries()
-                      for repo in request.get_code_location(name).get_repositories().values()}
+            labels = {
+                repo.get_remote_origin().get_label()
+                for name in request.get_code_location_entries()
+                for repo in request.get_code_location(name).get_repositories().values()
+            }
     assert labels == {REPOSITORY_LABEL}
 
 
 def test_a_second_run_reports_files_unchanged(made_run):
     root, _, env, _ = made_run
-    again = subprocess.run([sys.executable, "-m", "pipelines.run"], env=env, cwd=REPO_ROOT,
-                           capture_output=True, text=True, timeout=900)
+    again = subprocess.run(
+        [sys.executable, "-m", "pipelines.run"], env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=900
+    )
     assert again.returncode == EXIT_CODES[WARNINGS], again.stdout + again.stderr[-2000:]
     rows = re.findall(r"^  .+: (\d+) / (\d+) / (\d+) / (\d+)$", again.stdout, flags=re.M)
     assert rows and all(loaded == "0" and found == unchanged for found, loaded, unchanged, _ in rows)

@@ -56,7 +56,7 @@ def canonical(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.astype(object).map(plain)
     numeric = [column for column in frame.columns
                if frame[column].map(lambda value: value is None or isinstance(value, float)).all()]
-    frame = frame.astype({column: "float64" for column in numeric})
+    frame = frame.astype(dict.fromkeys(numeric, "float64"))
     return frame.sort_values(list(frame.columns), na_position="first", kind="stable").reset_index(drop=True)
 
 

@@ -36,8 +36,8 @@ def statistics(landing: Landing, year: int, work: str) -> None:
     subject, abbreviation = SUBJECTS[work[:2]]
     rows = [STATISTICS_HEADER, ["Приморский край", 3, 500, 10.0, 40.0, 35.0, 15.0]]
     rows += [[f"Школа ({login})", None, n, *shares] for login, n, *shares in SCHOOLS[year, work]]
-    from tests.ingest.conftest import report_title_block, write_xlsx
     from pipelines.ingest.works import work_spec
+    from tests.ingest.conftest import report_title_block, write_xlsx
     title = report_title_block("Статистика по отметкам", year, subject, 5, work_spec(work, year).max_primary_score)
     write_xlsx(landing.root / "vpr_reports" / str(year) / f"{work} Статистика по отметкам.xlsx",
                f"{abbreviation} 5 Статистика по отметкам", [*title, *rows])
@@ -91,14 +91,20 @@ def test_shnor_flags_are_published_from_mark_statistics_alone(reports_only):
 
 def test_objectivity_signs_record_their_level_and_say_what_cannot_be_computed(reports_only):
     with duckdb.connect(str(reports_only)) as con:  # as dbt's in-process connection is configured
-        signs = {(login, sign): (computable, source, reason) for login, sign, computable, source, reason in con.execute("""
+        signs = {
+            (login, sign): (computable, source, reason)
+            for login, sign, computable, source, reason in con.execute("""
             select login, sign, is_computable, computed_from, reason from objectivity.mart_objectivity_flags
-            where year = 2023 and work_code = 'MA5'""").fetchall()}
+            where year = 2023 and work_code = 'MA5'""").fetchall()
+        }
     assert signs["sch860001", "level_above_region"][:2] == (True, "mark_statistics")
     assert signs["sch860001", "vpr_above_journal"][:2] == (True, "journal_comparison")
     assert signs["sch860003", "vpr_above_journal"] == (
-        False, None, "Не вычисляется: нет сравнения с отметками по журналу (нет ни строк участников, ни отчёта "
-                     "«Сравнение отметок с отметками по журналу»).")
+        False,
+        None,
+        "Не вычисляется: нет сравнения с отметками по журналу (нет ни строк участников, ни отчёта "
+        "«Сравнение отметок с отметками по журналу»).",
+    )
     assert signs["sch860001", "heaping_at_cuts"][:2] == (False, None)
     assert "«Распределение первичных баллов»" in signs["sch860001", "heaping_at_cuts"][2]
     for sign in ("task_inversion", "not_confirmed_by_gia"):
@@ -123,10 +129,12 @@ def both_levels(tmp_path_factory):
 
 def test_participant_rows_win_and_every_disagreement_is_listed(both_levels):
     with duckdb.connect(str(both_levels)) as con:  # as dbt's in-process connection is configured
-        levels = dict(con.execute("""select login, level_of_detail from marts.mart_school_work_indicators
-                                     where year = 2023 and work_code = 'MA5'""").fetchall())
+        levels = dict(
+            con.execute("""select login, level_of_detail from marts.mart_school_work_indicators
+                                     where year = 2023 and work_code = 'MA5'""").fetchall()
+        )
         [(participants,)] = con.execute("""select participants from marts.mart_school_work_indicators
-                                           where login = 'sch860001' and year = 2023 and work_code = 'MA5'""").fetchall()
+                where login = 'sch860001' and year = 2023 and work_code = 'MA5'""").fetchall()
         listed = con.execute("""select measure, participant_pupils, report_pupils, source_row_number
                                 from marts.mart_vpr_report_reconciliation where login = 'sch860001'
                                 order by measure""").fetchall()

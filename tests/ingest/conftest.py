@@ -33,9 +33,15 @@ REGISTRY = [
 ]
 VPR_YEAR, VPR_WORK = 2023, "MA5"
 VPR_SPEC = work_spec(VPR_WORK, VPR_YEAR)
-VPR_HEADER = ["Код", "Вариант", *(f"{label} ({maximum}б)" for label, maximum in zip(VPR_SPEC.task_labels, VPR_SPEC.task_max)),
-              'Класс № (список формируется из листа "Классы")', "Пол",
-              "Отметка за предыдущий триместр/ четверть/полугодие", "Итого баллов"]
+VPR_HEADER = [
+    "Код",
+    "Вариант",
+    *(f"{label} ({maximum}б)" for label, maximum in zip(VPR_SPEC.task_labels, VPR_SPEC.task_max)),
+    'Класс № (список формируется из листа "Классы")',
+    "Пол",
+    "Отметка за предыдущий триместр/ четверть/полугодие",
+    "Итого баллов",
+]
 TASK_COLUMNS = len(VPR_SPEC.task_max)
 FIRST_TASK = 2  # columns of VPR_HEADER
 CLASS, SEX, JOURNAL, TOTAL = (FIRST_TASK + TASK_COLUMNS + offset for offset in range(4))
@@ -60,12 +66,32 @@ def absent_pupil(code) -> list:
 def report_row(code, scores, mark, journal=None, login="sch860001", klass="5А") -> list:
     """A pupil of the report «Ф1 Индивидуальные результаты» (A5): school columns, tasks, total, mark, journal."""
     scores = [*scores, *[0] * (TASK_COLUMNS - len(scores))]
-    return [login, "Лазовский муниципальный округ", f"МБОУ «СОШ № 1»({login})", code, klass, 1, *scores,
-            sum(s for s in scores if isinstance(s, int)), mark, journal]
+    return [
+        login,
+        "Лазовский муниципальный округ",
+        f"МБОУ «СОШ № 1»({login})",
+        code,
+        klass,
+        1,
+        *scores,
+        sum(s for s in scores if isinstance(s, int)),
+        mark,
+        journal,
+    ]
 
 
-REPORT_HEADER = ["ОО", "Муниципалитет", "Название ОО", "Код участника", "Класс", "Вариант", *VPR_HEADER[2:2 + TASK_COLUMNS],
-                 "Первичный балл", "Отметка", "Отметка по журналу"]
+REPORT_HEADER = [
+    "ОО",
+    "Муниципалитет",
+    "Название ОО",
+    "Код участника",
+    "Класс",
+    "Вариант",
+    *VPR_HEADER[2 : 2 + TASK_COLUMNS],
+    "Первичный балл",
+    "Отметка",
+    "Отметка по журналу",
+]
 REPORT_ROWS = [report_row(40001, [1, 1, 1, 1, 1, 2, 1, 1], 3, 3), report_row(40002, [1, 0, 1], 2, 3)]
 REPORT_MARK = len(REPORT_HEADER) - 2
 
@@ -93,20 +119,90 @@ RISK = [
     [2023, "sch860002", "МКОУ «ООШ с. Киевка»", "Низкий уровень оснащения школы", "отсутствует"],
 ]
 PASSPORT = [
-    ["Логин", "Наименование ОО", "Всего обучающихся", "ОВЗ", "Дети-инвалиды", "На внутришкольном учёте",
-     "На учёте в ПДН, КДН и ЗП", "Из многодетных семей", "Из неполных семей", "Из неполных семей, %",
-     "Оба родителя с высшим образованием", "Один родитель с высшим образованием", "Оба родителя безработные",
-     "Русский язык не родной", "Подвоз", "Малоимущие семьи", "Малоимущие семьи, %", "Педагогов всего", "Вакансии",
-     "С высшим педагогическим образованием", "С первой и высшей категорией", "Пенсионного возраста",
-     "Прошли КПК за 3 года", "Средняя недельная нагрузка"],
+    [
+        "Логин",
+        "Наименование ОО",
+        "Всего обучающихся",
+        "ОВЗ",
+        "Дети-инвалиды",
+        "На внутришкольном учёте",
+        "На учёте в ПДН, КДН и ЗП",
+        "Из многодетных семей",
+        "Из неполных семей",
+        "Из неполных семей, %",
+        "Оба родителя с высшим образованием",
+        "Один родитель с высшим образованием",
+        "Оба родителя безработные",
+        "Русский язык не родной",
+        "Подвоз",
+        "Малоимущие семьи",
+        "Малоимущие семьи, %",
+        "Педагогов всего",
+        "Вакансии",
+        "С высшим педагогическим образованием",
+        "С первой и высшей категорией",
+        "Пенсионного возраста",
+        "Прошли КПК за 3 года",
+        "Средняя недельная нагрузка",
+    ],
     # 42 / 200 = 21 %; 56 / 200 = 0,28 written as a fraction, as seed 001 mixes both
-    ["sch860001", "МБОУ «СОШ № 1»", 200, 10, 2, 5, 1, 30, 42, 21, 60, 70, 4, 3, 0, 56, 0.28, 20, 1, 18, 12, 4, 17, 21.5],
-    ["sch860002", "МКОУ «ООШ с. Киевка»", 120, 6, 1, 3, 2, 25, 30, 25, 10, 30, 8, 12, 40, 48, 40, 11, 2, 9, 5, 3, 10, 24],
+    [
+        "sch860001",
+        "МБОУ «СОШ № 1»",
+        200,
+        10,
+        2,
+        5,
+        1,
+        30,
+        42,
+        21,
+        60,
+        70,
+        4,
+        3,
+        0,
+        56,
+        0.28,
+        20,
+        1,
+        18,
+        12,
+        4,
+        17,
+        21.5,
+    ],
+    [
+        "sch860002",
+        "МКОУ «ООШ с. Киевка»",
+        120,
+        6,
+        1,
+        3,
+        2,
+        25,
+        30,
+        25,
+        10,
+        30,
+        8,
+        12,
+        40,
+        48,
+        40,
+        11,
+        2,
+        9,
+        5,
+        3,
+        10,
+        24,
+    ],
 ]
 MARKERS = [
     ["Год", "Логин", "Муниципалитет", "ОО", "4 РУ", "4 МА", "5 РУ", "5 МА", "Количество маркеров"],
-    ["2023", "sch860001", "Лазовский муниципальный округ", "МБОУ \"СОШ № 1\"", None, 1, 0, 1, 2],
-    ["2023", "sch860003", "Лазовский муниципальный округ", "МБОУ \"Гимназия  № 3 \"", 0, 0, 0, 1, 1],
+    ["2023", "sch860001", "Лазовский муниципальный округ", 'МБОУ "СОШ № 1"', None, 1, 0, 1, 2],
+    ["2023", "sch860003", "Лазовский муниципальный округ", 'МБОУ "Гимназия  № 3 "', 0, 0, 0, 1, 1],
 ]
 
 
@@ -115,15 +211,21 @@ MARK_STATISTICS = [  # «Статистика по отметкам» (B1) of MA
     ["Вся выборка", 35000, 1500000, 6.12, 35.4, 40.23, 18.25],
     ["Приморский край", 520, 21000, 8.1, 38.5, 38.4, 15.0],
     ["Лазовский муниципальный округ(reg25_m014)", 3, 40, 12.5, 37.5, 32.5, 17.5],
-    ["МБОУ «СОШ № 1»(sch860001)", None, 20, 10.0, 40.0, 35.0, 15.0],   # 2, 8, 7, 3
+    ["МБОУ «СОШ № 1»(sch860001)", None, 20, 10.0, 40.0, 35.0, 15.0],  # 2, 8, 7, 3
     ["МКОУ «ООШ с. Киевка»(sch860002)", None, 8, 37.5, 50.0, 12.5, 0],  # 3, 4, 1, 0
     ["МБОУ «Гимназия № 3»(sch860003)", None, 12, 0, 25.0, 41.67, 33.33],  # 0, 3, 5, 4
 ]
 JOURNAL_COMPARISON = [  # «Сравнение отметок с отметками по журналу» (B2), counts in the file
-    ["Группы участников", "Кол-во участников(всего)", "Понизили (Отметка < Отметка по журналу) %",
-     "Понизили (Отметка < Отметка по журналу) Кол-во участников", "Подтвердили (Отметка = Отметке по журналу) %",
-     "Подтвердили (Отметка = Отметке по журналу) Кол-во участников", "Повысили (Отметка > Отметка по журналу) %",
-     "Повысили (Отметка > Отметка по журналу) Кол-во участников"],
+    [
+        "Группы участников",
+        "Кол-во участников(всего)",
+        "Понизили (Отметка < Отметка по журналу) %",
+        "Понизили (Отметка < Отметка по журналу) Кол-во участников",
+        "Подтвердили (Отметка = Отметке по журналу) %",
+        "Подтвердили (Отметка = Отметке по журналу) Кол-во участников",
+        "Повысили (Отметка > Отметка по журналу) %",
+        "Повысили (Отметка > Отметка по журналу) Кол-во участников",
+    ],
     ["Приморский край", 21000, 30.0, 6300, 60.0, 12600, 10.0, 2100],
     ["Лазовский муниципальный округ(reg25_m014)", 40, 25.0, 10, 50.0, 20, 25.0, 10],
     ["МБОУ «СОШ № 1»(sch860001)", 20, 25.0, 5, 50.0, 10, 25.0, 5],
@@ -132,16 +234,35 @@ JOURNAL_COMPARISON = [  # «Сравнение отметок с отметка�
 FLAT_MARKS = [  # B3, marks
     ["Год", "Класс", "Предмет", "Муниципалитет", "Логин", "ОО", "Кол-во участников", "2", "3", "4", "5"],
     [2023, 5, "Математика", "Лазовский муниципальный округ", "sch860001", "МБОУ «СОШ № 1»", 20, 10, 40, 35, 15],
-    [2023, 5, "Русский язык", "Лазовский муниципальный округ", "sch860002", "МКОУ «ООШ с. Киевка»", 8, 37.5, 50, 12.5, 0],
+    [
+        2023,
+        5,
+        "Русский язык",
+        "Лазовский муниципальный округ",
+        "sch860002",
+        "МКОУ «ООШ с. Киевка»",
+        8,
+        37.5,
+        50,
+        12.5,
+        0,
+    ],
 ]
 
 
-def report_title_block(report: str, title_year: int, subject: str = "Математика", grade: int = 5,
-                       max_score: int | None = None) -> list[list]:
+def report_title_block(
+    report: str, title_year: int, subject: str = "Математика", grade: int = 5, max_score: int | None = None
+) -> list[list]:
     """The title block of a ФИС ОКО report: name, «ВПР <год> <предмет> <N> класс», subject, maximum, date."""
-    return [[report], [], [f"ВПР {title_year} {subject} {grade} класс"], ["Предмет:", subject],
-            ["Максимальный первичный балл:", VPR_SPEC.max_primary_score if max_score is None else max_score],
-            ["Дата:", f"20.04.{title_year}"], []]
+    return [
+        [report],
+        [],
+        [f"ВПР {title_year} {subject} {grade} класс"],
+        ["Предмет:", subject],
+        ["Максимальный первичный балл:", VPR_SPEC.max_primary_score if max_score is None else max_score],
+        ["Дата:", f"20.04.{title_year}"],
+        [],
+    ]
 
 
 def score_distribution(year=VPR_YEAR) -> list[list]:
@@ -149,7 +270,11 @@ def score_distribution(year=VPR_YEAR) -> list[list]:
     top = VPR_SPEC.max_primary_score
     header = ["Группы участников", "Кол-во ОО", "Кол-во участников", *range(top + 1)]
     school = [0.0] * (top + 1)
-    school[VPR_SPEC.cuts[0]], school[VPR_SPEC.cuts[0] - 1], school[VPR_SPEC.cuts[1]] = 50.0, 25.0, 25.0  # 10, 5, 5 of 20
+    school[VPR_SPEC.cuts[0]], school[VPR_SPEC.cuts[0] - 1], school[VPR_SPEC.cuts[1]] = (
+        50.0,
+        25.0,
+        25.0,
+    )  # 10, 5, 5 of 20
     return [header, ["МБОУ «СОШ № 1»(sch860001)", None, 20, *school]]
 
 
@@ -187,29 +312,54 @@ class Landing:
         self.root = root
 
     def registry(self, rows=REGISTRY) -> Path:
-        return write_xlsx(self.root / "registry" / "schools.xlsx", "Реестр ОО",
-                          titled(["Реестр общеобразовательных организаций", "по состоянию на 01.09.2024"], rows))
+        return write_xlsx(
+            self.root / "registry" / "schools.xlsx",
+            "Реестр ОО",
+            titled(["Реестр общеобразовательных организаций", "по состоянию на 01.09.2024"], rows),
+        )
 
-    def vpr_form(self, year=VPR_YEAR, login="sch860001", rows=VPR_ROWS, header=VPR_HEADER,
-                 name: str = "Математика 5 класс.xlsx") -> Path:
+    def vpr_form(
+        self, year=VPR_YEAR, login="sch860001", rows=VPR_ROWS, header=VPR_HEADER, name: str = "Математика 5 класс.xlsx"
+    ) -> Path:
         """The ФИС ОКО protocol form (A1) of one school: `vpr/<YYYY>/<login>/<name>`, header in row 1."""
         path = self.root / "vpr" / str(year) / login / name
         return write_xlsx(path, "Протокол", [header, *rows])
 
-    def report_f1(self, year=VPR_YEAR, rows=REPORT_ROWS, title_year: int | None = None,
-                  announced: int | None = None, name: str = "Индивидуальные результаты.xlsx") -> Path:
+    def report_f1(
+        self,
+        year=VPR_YEAR,
+        rows=REPORT_ROWS,
+        title_year: int | None = None,
+        announced: int | None = None,
+        name: str = "Индивидуальные результаты.xlsx",
+    ) -> Path:
         """The ФИС ОКО report «Ф1 Индивидуальные результаты» (A5): title block, a group row per school."""
         difficulty = [None] * 6 + ["Б"] * TASK_COLUMNS
-        table = [["Индивидуальные результаты"], [], [f"ВПР {title_year or year} Математика 5 класс"],
-                 ["Предмет:", "Математика"], ["Максимальный первичный балл:", VPR_SPEC.max_primary_score],
-                 ["Дата:", f"20.04.{title_year or year}"], difficulty, REPORT_HEADER,
-                 [f"МБОУ «СОШ № 1»(sch860001) | Кол-во участников: {announced or len(rows)}"], *rows]
+        table = [
+            ["Индивидуальные результаты"],
+            [],
+            [f"ВПР {title_year or year} Математика 5 класс"],
+            ["Предмет:", "Математика"],
+            ["Максимальный первичный балл:", VPR_SPEC.max_primary_score],
+            ["Дата:", f"20.04.{title_year or year}"],
+            difficulty,
+            REPORT_HEADER,
+            [f"МБОУ «СОШ № 1»(sch860001) | Кол-во участников: {announced or len(rows)}"],
+            *rows,
+        ]
         return write_xlsx(self.root / "vpr" / str(year) / name, "МА 5 Индивидуальные результаты", table)
 
-    def vpr_report(self, rows=MARK_STATISTICS, report="Статистика по отметкам", year=VPR_YEAR,
-                   title_year: int | None = None, max_score: int | None = None,
-                   sheet="МА 5 Статистика по отметкам", name="Статистика по отметкам.xlsx",
-                   subject="Математика") -> Path:
+    def vpr_report(
+        self,
+        rows=MARK_STATISTICS,
+        report="Статистика по отметкам",
+        year=VPR_YEAR,
+        title_year: int | None = None,
+        max_score: int | None = None,
+        sheet="МА 5 Статистика по отметкам",
+        name="Статистика по отметкам.xlsx",
+        subject="Математика",
+    ) -> Path:
         """A ФИС ОКО report (B1, B2, score distribution): title block, header «Группы участников», group rows."""
         table = [*report_title_block(report, title_year or year, subject, 5, max_score), *rows]
         return write_xlsx(self.root / "vpr_reports" / str(year) / name, sheet, table)
@@ -225,30 +375,49 @@ class Landing:
         return path
 
     def shnor(self, year=2023, rows=SHNOR) -> Path:
-        return write_xlsx(self.root / "fioko" / f"shnor_{year}.xlsx", "Перечень",
-                          titled([f"Перечень ОО с низкими образовательными результатами, {year}"], rows))
+        return write_xlsx(
+            self.root / "fioko" / f"shnor_{year}.xlsx",
+            "Перечень",
+            titled([f"Перечень ОО с низкими образовательными результатами, {year}"], rows),
+        )
 
     def risk_profiles(self, year=2023, rows=RISK) -> Path:
-        return write_xlsx(self.root / "fioko" / f"risk_profiles_{year}.xlsx", "Рисковые профили",
-                          titled([f"Рисковые профили ОО (проект «500+»), {year}"], rows))
+        return write_xlsx(
+            self.root / "fioko" / f"risk_profiles_{year}.xlsx",
+            "Рисковые профили",
+            titled([f"Рисковые профили ОО (проект «500+»), {year}"], rows),
+        )
 
     def passport(self, year=2023, rows=PASSPORT) -> Path:
-        return write_xlsx(self.root / "social_passport" / f"social_passport_{year}.xlsx", "Социальный паспорт",
-                          titled([f"Социальный паспорт ОО, {year}"], rows))
+        return write_xlsx(
+            self.root / "social_passport" / f"social_passport_{year}.xlsx",
+            "Социальный паспорт",
+            titled([f"Социальный паспорт ОО, {year}"], rows),
+        )
 
     def markers(self, rows=MARKERS, name="objectivity_markers_2023.xlsx") -> Path:
         return write_xlsx(self.root / "fioko" / name, "Признаки необъективности папка ", rows)
 
     def everything(self) -> "Landing":
-        for write in (self.registry, self.vpr_form, self.gia, self.shnor, self.risk_profiles, self.passport,
-                      self.markers):
+        for write in (
+            self.registry,
+            self.vpr_form,
+            self.gia,
+            self.shnor,
+            self.risk_profiles,
+            self.passport,
+            self.markers,
+        ):
             write()
         return self
 
 
 def sha256_of_tree(root: Path) -> dict[str, str]:
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture

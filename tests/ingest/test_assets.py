@@ -5,7 +5,7 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines.defs.ingest.assets import INGEST_ASSETS, QUARANTINE_CHECK
 from pipelines.defs.metadata import NO_PREVIEW
-from pipelines.defs.resources import LandingFolder
+from pipelines.defs.resources import Folder
 from tests.ingest.conftest import JOURNAL, VPR_ROWS, with_cell
 
 
@@ -13,7 +13,7 @@ def materialize(landing, database, partition_key, row_level=False) -> dg.Execute
     config = {"ops": {asset.op.name: {"config": {"row_level_quarantine": row_level}} for asset in INGEST_ASSETS}}
     return dg.materialize(
         INGEST_ASSETS, partition_key=partition_key, run_config=config,
-        resources={"duckdb": DuckDBResource(database=str(database)), "landing": LandingFolder(path=str(landing.root))},
+        resources={"duckdb": DuckDBResource(database=str(database)), "landing": Folder(path=str(landing.root))},
     )
 
 
@@ -66,4 +66,10 @@ def test_the_column_schema_comes_from_the_pandera_contract():
     code = next(c for c in schema.columns if c.name == "participant_code")
     assert code.type == "varchar" and not code.constraints.nullable
     assert any("task maximum" in rule for rule in schema.constraints.other)
-    assert [c.name for c in schema.columns][-5:] == ["_source_file", "_sheet", "_row_number", "_file_sha256", "_loaded_at"]
+    assert [c.name for c in schema.columns][-5:] == [
+        "_source_file",
+        "_sheet",
+        "_row_number",
+        "_file_sha256",
+        "_loaded_at",
+    ]

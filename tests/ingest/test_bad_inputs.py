@@ -223,18 +223,26 @@ def test_a_misspelt_optional_header_is_reported_not_loaded_as_an_empty_column(em
         empty_landing.report_f1()
     finally:
         fixtures.REPORT_HEADER[:] = original
-    empty_landing.passport(rows=[[("Средняя недельная нагрузк" if h == "Средняя недельная нагрузка" else h) for h in PASSPORT_HEADER], *fixtures.PASSPORT[1:]])
+    header = [("Средняя недельная нагрузк" if h == "Средняя недельная нагрузка" else h) for h in PASSPORT_HEADER]
+    empty_landing.passport(rows=[header, *fixtures.PASSPORT[1:]])
 
     reports = load_landing(empty_landing.root, con, sources={"schools", "vpr_results", "social_passport"})
 
     [vpr] = reports["vpr_results"].issues
-    assert (vpr.rule, vpr.message) == ("unknown_header", (
-        "vpr/2023/Индивидуальные результаты.xlsx: the header row 8 has an unknown column «Отметка по журнал», close "
-        "to the documented «отметка по журналу»: correct the header (otherwise that column would be read as empty)"))
+    assert (vpr.rule, vpr.message) == (
+        "unknown_header",
+        (
+            "vpr/2023/Индивидуальные результаты.xlsx: the header row 8 has an unknown column «Отметка по журнал», "
+            "close to the documented «отметка по журналу»: correct the header (otherwise that column would be read "
+            "as empty)"
+        ),
+    )
     [passport] = reports["social_passport"].issues
     assert passport.message == (
-        "social_passport/social_passport_2023.xlsx: the header row 3 has an unknown column «Средняя недельная нагрузк», close to the "
-        "documented «Средняя недельная нагрузка»: correct the header (otherwise that column would be read as empty)")
+        "social_passport/social_passport_2023.xlsx: the header row 3 has an unknown column «Средняя недельная "
+        "нагрузк», close to the documented «Средняя недельная нагрузка»: correct the header (otherwise that column "
+        "would be read as empty)"
+    )
     assert con.execute("select count(*) from raw.vpr_results").fetchone() == (0,)
 
 
@@ -247,12 +255,20 @@ def test_a_region_export_or_flattened_report_whose_year_disagrees_with_its_folde
 
     reports = load_landing(empty_landing.root, con, sources={"schools", "vpr_results", "vpr_report_counts"})
 
-    assert [(i.rule, i.message) for i in reports["vpr_results"].issues] == [("year_of_folder", (
-        f"{form.relative_to(empty_landing.root).as_posix()}: the file name says ВПР 2023, but the file is under the "
-        "folder of 2022: move it to vpr/2023/"))]
+    assert [(i.rule, i.message) for i in reports["vpr_results"].issues] == [
+        (
+            "year_of_folder",
+            (
+                f"{form.relative_to(empty_landing.root).as_posix()}: the file name says ВПР 2023, but the file is "
+                "under the folder of 2022: move it to vpr/2023/"
+            ),
+        )
+    ]
     messages = [i.message for i in reports["vpr_report_counts"].issues if i.rule == "year_of_folder"]
-    assert messages[0] == ("vpr_reports/2024/vpr_marks_export.xlsx, sheet «Sheet1», row 2, column «Год»: the row says "
-                           "2023, but the file is under the folder of 2024: move it to vpr_reports/ (no year folder) "
-                           "or correct the year")
+    assert messages[0] == (
+        "vpr_reports/2024/vpr_marks_export.xlsx, sheet «Sheet1», row 2, column «Год»: the row says "
+        "2023, but the file is under the folder of 2024: move it to vpr_reports/ (no year folder) "
+        "or correct the year"
+    )
     assert reports["vpr_report_counts"].files_quarantined == ["vpr_reports/2024/vpr_marks_export.xlsx"]
     _ = flat

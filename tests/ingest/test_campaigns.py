@@ -4,7 +4,10 @@ import pytest
 
 from pipelines.defs.ingest.partitions import CAMPAIGNS
 from pipelines.ingest.campaigns import (
-    campaign_for_year, campaign_of_file, campaigns_in_landing, years_for_campaign,
+    campaign_for_year,
+    campaign_of_file,
+    campaigns_in_landing,
+    years_for_campaign,
 )
 
 

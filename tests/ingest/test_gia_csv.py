@@ -46,6 +46,7 @@ def test_row_level_quarantine_leaves_out_only_the_failing_lines(empty_landing, c
     assert sorted((i.row, i.rule) for i in report.issues) == [(4, "mark"), (6, "one_row_per_key")]
 
 
+@pytest.mark.slow  # writes and checks a CSV of many batches
 def test_issues_of_every_batch_are_capped_per_file_and_counted_in_full(empty_landing, con, small_blocks):
     empty_landing.registry()
     bad = [f"2023;ОГЭ;1;Русский язык;sch860001;P-{n:05d};27;;7;;81,8;0;экзамен" for n in range(ISSUES_PER_FILE + 30)]

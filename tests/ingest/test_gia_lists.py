@@ -341,7 +341,8 @@ def test_a_school_code_that_is_not_a_code_is_reported(empty_landing, con, key):
     empty_landing.registry()
     write_list(empty_landing, "x.csv", [*SPACED[:2], SPACED[2].replace("111001", "школа 1")])
     [issue] = load_landing(empty_landing.root, con, sources=SOURCES)["gia_results"].issues
-    assert issue.message == "gia/x.csv, line 3, column «Код ОО»: value «школа 1» is not a РЦОИ school code such as 111001"
+    assert issue.message == ("gia/x.csv, line 3, column «Код ОО»: value «школа 1» is not a РЦОИ school code "
+                             "such as 111001")
 
 
 def test_a_code_mapped_to_two_logins_is_reported(empty_landing, con):

@@ -19,13 +19,21 @@ VPR = {"schools", "vpr_results"}
 
 
 def counts(con) -> dict[str, int]:
-    tables = [t for (t,) in con.execute("select table_name from information_schema.tables where table_schema = 'raw'").fetchall()]
+    tables = [
+        t
+        for (t,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'raw'"
+        ).fetchall()
+    ]
     return {t: con.execute(f"select count(*) from raw.{t}").fetchall()[0][0] for t in sorted(tables)}
 
 
 def rows_of(con, file: str) -> list[tuple]:
-    return con.execute("select participant_code, primary_score, _file_sha256 from raw.vpr_results where _source_file = ? "
-                       "order by _row_number", [file]).fetchall()
+    return con.execute(
+        "select participant_code, primary_score, _file_sha256 from raw.vpr_results where _source_file = ? "
+        "order by _row_number",
+        [file],
+    ).fetchall()
 
 
 def versions(con, file: str) -> list[tuple]:
@@ -41,14 +49,26 @@ def test_good_files_load_and_bad_files_are_quarantined(landing, con):
     assert reports["vpr_results"].files_loaded == [FORM]
     assert reports["vpr_results"].files_quarantined == [OTHER]
     assert reports["social_passport"].files_quarantined == ["social_passport/social_passport_2022.xlsx"]
-    assert counts(con) == {"fioko_objectivity_markers": 8, "fioko_risk_profiles": 2, "fioko_shnor": 1,
-                           "gia_appeals": 0, "gia_results": 4, "gia_school_codes": 0, "login_aliases": 0, "schools": 3,
-                           "social_passport": 2, "vpr_report_counts": 0, "vpr_results": 3}
+    assert counts(con) == {
+        "fioko_objectivity_markers": 8,
+        "fioko_risk_profiles": 2,
+        "fioko_shnor": 1,
+        "gia_appeals": 0,
+        "gia_results": 4,
+        "gia_school_codes": 0,
+        "login_aliases": 0,
+        "schools": 3,
+        "social_passport": 2,
+        "vpr_report_counts": 0,
+        "vpr_results": 3,
+    }
     statuses = dict(con.execute("select file, status from ops.loaded_files").fetchall())
     assert statuses[OTHER] == statuses["social_passport/social_passport_2022.xlsx"] == "quarantined"
     assert sum(status == "loaded" for status in statuses.values()) == 7
     assert con.execute("select file, rule from ops.quarantine order by file").fetchall() == [
-        ("social_passport/social_passport_2022.xlsx", "unreadable"), (OTHER, "journal_mark")]
+        ("social_passport/social_passport_2022.xlsx", "unreadable"),
+        (OTHER, "journal_mark"),
+    ]
 
 
 def test_second_load_reads_nothing_and_changes_nothing(landing, con, monkeypatch):
@@ -57,6 +77,7 @@ def test_second_load_reads_nothing_and_changes_nothing(landing, con, monkeypatch
 
     def no_reading(*args):
         raise AssertionError("an unchanged file was read again")
+
     monkeypatch.setattr(reading, "read_file", no_reading)
     monkeypatch.setattr(load_module, "sha256_of", no_reading)  # untouched files are not even hashed
     reports = load_landing(landing.root, con)
@@ -87,8 +108,9 @@ def test_a_changed_file_replaces_its_rows(landing, con):
     new_sha = hashlib.sha256(new.read_bytes()).hexdigest()
     assert rows_of(con, FORM) == [("50001", VPR_ROWS[0][-1], new_sha), ("50002", VPR_ROWS[1][-1], new_sha)]
     assert con.execute("select count(*), count(distinct participant_code) from raw.vpr_results").fetchall() == [(2, 2)]
-    assert con.execute("select sha256, status from ops.loaded_files where file = ? order by loaded_at", [FORM]).fetchall() \
-        == [(old_sha, "replaced"), (new_sha, "loaded")]
+    assert con.execute(
+        "select sha256, status from ops.loaded_files where file = ? order by loaded_at", [FORM]
+    ).fetchall() == [(old_sha, "replaced"), (new_sha, "loaded")]
 
 
 def test_a_broken_new_version_keeps_the_rows_of_the_last_good_one(landing, con):
@@ -144,15 +166,19 @@ def test_row_level_quarantine_keeps_the_good_rows(empty_landing, con):
 
 def test_a_file_quarantined_for_an_unknown_school_loads_once_the_registry_knows_it(empty_landing, con):
     empty_landing.registry()
-    empty_landing.shnor(rows=[*SHNOR, [2023, "sch860004", "МБОУ «СОШ № 4»", "Лазовский муниципальный округ",
-                                       "Базово неуспевающие"]])
+    empty_landing.shnor(
+        rows=[*SHNOR, [2023, "sch860004", "МБОУ «СОШ № 4»", "Лазовский муниципальный округ", "Базово неуспевающие"]]
+    )
     assert load_landing(empty_landing.root, con)["fioko_shnor"].files_quarantined == ["fioko/shnor_2023.xlsx"]
 
     empty_landing.registry([*REGISTRY, ["sch860004", "", "", "Лазовский муниципальный округ", "село", "СОШ", 90, 1980]])
     report = load_landing(empty_landing.root, con)["fioko_shnor"]
 
     assert report.files_loaded == ["fioko/shnor_2023.xlsx"]
-    assert con.execute("select login from raw.fioko_shnor order by login").fetchall() == [("sch860002",), ("sch860004",)]
+    assert con.execute("select login from raw.fioko_shnor order by login").fetchall() == [
+        ("sch860002",),
+        ("sch860004",),
+    ]
 
 
 def test_without_a_registry_logins_are_not_checked_and_the_report_says_so(empty_landing, con):
@@ -170,9 +196,11 @@ def test_participant_codes_are_salted_when_the_salt_is_set_at_run_time(landing, 
 
     def salted(code):
         return hashlib.sha256(f"s3cret{code}".encode()).hexdigest()[:16]
+
     assert [code for code, *_ in rows_of(con, FORM)] == [salted(c) for c in ("50001", "50002", "50003")]
-    assert con.execute("select participant_code from raw.gia_results order by _row_number limit 1").fetchall() == \
-        [(salted("P-8F3A21C0"),)]
+    assert con.execute("select participant_code from raw.gia_results order by _row_number limit 1").fetchall() == [
+        (salted("P-8F3A21C0"),)
+    ]
 
 
 def test_a_campaign_touches_only_its_own_files_and_rows(landing, con):
@@ -182,14 +210,18 @@ def test_a_campaign_touches_only_its_own_files_and_rows(landing, con):
     reports = load_landing(landing.root, con, campaign="2023-2024/H2", sources={"vpr_results", "gia_results"})
     assert reports["vpr_results"].files_found == ["vpr/2024/sch860002/Математика 5 класс.xlsx"]
     assert reports["gia_results"].files_found == ["gia/gia_2024.csv"]
-    assert con.execute("select distinct year from raw.vpr_results union select distinct year from raw.gia_results") \
-        .fetchall() == [(2024,)]
+    assert con.execute(
+        "select distinct year from raw.vpr_results union select distinct year from raw.gia_results"
+    ).fetchall() == [(2024,)]
     loaded_2024 = con.execute("select max(_loaded_at) from raw.vpr_results").fetchall()
 
     reports = load_landing(landing.root, con, campaign="2022-2023/H2", sources={"vpr_results", "gia_results"})
     assert reports["vpr_results"].files_loaded == [FORM] and reports["vpr_results"].files_missing == []
     assert con.execute("select max(_loaded_at) from raw.vpr_results where year = 2024").fetchall() == loaded_2024
-    assert load_landing(landing.root, con, campaign="2020-2021/H1", sources={"vpr_results"})["vpr_results"].files_found == []
+    assert (
+        load_landing(landing.root, con, campaign="2020-2021/H1", sources={"vpr_results"})["vpr_results"].files_found
+        == []
+    )
 
 
 def test_a_participant_loaded_from_another_file_is_not_loaded_twice(landing, con):
@@ -201,10 +233,12 @@ def test_a_participant_loaded_from_another_file_is_not_loaded_twice(landing, con
     assert report.files_quarantined == ["vpr/2023/sch860001/Математика 5 класс (1).xlsx"]
     assert report.issues[0].message == (
         "vpr/2023/sch860001/Математика 5 класс (1).xlsx, sheet «Протокол», row 2: year 2023, Логин «sch860001», "
-        "work_code «MA5», Код «50001» is already loaded from vpr/2023/sch860001/Математика 5 класс.xlsx, row 2")
+        "work_code «MA5», Код «50001» is already loaded from vpr/2023/sch860001/Математика 5 класс.xlsx, row 2"
+    )
     assert con.execute("select count(*) from raw.vpr_results").fetchall() == [(3,)]
 
 
+@pytest.mark.slow  # reads every file of the bundled sample
 @pytest.mark.skipif(not (SAMPLE / "ground_truth" / "manifest.json").exists(), reason="no committed sample")
 def test_the_committed_sample_loads_whole(con, monkeypatch):
     monkeypatch.setenv("PARTICIPANT_CODE_SALT", SAMPLE_PARTICIPANT_KEY)  # its РЦОИ lists carry dummy documents
@@ -213,10 +247,16 @@ def test_the_committed_sample_loads_whole(con, monkeypatch):
     reports = load_landing(SAMPLE, con)
 
     assert not any(report.files_quarantined for report in reports.values())
-    vpr = dict(con.execute("select year::varchar, count(*) filter (where not is_absent) from raw.vpr_results "
-                           "group by 1").fetchall())
-    absent = dict(con.execute("select year::varchar, count(*) filter (where is_absent) from raw.vpr_results "
-                              "group by 1").fetchall())
+    vpr = dict(
+        con.execute(
+            "select year::varchar, count(*) filter (where not is_absent) from raw.vpr_results group by 1"
+        ).fetchall()
+    )
+    absent = dict(
+        con.execute(
+            "select year::varchar, count(*) filter (where is_absent) from raw.vpr_results group by 1"
+        ).fetchall()
+    )
     gia = dict(con.execute("select year::varchar, count(*) from raw.gia_results group by 1").fetchall())
     assert vpr == manifest["vpr_rows"] and absent == manifest["vpr_absent"] and gia == manifest["gia_rows"]
     assert counts(con)["schools"] == manifest["schools"]

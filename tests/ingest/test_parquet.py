@@ -15,12 +15,38 @@ SCHEMA = pa.schema([
     ("primary_score", pa.int32()), ("mark", pa.int32()), ("journal_mark", pa.int32()),
 ])
 ROWS = [
-    {"year": 2024, "login": "SCH860001 ", "work_code": "MA5", "subject_code": "MA", "grade": 5, "participant_code": "P-1",
-     "class_letter": "5А", "variant": 1, "sex": "Ж", "task_scores": [1, None, 2], "task_max": [1, 1, 2],
-     "primary_score": 3, "mark": 4, "journal_mark": None},
-    {"year": 2024, "login": "sch860002", "work_code": "RU4", "subject_code": "RU", "grade": 4, "participant_code": "P-2",
-     "class_letter": "4Б", "variant": 2, "sex": "М", "task_scores": [0, 1], "task_max": [1, 1],
-     "primary_score": 1, "mark": 3, "journal_mark": 3},
+    {
+        "year": 2024,
+        "login": "SCH860001 ",
+        "work_code": "MA5",
+        "subject_code": "MA",
+        "grade": 5,
+        "participant_code": "P-1",
+        "class_letter": "5А",
+        "variant": 1,
+        "sex": "Ж",
+        "task_scores": [1, None, 2],
+        "task_max": [1, 1, 2],
+        "primary_score": 3,
+        "mark": 4,
+        "journal_mark": None,
+    },
+    {
+        "year": 2024,
+        "login": "sch860002",
+        "work_code": "RU4",
+        "subject_code": "RU",
+        "grade": 4,
+        "participant_code": "P-2",
+        "class_letter": "4Б",
+        "variant": 2,
+        "sex": "М",
+        "task_scores": [0, 1],
+        "task_max": [1, 1],
+        "primary_score": 1,
+        "mark": 3,
+        "journal_mark": 3,
+    },
 ]
 
 
@@ -40,9 +66,18 @@ def test_a_parquet_year_loads_through_sql_with_logins_normalised(empty_landing, 
 
     assert report.files_loaded == [PARQUET] and report.rows_written == 2
     salted = hashlib.sha256(b"pepperP-1").hexdigest()[:16]
-    assert con.execute("select login, participant_code, task_scores, task_max, _sheet, _row_number, _file_sha256 "
-                       "from raw.vpr_results order by _row_number").fetchall()[0] == \
-        ("sch860001", salted, [1, None, 2], [1, 1, 2], None, 1, hashlib.sha256(path.read_bytes()).hexdigest())
+    assert con.execute(
+        "select login, participant_code, task_scores, task_max, _sheet, _row_number, _file_sha256 "
+        "from raw.vpr_results order by _row_number"
+    ).fetchall()[0] == (
+        "sch860001",
+        salted,
+        [1, None, 2],
+        [1, 1, 2],
+        None,
+        1,
+        hashlib.sha256(path.read_bytes()).hexdigest(),
+    )
 
 
 def test_parquet_rules_are_checked_in_sql(empty_landing, con):
@@ -81,14 +116,16 @@ def test_parquet_with_wrong_column_types_is_quarantined(empty_landing, con):
     report = load_landing(empty_landing.root, con)["vpr_results"]
 
     assert report.files_quarantined == [PARQUET]
-    assert report.issues[0].message == (f"{PARQUET}: has columns of the wrong type: mark is DOUBLE "
-                                        "(see the raw table vpr_results in docs/inputs.md)")
+    assert report.issues[0].message == (
+        f"{PARQUET}: has columns of the wrong type: mark is DOUBLE (see the raw table vpr_results in docs/inputs.md)"
+    )
 
 
 def test_a_parquet_year_does_not_load_participants_already_loaded_from_forms(landing, con):
     load_landing(landing.root, con)
-    form_rows = [{**ROWS[0], "year": 2023, "login": "sch860001", "participant_code": code}
-                 for code in ("50001", "P-NEW")]
+    form_rows = [
+        {**ROWS[0], "year": 2023, "login": "sch860001", "participant_code": code} for code in ("50001", "P-NEW")
+    ]
     path = landing.root / "vpr" / "vpr_2023.parquet"
     pq.write_table(pa.Table.from_pylist(form_rows, schema=SCHEMA), path)
 
@@ -97,4 +134,5 @@ def test_a_parquet_year_does_not_load_participants_already_loaded_from_forms(lan
     assert report.files_quarantined == ["vpr/vpr_2023.parquet"]
     assert [i.message for i in report.issues] == [
         "vpr/vpr_2023.parquet, row 1, column «participant_code»: the same participant and work is already loaded "
-        "from vpr/2023/sch860001/Математика 5 класс.xlsx, row 2"]
+        "from vpr/2023/sch860001/Математика 5 класс.xlsx, row 2"
+    ]

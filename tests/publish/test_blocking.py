@@ -6,8 +6,8 @@ import os
 import dagster as dg
 import duckdb
 
-from pipelines.defs.publish.release import CURRENT
 from pipelines.definitions import defs
+from pipelines.defs.publish.release import CURRENT
 from tests.quality.sample_run import copy_run, patched_environ, run_monitoring_job
 
 
@@ -55,8 +55,10 @@ def test_bad_raw_results_stop_the_build_and_the_publication(sample, tmp_path):
 def test_bad_mart_stops_the_publication(sample, tmp_path):
     run = copy_run(sample, tmp_path)
     with duckdb.connect(str(run.warehouse)) as con:
-        con.execute("update marts.mart_school_work_indicators set pass_rate_pct = 140 "
-                    "where rowid = (select min(rowid) from marts.mart_school_work_indicators where pass_rate_pct is not null)")
+        con.execute(
+            "update marts.mart_school_work_indicators set pass_rate_pct = 140 "
+            "where rowid = (select min(rowid) from marts.mart_school_work_indicators where pass_rate_pct is not null)"
+        )
     before = fingerprint(run.publish_dir)
     checked = dg.AssetKey(["marts", "mart_school_work_indicators"])
     job = dg.define_asset_job(
@@ -67,7 +69,8 @@ def test_bad_mart_stops_the_publication(sample, tmp_path):
     with patched_environ(run.env):
         definitions = dg.Definitions.merge(defs(), dg.Definitions(jobs=[job]))
         result = definitions.resolve_job_def("audit_and_publish").execute_in_process(
-            instance=run.instance(), raise_on_error=False)
+            instance=run.instance(), raise_on_error=False
+        )
     assert check_outcomes(result) == {"marts_school_work_indicators": False}
     assert not published(result)
     assert fingerprint(run.publish_dir) == before

@@ -27,7 +27,9 @@ def test_current_is_a_relative_link_to_a_complete_release(current):
     assert target.startswith(f"{RELEASES}/") and not os.path.isabs(target)
     manifest = json.loads((current / MANIFEST).read_text(encoding="utf-8"))
     assert manifest["release"] == os.path.basename(target)
-    expected = {CONFIG.duckdb_file, CONFIG.excel_file} | {f"{CONFIG.parquet_folder}/{m.name}.parquet" for m in CONFIG.marts}
+    expected = {CONFIG.duckdb_file, CONFIG.excel_file} | {
+        f"{CONFIG.parquet_folder}/{m.name}.parquet" for m in CONFIG.marts
+    }
     assert set(manifest["files"]) == expected
     for name, entry in manifest["files"].items():
         assert hashlib.sha256((current / name).read_bytes()).hexdigest() == entry["sha256"], name
@@ -79,8 +81,9 @@ def test_values_derived_from_a_suppressed_group_are_suppressed_too(current):
     """`is_low_result` of a group of one or two pupils would disclose that they got a «2»: it is published empty."""
     frame = published_tables(current)["school_work_indicators"]
     with duckdb.connect(str(current / CONFIG.duckdb_file), read_only=True) as con:
-        in_duckdb = con.execute("select count(*) from school_work_indicators where participants < 5 "
-                                "and is_low_result is not null").fetchone()[0]
+        in_duckdb = con.execute(
+            "select count(*) from school_work_indicators where participants < 5 and is_low_result is not null"
+        ).fetchone()[0]
     tiny = frame["participants"] <= 2
     assert tiny.any() and in_duckdb == 0
     assert frame.loc[frame["participants"] < 5, "is_low_result"].isna().all()

@@ -199,3 +199,19 @@ def test_a_participant_relation_gets_counts_and_columns_not_rows():
     assert hidden["dagster/row_count"].value == 1
     assert "sch1" in shown["preview"].value
     assert marked["preview"].value == NO_PREVIEW
+
+
+def test_failing_rows_of_a_check_leave_participant_columns_out():
+    """A failed dbt check shows a bounded sample of its stored failures, never a participant code; on a
+    participant-level model the columns of a pupil's result are left out too."""
+    from pipelines.defs.metadata import FAILING_ROWS, failing_rows_metadata
+
+    with duckdb.connect() as con:
+        con.execute("create table failures as select 'sch1' as login, 'abcdef0123456789' as participant_code, "
+                    "5 as mark, i as row_id from range(20) as t(i)")
+        aggregated = failing_rows_metadata(con, "failures")
+        pupils = failing_rows_metadata(con, "failures", participant_level=True)
+    sample = aggregated["failing rows (sample)"].value
+    assert "abcdef" not in sample and "participant_code" not in sample
+    assert "mark" in sample and sample.count("sch1") == FAILING_ROWS
+    assert "mark" not in pupils["failing rows (sample)"].value and "sch1" in pupils["failing rows (sample)"].value

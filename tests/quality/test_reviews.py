@@ -20,7 +20,9 @@ def test_good_rows_load_from_cp1251_and_bad_rows_are_reported(tmp_path):
     con = duckdb.connect()
     loaded, issues = load_reviews(con, tmp_path)
     assert loaded == 2
-    rows = con.execute("select login, work_code, decision, year, _row_number from raw.reviews order by login").fetchall()
+    rows = con.execute(
+        "select login, work_code, decision, year, _row_number from raw.reviews order by login"
+    ).fetchall()
     assert rows == [("sch860021", "ALL", "подтверждено", 2023, 2), ("sch860025", "RU4", "снято", 2023, 4)]
     messages = [str(issue) for issue in issues]
     assert {issue.column for issue in issues} == {"year", "sign", "decision", "reviewer", "decided_at"}

@@ -17,7 +17,9 @@ def suite(name: str):
 def test_suites_read_aggregated_frames_without_participant_columns(sample):
     with duckdb.connect(str(sample.warehouse), read_only=True) as con:
         participants = con.execute("select count(*) from raw.vpr_results").fetchone()[0]
-        forms = con.execute("select count(*) from (select distinct year, login, work_code from raw.vpr_results)").fetchone()[0]
+        forms = con.execute(
+            "select count(*) from (select distinct year, login, work_code from raw.vpr_results)"
+        ).fetchone()[0]
         for spec in SUITE_SPECS:
             frame, _ = read_suite_inputs(con, spec)
             assert not set(frame.columns) & PARTICIPANT_COLUMNS, spec.name
@@ -55,14 +57,18 @@ def test_a_raw_suite_failure_names_the_file_row_and_column(sample, tmp_path):
     with duckdb.connect(str(run.warehouse)) as con:
         file, row, total, tasks = con.execute(
             "select _source_file, _row_number, primary_score, coalesce(list_sum(task_scores), 0) from raw.vpr_results "
-            "where not is_absent order by _source_file, _row_number limit 1").fetchone()
-        con.execute("update raw.vpr_results set primary_score = primary_score + 1 where _source_file = ? "
-                    "and _row_number = ?", [file, row])
+            "where not is_absent order by _source_file, _row_number limit 1"
+        ).fetchone()
+        con.execute(
+            "update raw.vpr_results set primary_score = primary_score + 1 where _source_file = ? and _row_number = ?",
+            [file, row],
+        )
         spec = suite("raw_vpr_results")
         frame, parameters = read_suite_inputs(con, spec)
     outcome = GreatExpectations(publish_dir=str(run.publish_dir)).validate(spec, frame, parameters)
     failed = {failure.column: failure for failure in outcome.failed}
     assert "totals_not_sum_of_tasks" in failed
     [failing] = failed["totals_not_sum_of_tasks"].failing_rows
-    assert failing["first_problem"] == (f"{file}, row {row}, column «Итого баллов»: {total + 1} differs from the "
-                                        f"sum of the task scores, {tasks}")
+    assert failing["first_problem"] == (
+        f"{file}, row {row}, column «Итого баллов»: {total + 1} differs from the sum of the task scores, {tasks}"
+    )

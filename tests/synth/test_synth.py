@@ -268,14 +268,23 @@ def test_same_seed_gives_identical_files_and_another_seed_does_not(landing, tmp_
 
     other = files_of(generate("municipality", [2023], SEED + 1, tmp_path / "other"))
     same_year = files_of(generate("municipality", [2023], SEED, tmp_path / "same_year"))
-    for name in ("gia/2023/ege_01_2023-05-29.csv", "registry/schools.xlsx", "social_passport/social_passport_2023.xlsx"):
+    names = ("gia/2023/ege_01_2023-05-29.csv", "registry/schools.xlsx", "social_passport/social_passport_2023.xlsx")
+    for name in names:
         assert other[name].read_bytes() != same_year[name].read_bytes(), name
 
 
 def test_registry_has_the_documented_columns_and_one_new_school(landing, forms):
     registry = read_titled(landing / "registry" / "schools.xlsx", "Логин")
-    assert list(registry.columns) == ["Логин", "Полное наименование", "Краткое наименование", "Муниципалитет",
-                                      "Тип населённого пункта", "Тип ОО", "Контингент", "Год открытия"]
+    assert list(registry.columns) == [
+        "Логин",
+        "Полное наименование",
+        "Краткое наименование",
+        "Муниципалитет",
+        "Тип населённого пункта",
+        "Тип ОО",
+        "Контингент",
+        "Год открытия",
+    ]
     assert 25 <= len(registry) <= 35
     assert registry["Логин"].str.fullmatch(r"sch86\d{4}").all()
     assert set(registry["Тип населённого пункта"]) <= {"город", "посёлок городского типа", "село"}
@@ -339,7 +348,9 @@ def test_vpr_files_follow_the_seed_specification(forms):
         assert list(group["task_max"].iloc[0]) == [int(r["max_score"]) for r in task_rows]
         assert (group["primary"] == group["scores"].map(lambda s: sum(v or 0 for v in s))).all(), (year, work)
         maxima = group["task_max"].iloc[0]
-        assert group["scores"].map(lambda s: all(v is None or 0 <= v <= m for v, m in zip(s, maxima))).all()
+        assert (
+            group["scores"].map(lambda s, maxima=maxima: all(v is None or 0 <= v <= m for v, m in zip(s, maxima))).all()
+        )
     blanks = forms["scores"].map(lambda s: sum(v is None for v in s)).sum() / forms["scores"].map(len).sum()
     assert 0.01 < blanks < 0.05
     assert not forms.duplicated(["year", "login", "work", "code"]).any()
@@ -353,8 +364,10 @@ def test_each_year_arrives_in_its_layout_and_no_file_carries_a_vpr_mark(landing,
     assert "vpr/2021/Проведение работы по русскому языку, 4 класс. ВПР 2021.xlsx" in files
     assert "vpr/2022/5/Математика.xlsx" in files and "vpr/2022/4/Русский язык.xlsx" in files
     a1 = forms[forms["layout"] == "A1"]
-    assert set(a1["file"]) == {f"vpr/2023/{r.login}/{'Математика' if r.work[:2] == 'MA' else 'Русский язык'} "
-                               f"{r.work[2:]} класс.xlsx" for r in a1.drop_duplicates(["login", "work"]).itertuples()}
+    assert set(a1["file"]) == {
+        f"vpr/2023/{r.login}/{'Математика' if r.work[:2] == 'MA' else 'Русский язык'} {r.work[2:]} класс.xlsx"
+        for r in a1.drop_duplicates(["login", "work"]).itertuples()
+    }
     assert len(files) == forms["file"].nunique() == 2 * 6 + 6 + len(set(a1["file"]))  # A3 2020–2021, A2 2022, A1 2023
     for path in (landing / "vpr").rglob("*.xlsx"):
         workbook = CalamineWorkbook.from_path(str(path))
@@ -392,7 +405,7 @@ def test_a1_forms_have_the_protocol_header_absent_pupils_and_blank_template_rows
     template = others[others["kind"] == "template"]
     assert set(template["file"]) == set(a1["file"])  # every form ends with its blank rows
     assert (template["total"] == 0).all() and template["tasks"].map(lambda c: all(v == "" for v in c)).all()
-    for file, group in a1.groupby("file"):
+    for file, _ in a1.groupby("file"):
         body = sheet_rows(landing / file)[1:]
         first_template = next(i for i, row in enumerate(body) if row[0] == "")
         assert all(row[0] == "" for row in body[first_template:]), file
@@ -400,12 +413,15 @@ def test_a1_forms_have_the_protocol_header_absent_pupils_and_blank_template_rows
 
 def test_a1_form_headers_are_those_of_the_real_form():
     real = sheet_rows(real_file("vpr/protocol_form.xlsx"))[0]
-    assert real[:2] == ["Код", "Вариант"] and real[-len(A1_TAIL):] == A1_TAIL
+    assert real[:2] == ["Код", "Вариант"] and real[-len(A1_TAIL) :] == A1_TAIL
     real_2026 = sheet_rows(real_file("vpr/protocol_form_2026_blank_EN8.xlsx"))[0]
     real_2026 = [h for h in real_2026 if h != ""]
     assert real_2026[:2] == ["Код участника", "Вариант"]
-    assert real_2026[-3:] == ["Порядковый номер класса", "Отметка за предыдущий триместр/ четверть/полугодие",
-                              "Итого баллов"]
+    assert real_2026[-3:] == [
+        "Порядковый номер класса",
+        "Отметка за предыдущий триместр/ четверть/полугодие",
+        "Итого баллов",
+    ]
 
 
 def test_from_2026_the_form_has_the_2026_header_and_its_service_sheet(tmp_path):
@@ -424,15 +440,21 @@ def test_from_2026_the_form_has_the_2026_header_and_its_service_sheet(tmp_path):
     assert workbook.sheet_names == ["Протокол", "Служебный", "Порядковый номер класса"]
     header = sheet_rows(paths[0])[0]
     labels = [f"{r['task_number']} ({r['max_score']}б)" for r in seed_tasks("RU4", 2026)]
-    assert header == ["Код участника", "Вариант", *labels, "Порядковый номер класса",
-                      "Отметка за предыдущий триместр/ четверть/полугодие", "Итого баллов"]
+    assert header == [
+        "Код участника",
+        "Вариант",
+        *labels,
+        "Порядковый номер класса",
+        "Отметка за предыдущий триместр/ четверть/полугодие",
+        "Итого баллов",
+    ]
     service = sheet_rows(paths[0], "Служебный")
     assert [row[0] for row in service[:3]] == [1.0, 2.0, "отсутствовал"]
     assert "X" in [row[1] for row in service] and "нет отметки" in [row[-1] for row in service]
     for path in paths:
         for row in sheet_rows(path)[1:]:
             if row[0] != "" and row[1] != "отсутствовал":
-                scores = [score(v) for v in row[2:2 + len(labels)]]
+                scores = [score(v) for v in row[2 : 2 + len(labels)]]
                 assert sum(v or 0 for v in scores) == row[-1]
                 assert isinstance(row[-3], float)  # class ordinal
 
@@ -443,8 +465,13 @@ def test_a2_region_export_has_the_real_columns_and_mixes_numbers_and_text(landin
     protocol, classes = sheet_rows(path, "Протокол"), sheet_rows(path, "Классы")
     labels = [f"{r['task_number']} ({r['max_score']}б)" for r in seed_tasks("MA5", 2022)]
     assert protocol[0] == [*A2_PREFIX, "Код", "Вариант", *labels, *A2_TAIL]
-    assert classes[0] == [*A2_PREFIX, "Буква (цифра) класса. Введите \"нет\" - если отсутствует",
-                          "Основной учебник по предмету", "Другое (автор учебника)", "Другое (название учебника)"]
+    assert classes[0] == [
+        *A2_PREFIX,
+        'Буква (цифра) класса. Введите "нет" - если отсутствует',
+        "Основной учебник по предмету",
+        "Другое (автор учебника)",
+        "Другое (название учебника)",
+    ]
     body = protocol[1:]
     assert {row[0] for row in body} == {row[0] for row in classes[1:]}
     assert all(row[4].startswith(f"{row[0]} | ") for row in body)
@@ -468,7 +495,7 @@ def test_a2_region_export_has_the_real_columns_and_mixes_numbers_and_text(landin
 def test_a2_headers_are_those_of_the_real_region_export():
     path = real_file("vpr/region_protocols_2022_MA5_one_school.xlsx")
     real = sheet_rows(path, "Протокол")[0]
-    assert real[:8] == [*A2_PREFIX, "Код", "Вариант"] and real[-len(A2_TAIL):] == A2_TAIL
+    assert real[:8] == [*A2_PREFIX, "Код", "Вариант"] and real[-len(A2_TAIL) :] == A2_TAIL
     assert sheet_rows(path, "Классы")[0][:6] == A2_PREFIX
     assert CalamineWorkbook.from_path(str(path)).sheet_names == ["Классы", "Протокол"]
 
@@ -495,7 +522,7 @@ def test_a3_region_export_is_all_text_with_the_real_quirks(landing, forms, not_w
 
 def test_a3_header_is_that_of_the_real_2021_export():
     real = [h for h in sheet_rows(real_file("vpr/region_export_2021_RU5.xlsx"))[0] if h != ""]
-    assert real[:len(A3_HEAD)] == A3_HEAD and real[-len(A3_TAIL):] == A3_TAIL
+    assert real[: len(A3_HEAD)] == A3_HEAD and real[-len(A3_TAIL) :] == A3_TAIL
     assert real[len(A3_HEAD)] == "балл за 1"
 
 
@@ -520,8 +547,9 @@ def test_objectivity_markers_have_exactly_the_published_layout(landing, truth):
     planted = truth["planted"]
     marker_works = {"4 РУ": "RU4", "4 МА": "MA4", "5 РУ": "RU5", "5 МА": "MA5"}
     for year in (y for y in YEARS if y >= 2021):
-        generated = pd.read_excel(landing / "fioko" / f"objectivity_markers_{year}.xlsx", engine="calamine",
-                                  sheet_name=None)
+        generated = pd.read_excel(
+            landing / "fioko" / f"objectivity_markers_{year}.xlsx", engine="calamine", sheet_name=None
+        )
         ((sheet, frame),) = generated.items()
         assert sheet == real_sheet
         assert list(frame.columns) == list(real_frame.columns)
@@ -548,13 +576,16 @@ def test_planted_shnor_works_are_low_and_near_misses_just_under_30_percent(landi
         n, fails = results.loc[(row.year, row.login, row.work_code)]
         assert 0.28 <= fails / n < 0.30, row
         list_year = int(re.search(r"list (\d{4})", row.detail).group(1))
-        assert row.login not in set(truth["shnor_expected"].query("year == @list_year")["login"])
+        expected = truth["shnor_expected"]
+        assert row.login not in set(expected.loc[expected["year"] == list_year, "login"])
 
 
 def test_shnor_expected_follows_the_fioko_rule_and_equals_the_official_lists(landing, forms, truth):
     results = work_results(landing, forms)
-    low = results[results["label"].isin(FIOKO_VPR | set(GIA_LABELS.values()))
-                  & (10 * results["fails"] >= 3 * results["participants"])]
+    low = results[
+        results["label"].isin(FIOKO_VPR | set(GIA_LABELS.values()))
+        & (10 * results["fails"] >= 3 * results["participants"])
+    ]
     expected = truth["shnor_expected"]
     for list_year in [y + 1 for y in YEARS]:
         previous = low[low["year"] == list_year - 1].groupby("login").size()
@@ -563,11 +594,16 @@ def test_shnor_expected_follows_the_fioko_rule_and_equals_the_official_lists(lan
         assert set(expected.loc[expected["year"] == list_year, "login"]) == listed, list_year
         official = read_titled(landing / "fioko" / f"shnor_{list_year}.xlsx", "Год")
         assert set(official["Логин"]) == listed
-        assert set(official["Уровень результатов"]) <= {"Сильно неуспевающие", "Умеренно неуспевающие",
-                                                        "Базово неуспевающие"}
+        assert set(official["Уровень результатов"]) <= {
+            "Сильно неуспевающие",
+            "Умеренно неуспевающие",
+            "Базово неуспевающие",
+        }
     planted = truth["planted"]
-    for case, criterion in (("shnor_two_works_prev_year", "two_works_prev_year"),
-                            ("shnor_works_in_two_years", "works_in_two_years")):
+    for case, criterion in (
+        ("shnor_two_works_prev_year", "two_works_prev_year"),
+        ("shnor_works_in_two_years", "works_in_two_years"),
+    ):
         for row in planted[planted["case"] == case].itertuples():
             list_year = int(re.search(r"list (\d{4})", row.detail).group(1))
             match = expected[(expected["login"] == row.login) & (expected["year"] == list_year)]
@@ -638,11 +674,13 @@ def test_a_federal_year_has_the_volume_of_a_real_one():
     schools = build_schools("federal", SEED, 2024)
     cohorts = cohort_counts(schools, SEED, 2024)
     works = default_works(SCALES["federal"].every_vpr_work)
-    vpr = sum(int(participant_counts(schools, Plan(), cohorts, 2024, vpr_work(work, 2024), SEED).sum())
-              for work in works)
+    vpr = sum(
+        int(participant_counts(schools, Plan(), cohorts, 2024, vpr_work(work, 2024), SEED).sum()) for work in works
+    )
     school_type = schools.registry["school_type"]
-    gia_first_attempts = 2 * int(cohorts[9][school_type.isin(TAKES_OGE | TAKES_GVE)].sum()
-                                 + cohorts[11][school_type.isin(TAKES_EGE)].sum())  # Russian and one maths exam
+    gia_first_attempts = 2 * int(
+        cohorts[9][school_type.isin(TAKES_OGE | TAKES_GVE)].sum() + cohorts[11][school_type.isin(TAKES_EGE)].sum()
+    )  # Russian and one maths exam
 
     assert works == all_vpr_work_codes()
     assert 19_000_000 < vpr < 23_000_000
@@ -661,9 +699,22 @@ def test_federal_parquet_has_the_raw_table_columns(tmp_path):
     writer.write(batch, schools.login)
     writer.close()
     table = pq.read_table(tmp_path / "vpr" / "vpr_2023.parquet")
-    assert table.column_names == ["year", "login", "work_code", "subject_code", "grade", "participant_code",
-                                  "class_letter", "variant", "sex", "task_scores", "task_max", "primary_score",
-                                  "mark", "journal_mark"]
+    assert table.column_names == [
+        "year",
+        "login",
+        "work_code",
+        "subject_code",
+        "grade",
+        "participant_code",
+        "class_letter",
+        "variant",
+        "sex",
+        "task_scores",
+        "task_max",
+        "primary_score",
+        "mark",
+        "journal_mark",
+    ]
     assert table.schema.field("task_scores").type.value_type == pa.int16()
     frame = table.to_pandas()
     totals = frame["task_scores"].map(lambda scores: sum(v for v in scores if v is not None and v == v))

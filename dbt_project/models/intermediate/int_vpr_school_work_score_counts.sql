@@ -28,12 +28,12 @@ from_reports as (
 
 select c.year, c.login, c.region_code, c.work_code, c.scores_from, p.score, p.pupils
 from counts as c
-join from_participants as p
+inner join from_participants as p
     on p.year = c.year and p.login = c.login and p.work_code = c.work_code
 where c.scores_from = 'participant_rows'
 union all
 select c.year, c.login, c.region_code, c.work_code, c.scores_from, r.score, r.pupils
 from counts as c
-join from_reports as r
+inner join from_reports as r
     on r.year = c.year and r.login = c.login and r.work_code = c.work_code
 where c.scores_from = 'score_distribution'

@@ -111,6 +111,14 @@ school_logins as (
 
 ),
 
+names_in_flags as (
+
+    select login, max(school_name) as school_name, max(municipality) as municipality
+    from flags
+    group by login
+
+),
+
 final as (
 
     select
@@ -140,10 +148,7 @@ final as (
     from school_logins
     left join schools
         on school_logins.login = schools.login
-    left join (
-        select login, max(school_name) as school_name, max(municipality) as municipality
-        from flags group by login
-    ) as max_name
+    left join names_in_flags as max_name
         on school_logins.login = max_name.login
     left join by_source as official
         on school_logins.login = official.login and official.source = 'official'

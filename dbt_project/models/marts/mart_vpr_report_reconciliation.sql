@@ -15,7 +15,7 @@ results as (
 
     select v.*
     from {{ ref('stg_vpr_results') }} as v
-    join both_levels as b on b.year = v.year and b.login = v.login and b.work_code = v.work_code
+    inner join both_levels as b on b.year = v.year and b.login = v.login and b.work_code = v.work_code
     where not v.is_absent and (v.mark is not null or v.primary_score is not null)
 
 ),
@@ -24,7 +24,7 @@ reports as (
 
     select r.*
     from {{ ref('stg_vpr_report_counts') }} as r
-    join both_levels as b on b.year = r.year and b.login = r.login and b.work_code = r.work_code
+    inner join both_levels as b on b.year = r.year and b.login = r.login and b.work_code = r.work_code
     where r.group_level = 'school'
 
 ),

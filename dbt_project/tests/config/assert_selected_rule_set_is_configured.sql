@@ -1,4 +1,4 @@
-{{ config(tags=['config']) }}
+{{ config(tags=['config'], meta={'dagster': {'ref': {'name': 'rule_parameters'}}}) }}
 -- The selected rule set (var rule_set) and region have rows in every rule seed: a typo in --vars
 -- would otherwise silently produce empty flags.
 with

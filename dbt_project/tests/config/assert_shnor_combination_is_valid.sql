@@ -1,4 +1,5 @@
-{{ config(tags=['config']) }}
+{{ config(tags=['config'], meta={'dagster': {'ref': {'name': 'shnor_rule_sets'}}}) }}
+-- depends_on: {{ ref('shnor_rule_sets') }} (the seed these vars override: its check in Dagster)
 -- The combination vars, when given, are valid: any, all or min_n (with a positive min_criteria).
 select
     '{{ var("shnor_combination", none) }}' as shnor_combination,

@@ -1,4 +1,4 @@
-{{ config(tags=['integrity'], severity='warn') }}
+{{ config(tags=['integrity'], severity='warn', meta={'dagster': {'ref': {'name': 'stg_gia_results'}}}) }}
 -- ГИА exams outside seed gia_subjects are left out of every indicator: list them.
 select gia.exam_type, gia.subject_code, max(gia.subject_name) as subject_name, count(*) as rows_left_out
 from {{ ref('stg_gia_results') }} as gia

@@ -1,4 +1,4 @@
-{{ config(tags=['integrity']) }}
+{{ config(tags=['integrity'], meta={'dagster': {'ref': {'name': 'mart_school_flags'}}}) }}
 -- Every school on an official FIOKO list appears in mart_school_flags for that year.
 select official.list_year, official.login
 from {{ ref('stg_fioko_shnor') }} as official

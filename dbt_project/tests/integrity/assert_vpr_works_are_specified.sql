@@ -1,4 +1,4 @@
-{{ config(tags=['integrity'], severity='warn') }}
+{{ config(tags=['integrity'], severity='warn', meta={'dagster': {'ref': {'name': 'stg_vpr_results'}}}) }}
 -- Every ВПР work and year in the results has a specification (seed vpr_works): maximum and cut scores.
 select distinct vpr.year, vpr.work_code
 from {{ ref('stg_vpr_results') }} as vpr

@@ -1,4 +1,4 @@
-{{ config(tags=['value'], severity='warn') }}
+{{ config(tags=['value'], severity='warn', meta={'dagster': {'ref': {'name': 'stg_gia_results'}}}) }}
 -- The minimum threshold written in the РЦОИ file agrees with seed gia_min_scores (the rule uses the seed).
 select
     gia.year,

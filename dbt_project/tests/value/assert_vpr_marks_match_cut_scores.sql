@@ -1,4 +1,4 @@
-{{ config(tags=['value'], severity='warn') }}
+{{ config(tags=['value'], severity='warn', meta={'dagster': {'ref': {'name': 'stg_vpr_results'}}}) }}
 -- A ВПР mark the file carries (report Ф1, archives) follows the work's cut scores of the year (seed vpr_works).
 select
     vpr.year,

@@ -23,10 +23,10 @@ import dagster as dg
 from pipelines.defs.automation.jobs import ingest_campaign_job, monitoring_job
 from pipelines.defs.automation.settings import LANDING_INTERVAL_SECONDS, LANDING_SETTLE_SECONDS
 from pipelines.defs.ingest.partitions import CAMPAIGNS
+from pipelines.defs.quality.reviews import REVIEWS_FILE
+from pipelines.defs.resources import Folder
 from pipelines.ingest.campaigns import campaign_of_file
 from pipelines.ingest.sources import SOURCES, discover
-from pipelines.defs.quality.reviews import REVIEWS_FILE
-from pipelines.defs.resources import LandingFolder
 
 MONITORING_GROUP = "monitoring"
 LOADED_RESULTS = dg.AssetKey(["raw", "vpr_results"])
@@ -54,7 +54,9 @@ def fingerprints(root: Path, now: float, settle_seconds: float) -> tuple[dict[st
         if now - stat.st_mtime < settle_seconds:
             settling.add(group)
         entries[group].append(f"{relative}\t{stat.st_size}\t{stat.st_mtime_ns}")
-    digests = {group: hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()[:16] for group, lines in entries.items()}
+    digests = {
+        group: hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()[:16] for group, lines in entries.items()
+    }
     return digests, settling
 
 
@@ -69,13 +71,21 @@ def run_requests(changed: set[str], current: dict[str, str]) -> list[dg.RunReque
         return []
     campaigns = sorted(changed - {MONITORING_GROUP})
     requests = [
-        dg.RunRequest(job_name=ingest_campaign_job.name, partition_key=campaign,
-                      run_key=f"{campaign}@{current.get(campaign, 'removed')}")
+        dg.RunRequest(
+            job_name=ingest_campaign_job.name,
+            partition_key=campaign,
+            run_key=f"{campaign}@{current.get(campaign, 'removed')}",
+        )
         for campaign in campaigns
     ]
     state = ",".join(f"{g}@{current.get(g, 'removed')}" for g in sorted(changed))
-    requests.append(dg.RunRequest(job_name=monitoring_job.name, run_key=f"monitoring:{state}",
-                                  tags={"landing/changed": ", ".join(sorted(changed))}))
+    requests.append(
+        dg.RunRequest(
+            job_name=monitoring_job.name,
+            run_key=f"monitoring:{state}",
+            tags={"landing/changed": ", ".join(sorted(changed))},
+        )
+    )
     return requests
 
 
@@ -87,7 +97,7 @@ def run_requests(changed: set[str], current: dict[str, str]) -> list[dg.RunReque
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Runs ingestion of the affected campaigns and the monitoring job when landing files change.",
 )
-def landing_folder_sensor(context: dg.SensorEvaluationContext, landing: LandingFolder) -> dg.SensorResult:
+def landing_folder_sensor(context: dg.SensorEvaluationContext, landing: Folder) -> dg.SensorResult:
     current, settling = fingerprints(landing.root, time.time(), LANDING_SETTLE_SECONDS)
     if context.cursor is None and context.instance.get_latest_materialization_event(LOADED_RESULTS):
         context.log.info("first tick: results already loaded, recording the landing folder as it is")

@@ -12,7 +12,9 @@ monitoring_schedule = dg.ScheduleDefinition(
     execution_timezone=MONITORING_TIMEZONE,
     # Running by default: the cadence is the authority's, and `make dev` is how the pipeline is operated.
     default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Monitoring run on the authority's cadence: registry, FIOKO lists, passports, marts, checks, publication.",
+    description=(
+        "Monitoring run on the authority's cadence: registry, FIOKO lists, passports, marts, checks, publication."
+    ),
 )
 
 

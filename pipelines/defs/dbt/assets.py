@@ -1,8 +1,12 @@
 """dbt models as Dagster assets: staging views, intermediate tables, marts and rule seeds.
 
-dbt tests become asset checks. Row counts and previews are read from the working database once dbt has
-finished and released its write lock (DuckDB allows one writer per file, so they cannot be read while
-dbt is still running).
+dbt tests become asset checks (descriptions: ``translator.py``). dbt's events reach Dagster as dbt emits them,
+so the UI follows the build model by model. DuckDB allows one writer per file and dbt holds the working
+database for the whole build, so no other connection sees it meanwhile: dagster-dbt's ``fetch_row_counts()``,
+which queries each built model through a dbt adapter in this process while dbt runs, gets no row count (tried
+on the sample: «An error occurred while fetching row count … does not exist» for every model). Row counts and
+previews are therefore reported once dbt has exited, as observations of the models it built, and a failed
+check is reported then too, with a bounded sample of its failing rows.
 
 Each build writes its artifacts (compiled SQL, run results, logs: about 13 MB) under
 ``dbt_project/target/runs/<run id>/``, removed when the step ends; ``pipelines.run`` also removes what a
@@ -11,40 +15,30 @@ killed run left there. The manifest the code location loads stays in ``target/``
 
 import json
 import shutil
-
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_dbt import DbtCliResource, dbt_assets
 from dagster_duckdb import DuckDBResource
 
 from pipelines.defs.dbt.project import DBT_EXECUTABLE, RUN_TARGETS, dbt_project
-from pipelines.defs.metadata import table_metadata
+from pipelines.defs.dbt.translator import MonitoringDbtTranslator
+from pipelines.defs.metadata import failing_rows_metadata, table_metadata
 from pipelines.defs.publish.state import clear_published
 
-def participant_level_relations(manifest_path=dbt_project.manifest_path) -> frozenset[str]:
-    """``schema.name`` of every dbt model configured ``meta: {participant_level: true}``: no row preview."""
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    return frozenset(
-        f"{node['schema']}.{node['alias'] or node['name']}"
-        for node in manifest["nodes"].values()
-        if node["resource_type"] == "model" and (node["config"].get("meta") or {}).get("participant_level")
-    )
+MANIFEST = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
 
 
-PARTICIPANT_LEVEL = participant_level_relations()
-LAYER_BY_FOLDER = {"staging": "staging", "intermediate": "intermediate", "marts": "marts", "objectivity": "objectivity"}
+def _relation(node: dict[str, Any]) -> str:
+    return f"{node['schema']}.{node['alias'] or node['name']}"
 
 
-class MonitoringDbtTranslator(DagsterDbtTranslator):
-    """Groups dbt nodes by layer, so the UI shows ingest → staging → intermediate → marts."""
-
-    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        if dbt_resource_props["resource_type"] == "seed":
-            return "rules"
-        folder = dbt_resource_props["fqn"][1] if len(dbt_resource_props["fqn"]) > 2 else None
-        return LAYER_BY_FOLDER.get(folder, "marts")
+# ``schema.name`` of every dbt model configured ``meta: {participant_level: true}``: no row preview.
+PARTICIPANT_LEVEL = frozenset(
+    _relation(node) for node in MANIFEST["nodes"].values()
+    if node["resource_type"] == "model" and (node["config"].get("meta") or {}).get("participant_level")
+)
 
 
 @dbt_assets(
@@ -64,33 +58,39 @@ def monitoring_dbt_models(
     with duckdb.get_connection() as con:  # from here on the marts differ from the published ones
         clear_published(con)
     target = RUN_TARGETS / context.run_id
+    built: list[dg.AssetKey] = []
+    failed: list[dg.AssetCheckResult] = []
     try:
-        events = list(dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context,
-                              target_path=target).stream())
+        for event in dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context,
+                             target_path=target).stream():
+            if isinstance(event, dg.AssetCheckResult) and not event.passed:
+                failed.append(event)  # its failing rows can only be read once dbt has exited
+                continue
+            if isinstance(event, dg.Output):
+                built.append(context.asset_key_for_output(event.output_name))
+            yield event
     finally:
         shutil.rmtree(target, ignore_errors=True)
-    with duckdb.get_connection() as con:
-        for event in events:
-            yield _with_table_metadata(context, event, con)
+    with duckdb.get_connection() as con:  # dbt has exited: its write lock is free
+        for check in failed:
+            yield check.with_metadata({**check.metadata, **_failing_rows(con, check)})
+        for key in built:
+            relation = ".".join(key.path)
+            yield dg.AssetObservation(
+                asset_key=key,
+                metadata=table_metadata(con, relation, participant_level=relation in PARTICIPANT_LEVEL),
+            )
 
 
-def _with_table_metadata(context: dg.AssetExecutionContext, event: Any, con) -> Any:
-    """Adds row count and preview to a materialisation of a table, view or seed built by dbt.
-
-    Asset keys of dbt nodes are ``[schema, name]``, which is also their relation in the database.
-    Participant-level models get the row count and their columns, never rows (``pipelines/defs/metadata.py``).
-    """
-    if not isinstance(event, dg.Output | dg.AssetMaterialization):
-        return event
-    if isinstance(event, dg.AssetMaterialization):
-        path = event.asset_key.path
-    else:
-        path = context.asset_key_for_output(event.output_name).path
-    if len(path) != 2:
-        return event
-    relation = ".".join(path)
-    return event.with_metadata({**event.metadata,
-                                **table_metadata(con, relation, participant_level=relation in PARTICIPANT_LEVEL)})
+def _failing_rows(con, check: dg.AssetCheckResult) -> dict[str, dg.MetadataValue]:
+    """A sample of the rows dbt kept for the failed test (``store_failures_as: view``), without participant columns."""
+    unique_id = check.metadata.get("unique_id")
+    test = MANIFEST["nodes"].get(unique_id.value if unique_id else None)
+    if test is None or not test.get("relation_name"):
+        return {}
+    tested = MANIFEST["nodes"].get(test.get("attached_node") or "", {})
+    return failing_rows_metadata(con, f"{test['schema']}.{test['alias'] or test['name']}",
+                                 participant_level=bool(tested) and _relation(tested) in PARTICIPANT_LEVEL)
 
 
 @dg.definitions

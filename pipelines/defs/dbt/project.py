@@ -1,13 +1,16 @@
 """The dbt project as Dagster sees it; kept apart so the manifest can be prepared without loading assets.
 
-The manifest is built by `make setup` (`dbt parse`) whenever a dbt file changes, for `make run`,
-`make dev` and the tests alike, so the code location never parses dbt while it loads.
+The manifest is built by `make setup` (`dbt deps`, `dbt parse`) whenever a dbt file changes, for `make run`
+and the tests, so the code location never parses dbt while it loads in a deployment. Under `dg dev`,
+`dagster dev` and other `dg` commands, ``prepare_if_dev()`` runs them again when the code location loads, so
+an edited model shows on reload without `make`.
 """
 
+import fcntl
 import sys
 from pathlib import Path
 
-from dagster_dbt import DbtProject
+from dagster_dbt import DagsterDbtProjectPreparer, DbtCliResource, DbtProject
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[3] / "dbt_project"
 # One folder per running dbt build, removed when the build ends (see pipelines/defs/dbt/assets.py).
@@ -15,4 +18,21 @@ RUN_TARGETS = DBT_PROJECT_DIR / "target" / "runs"
 # dbt is installed beside the interpreter running the pipeline, whether or not the venv is on PATH.
 DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
 
+
+class ProjectDbtPreparer(DagsterDbtProjectPreparer):
+    """dagster-dbt's preparation (`dbt deps`, then `dbt parse`) with this interpreter's dbt, not the one on PATH,
+    and one process at a time: the webserver, the daemon and the code server load the location together."""
+
+    def prepare(self, project: DbtProject) -> None:
+        dbt = DbtCliResource(project_dir=project, dbt_executable=str(DBT_EXECUTABLE))
+        target = project.manifest_path.parent
+        target.mkdir(parents=True, exist_ok=True)
+        with open(target / ".prepare.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            dbt.cli(["deps", "--quiet"], target_path=project.target_path).wait()
+            dbt.cli(["parse", "--quiet"], target_path=project.target_path).wait()
+
+
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+# What ``dbt_project.prepare_if_dev()`` does, with the preparer above (DbtProject takes no preparer argument).
+ProjectDbtPreparer().prepare_if_dev(dbt_project)

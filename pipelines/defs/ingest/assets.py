@@ -13,12 +13,12 @@ from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
 from pipelines.defs.ingest.partitions import CAMPAIGNS
+from pipelines.defs.metadata import NO_PREVIEW, PREVIEW_ROWS
+from pipelines.defs.resources import Folder
 from pipelines.ingest.campaigns import years_for_campaign
 from pipelines.ingest.contracts import VPR_TASK_SCORES, contract
 from pipelines.ingest.load import SourceLoadReport, load_source
 from pipelines.ingest.sources import ALIASES, REGISTRY, SOURCES
-from pipelines.defs.metadata import NO_PREVIEW, PREVIEW_ROWS
-from pipelines.defs.resources import LandingFolder
 
 QUARANTINE_CHECK = "quarantine"
 ISSUES_SHOWN = 50
@@ -91,7 +91,7 @@ def ingest_asset(name: str):
 
 
 def materialize_source(context: dg.AssetExecutionContext, name: str, config: IngestConfig,
-                       duckdb: DuckDBResource, landing: LandingFolder) -> dg.MaterializeResult:
+                       duckdb: DuckDBResource, landing: Folder) -> dg.MaterializeResult:
     """Loads the source (one campaign of it when partitioned) and reports rows, files and quarantine."""
     campaign = context.partition_key if SOURCES[name].partitioned else None
     with duckdb.get_connection() as con:
@@ -173,9 +173,12 @@ def _quarantine_check(con, name: str, report: SourceLoadReport) -> dg.AssetCheck
         passed=not failing,
         severity=dg.AssetCheckSeverity.WARN,
         metadata={
-            "quarantined_files": dg.MetadataValue.md(_bullets([f for f, status, *_ in failing if status == "quarantined"])),
+            "quarantined_files": dg.MetadataValue.md(
+                _bullets([f for f, status, *_ in failing if status == "quarantined"])
+            ),
             "files_with_rows_left_out": dg.MetadataValue.md(
-                _bullets([f"{f}: {rejected} row(s)" for f, status, rejected, _ in failing if status == "loaded"])),
+                _bullets([f"{f}: {rejected} row(s)" for f, status, rejected, _ in failing if status == "loaded"])
+            ),
             "errors": int(sum(errors for *_, errors in failing)),
             "warnings": int(warnings),
             "issues": dg.MetadataValue.md(issues.to_markdown(index=False) if len(issues) else "_none_"),
@@ -188,8 +191,9 @@ def build_ingest_asset(name: str) -> dg.AssetsDefinition:
     """The asset of a declared source: every source loads through the one code path, `load_source`."""
 
     @ingest_asset(name)
-    def ingest(context: dg.AssetExecutionContext, config: IngestConfig, duckdb: DuckDBResource,
-               landing: LandingFolder) -> dg.MaterializeResult:
+    def ingest(
+        context: dg.AssetExecutionContext, config: IngestConfig, duckdb: DuckDBResource, landing: Folder
+    ) -> dg.MaterializeResult:
         return materialize_source(context, name, config, duckdb, landing)
 
     return ingest
@@ -201,9 +205,11 @@ INGEST_ASSETS = [build_ingest_asset(name) for name in SOURCES]
 # Appeals lists are read by raw/gia_results (they are recognised among its files) into their own table; the
 # table is declared so dbt's source raw.gia_appeals has an asset key of its own downstream of it.
 GIA_APPEALS = dg.AssetSpec(
-    key=dg.AssetKey(["raw", "gia_appeals"]), deps=[dg.AssetKey(["raw", "gia_results"])], kinds={"duckdb"},
+    key=dg.AssetKey(["raw", "gia_appeals"]),
+    deps=[dg.AssetKey(["raw", "gia_results"])],
+    kinds={"duckdb"},
     description="РЦОИ appeals lists (апелляции / перепроверки), one row per appeal with the score before and "
-                "after; written by raw/gia_results, which reads them among the ГИА files.",
+    "after; written by raw/gia_results, which reads them among the ГИА files.",
 )
 
 

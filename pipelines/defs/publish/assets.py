@@ -9,31 +9,23 @@ All marts are written by one step into one release, so a release is never a mix 
 from pathlib import Path
 
 import dagster as dg
+from dagster_dbt import get_asset_key_for_model
 from dagster_duckdb import DuckDBResource
 
+from pipelines.defs.dbt.assets import monitoring_dbt_models
 from pipelines.defs.metadata import table_metadata
 from pipelines.defs.publish.config import PublicationConfig, load_publication_config
 from pipelines.defs.publish.release import PUBLISHED_DB, MartRelease, publish
 from pipelines.defs.publish.state import input_state, record_published
-from pipelines.defs.resources import LandingFolder
+from pipelines.defs.resources import Folder
 
 CONFIG = load_publication_config()
-
-
-class PublishFolder(dg.ConfigurableResource):
-    """$PUBLISH_DIR: releases for analysts; ``current`` points at the latest complete one."""
-
-    path: str
-
-    @property
-    def root(self) -> Path:
-        return Path(self.path).resolve()
 
 
 def _spec(mart) -> dg.AssetSpec:
     return dg.AssetSpec(
         key=["publish", mart.name],
-        deps=[mart.source_key],
+        deps=[get_asset_key_for_model([monitoring_dbt_models], mart.model)],
         group_name="publish",
         kinds={"duckdb", "parquet", "excel"},
         description=f"{mart.title}. Published from {mart.relation} as read-only DuckDB, Parquet and Excel.",
@@ -58,8 +50,7 @@ def _metadata(con, release: MartRelease, release_dir: Path, config: PublicationC
     can_subset=False,
     pool="duckdb_writer",
 )
-def publication(context: dg.AssetExecutionContext, duckdb: DuckDBResource, publish_folder: PublishFolder,
-                landing: LandingFolder):
+def publication(context: dg.AssetExecutionContext, duckdb: DuckDBResource, publish_folder: Folder, landing: Folder):
     """Prunes old releases, writes every configured mart into a new release, makes it current, and records
     the input state it was built from in the manifest and in the working database."""
     with duckdb.get_connection() as con:
@@ -79,7 +70,4 @@ def publication(context: dg.AssetExecutionContext, duckdb: DuckDBResource, publi
 
 @dg.definitions
 def publish_defs() -> dg.Definitions:
-    return dg.Definitions(
-        assets=[publication],
-        resources={"publish_folder": PublishFolder(path=dg.EnvVar("PUBLISH_DIR"))},
-    )
+    return dg.Definitions(assets=[publication])

@@ -9,7 +9,6 @@ that identifies participants, is refused when the configuration is read.
 from dataclasses import dataclass
 from pathlib import Path
 
-import dagster as dg
 import yaml
 
 CONFIG_PATH = Path(__file__).resolve().parents[3] / "config" / "publication.yml"
@@ -65,9 +64,9 @@ class PublishedMart:
     highlights: tuple[Highlight, ...] = ()
 
     @property
-    def source_key(self) -> dg.AssetKey:
-        """dbt asset keys are [schema, model], which is also the relation."""
-        return dg.AssetKey(self.relation.split("."))
+    def model(self) -> str:
+        """The dbt model the mart is published from: the table of its relation."""
+        return self.relation.rpartition(".")[2]
 
 
 @dataclass(frozen=True)

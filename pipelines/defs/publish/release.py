@@ -13,7 +13,6 @@ the configured number are removed; on POSIX an open file stays readable after it
 """
 
 import datetime as dt
-import hashlib
 import json
 import os
 import shutil
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipelines.common import sha256_of, sql_literal
 from pipelines.defs.publish.config import PublicationConfig, PublishedMart
 from pipelines.defs.publish.excel import Sheet, Workbooks, write_workbooks
 
@@ -71,17 +71,13 @@ def headers(mart: PublishedMart, config: PublicationConfig) -> dict[str, str]:
     return {**mart.columns, **extra}
 
 
-def _comment(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _write_duckdb_tables(con, mart: PublishedMart, config: PublicationConfig, parquet_path: Path) -> MartRelease:
     table = f"{PUBLISHED_DB}.{mart.name}"
     con.execute(f"create table {table} as {published_select(mart, config)}")
-    con.execute(f"comment on table {table} is {_comment(mart.title)}")
+    con.execute(f"comment on table {table} is {sql_literal(mart.title)}")
     for column, header in headers(mart, config).items():
-        con.execute(f"comment on column {table}.{column} is {_comment(header)}")
-    release = _comment(parquet_path.parent.parent.name)  # every file names its release (see published.py)
+        con.execute(f"comment on column {table}.{column} is {sql_literal(header)}")
+    release = sql_literal(parquet_path.parent.parent.name)  # every file names its release (see published.py)
     con.execute(f"copy {table} to '{parquet_path.as_posix()}' "
                 f"(format parquet, compression zstd, kv_metadata {{release: {release}}})")
     rows = con.execute(f"select count(*) from {table}").fetchone()[0]
@@ -93,17 +89,18 @@ def _write_duckdb_tables(con, mart: PublishedMart, config: PublicationConfig, pa
 
 def _release_info(con, release_dir: Path, run_id: str, releases: list[MartRelease], config: PublicationConfig) -> None:
     """Tables describing the release inside the file itself: what, when, from which run, which columns."""
-    info = pd.DataFrame([{
+    info = pd.DataFrame([{  # noqa: F841 - read by name in SQL below
         "release": release_dir.name, "run_id": run_id, "published_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
         "table_name": r.mart.name, "source_relation": r.mart.relation, "title": r.mart.title, "rows": r.rows,
         "suppressed_rows": r.suppressed_rows,
         "suppression_rule": "" if not r.mart.suppression else
         f"{r.mart.suppression.count_column} < {r.mart.suppression.min_n}: {', '.join(r.mart.suppression.columns)}",
     } for r in releases])
-    columns = pd.DataFrame([
+    columns = pd.DataFrame([  # noqa: F841 - read by name in SQL below
         {"table_name": r.mart.name, "column_name": column, "header": header}
         for r in releases for column, header in headers(r.mart, config).items()
     ])
+    # DuckDB reads the two frames by their Python names (replacement scans).
     con.execute(f"create table {PUBLISHED_DB}.release_info as select * from info")
     con.execute(f"create table {PUBLISHED_DB}.column_headers as select * from columns")
 
@@ -137,14 +134,6 @@ def _sheet(con, release: MartRelease, config: PublicationConfig) -> Sheet:
     )
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _seal(release_dir: Path, run_id: str, releases: list[MartRelease], input_state: str | None = None,
           workbooks: Workbooks | None = None) -> None:
     """Files become read-only; the manifest, written last, lists them with their hashes, the input state
@@ -157,9 +146,13 @@ def _seal(release_dir: Path, run_id: str, releases: list[MartRelease], input_sta
         "run_id": run_id,
         "published_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "input_state": input_state,
-        "files": {p.relative_to(release_dir).as_posix(): {"bytes": p.stat().st_size, "sha256": _sha256(p)} for p in files},
-        "tables": {r.mart.name: {"source": r.mart.relation, "rows": r.rows, "suppressed_rows": r.suppressed_rows}
-                   for r in releases},
+        "files": {
+            p.relative_to(release_dir).as_posix(): {"bytes": p.stat().st_size, "sha256": sha256_of(p)} for p in files
+        },
+        "tables": {
+            r.mart.name: {"source": r.mart.relation, "rows": r.rows, "suppressed_rows": r.suppressed_rows}
+            for r in releases
+        },
     }
     if workbooks is not None:
         manifest["workbooks"] = {
@@ -173,8 +166,9 @@ def _seal(release_dir: Path, run_id: str, releases: list[MartRelease], input_sta
     path.chmod(READ_ONLY)
 
 
-def write_release(con, release_dir: Path, config: PublicationConfig, run_id: str,
-                  input_state: str | None = None) -> list[MartRelease]:
+def write_release(
+    con, release_dir: Path, config: PublicationConfig, run_id: str, input_state: str | None = None
+) -> list[MartRelease]:
     """Writes every configured mart into a new release directory, from a connection to the working database.
 
     The directory is removed again if anything fails, so a release either is complete or does not exist.
@@ -185,8 +179,9 @@ def write_release(con, release_dir: Path, config: PublicationConfig, run_id: str
     try:
         con.execute(f"attach '{database.as_posix()}' as {PUBLISHED_DB}")
         try:
-            releases = [_write_duckdb_tables(con, mart, config, parquet_dir / f"{mart.name}.parquet")
-                        for mart in config.marts]
+            releases = [
+                _write_duckdb_tables(con, mart, config, parquet_dir / f"{mart.name}.parquet") for mart in config.marts
+            ]
             _release_info(con, release_dir, run_id, releases, config)
             sheets = [_sheet(con, release, config) for release in releases]
             workbook = config.workbook
@@ -246,8 +241,14 @@ class Publication:
     removed: list[str]
 
 
-def publish(con, publish_dir: Path, config: PublicationConfig, run_id: str, input_state: str | None = None,
-            now: dt.datetime | None = None) -> Publication:
+def publish(
+    con,
+    publish_dir: Path,
+    config: PublicationConfig,
+    run_id: str,
+    input_state: str | None = None,
+    now: dt.datetime | None = None,
+) -> Publication:
     """Writes a new release, makes it current and keeps the configured number of releases.
 
     Old releases are pruned *before* the new one is written, down to one fewer than

@@ -25,7 +25,8 @@ import duckdb
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 STATE_GLOBS = ("dbt_project/dbt_project.yml", "dbt_project/models/**/*", "dbt_project/seeds/**/*",
-               "dbt_project/macros/**/*", "dbt_project/tests/**/*", "expectations/*.json", "config/publication.yml")
+               "dbt_project/macros/**/*", "dbt_project/tests/**/*", "dbt_project/packages_local/**/*",
+               "dbt_project/packages.yml", "expectations/*.json", "config/publication.yml")
 REVIEWS = Path("reviews") / "reviews.csv"
 STATE_TABLE = "ops.publication_state"
 
@@ -48,8 +49,10 @@ def input_state(con, landing_dir: Path) -> str:
 
 def _ensure(con) -> None:
     con.execute("create schema if not exists ops")
-    con.execute(f"create table if not exists {STATE_TABLE} "
-                "(release varchar, input_state varchar, run_id varchar, recorded_at timestamp default current_timestamp)")
+    con.execute(
+        f"create table if not exists {STATE_TABLE} "
+        "(release varchar, input_state varchar, run_id varchar, recorded_at timestamp default current_timestamp)"
+    )
 
 
 def record_published(con, release: str, state: str, run_id: str) -> None:
@@ -93,8 +96,10 @@ def published_state_matches(warehouse: Path, publish_dir: Path, state: str, rela
     if not Path(warehouse).exists():
         return False, "the working database does not exist"
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        existing = {f"{schema}.{name}" for schema, name in con.execute(
-            "select table_schema, table_name from information_schema.tables").fetchall()}
+        existing = {
+            f"{schema}.{name}"
+            for schema, name in con.execute("select table_schema, table_name from information_schema.tables").fetchall()
+        }
         if STATE_TABLE not in existing:
             return False, "the working database has no record of a publication"
         recorded = con.execute(f"select release, input_state from {STATE_TABLE}").fetchall()

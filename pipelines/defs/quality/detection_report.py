@@ -40,8 +40,8 @@ def build_warehouse(landing: Path, warehouse: Path) -> None:
 
     dbt runs in its own process: in this one it would keep the database open with its own settings.
     """
-    from pipelines.ingest.load import load_landing
     from pipelines.defs.quality.reviews import load_reviews
+    from pipelines.ingest.load import load_landing
 
     with duckdb.connect(str(warehouse)) as con:
         load_landing(landing, con)

@@ -23,9 +23,10 @@ import pandas as pd
 import pandera.pandas as pa
 from dagster_duckdb import DuckDBResource
 
+from pipelines.common import decode_utf8_or_cp1251, parse_datetime
 from pipelines.defs.dbt.project import DBT_PROJECT_DIR
 from pipelines.defs.metadata import table_metadata
-from pipelines.defs.resources import LandingFolder
+from pipelines.defs.resources import Folder
 
 REVIEWS_FILE = "reviews/reviews.csv"
 COLUMNS = ("login", "year", "work_code", "sign", "decision", "reviewer", "decided_at", "comment")
@@ -52,12 +53,7 @@ def known_signs() -> list[str]:
 
 
 def parse_timestamp(value: str) -> dt.datetime | None:
-    for pattern in DATE_FORMATS:
-        try:
-            return dt.datetime.strptime(value.strip(), pattern)
-        except ValueError:
-            continue
-    return None
+    return parse_datetime(value.strip(), DATE_FORMATS)
 
 
 def reviews_contract() -> pa.DataFrameSchema:
@@ -72,13 +68,17 @@ def reviews_contract() -> pa.DataFrameSchema:
         {
             "login": column(pa.Check.str_matches(r"^[a-z]+\d+$", error="a school login such as sch860001")),
             "year": column(pa.Check.str_matches(r"^(19|20)\d\d$", error="a year such as 2024")),
-            "work_code": column(pa.Check.str_matches(r"^((RU|MA)\d{1,2}|ALL)$", error="a ВПР work code such as MA5, or ALL")),
+            "work_code": column(
+                pa.Check.str_matches(r"^((RU|MA)\d{1,2}|ALL)$", error="a ВПР work code such as MA5, or ALL")
+            ),
             "sign": column(pa.Check.isin(signs, error=f"one of {', '.join(signs)}")),
             "decision": column(pa.Check.isin(DECISIONS, error=f"one of {', '.join(DECISIONS)}")),
             "reviewer": column(),
             "decided_at": column(
-                pa.Check(lambda s: s.map(lambda v: parse_timestamp(v) is not None),
-                         error="a date such as 2024-11-15 or 15.11.2024 (time optional)")
+                pa.Check(
+                    lambda s: s.map(lambda v: parse_timestamp(v) is not None),
+                    error="a date such as 2024-11-15 or 15.11.2024 (time optional)",
+                )
             ),
             "comment": column(nullable=True),
         },
@@ -105,17 +105,9 @@ class UnreadableFile(Exception):
     """The file as a whole cannot be read as the review log."""
 
 
-def decode(data: bytes) -> str:
-    """UTF-8 with or without BOM, else cp1251 (Excel on Windows saves CSV so)."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1251")
-
-
 def read_rows(data: bytes) -> pd.DataFrame:
     """The rows of the file as text, with the line numbers a person sees in a text editor."""
-    reader = csv.reader(io.StringIO(decode(data), newline=""), delimiter=";")
+    reader = csv.reader(io.StringIO(decode_utf8_or_cp1251(data), newline=""), delimiter=";")
     header = [h.strip().lower() for h in next(reader, [])]
     missing = [c for c in COLUMNS if c not in header]
     if missing:
@@ -184,9 +176,11 @@ def load_reviews(con, landing_root: Path) -> tuple[int, list[ReviewIssue]]:
     group_name="ingest",
     kinds={"csv", "duckdb"},
     pool="duckdb_writer",
-    check_specs=[dg.AssetCheckSpec(CHECK_NAME, asset=ASSET_KEY, description="Every row of the review file keeps the contract.")],
+    check_specs=[
+        dg.AssetCheckSpec(CHECK_NAME, asset=ASSET_KEY, description="Every row of the review file keeps the contract.")
+    ],
 )
-def reviews(context: dg.AssetExecutionContext, duckdb: DuckDBResource, landing: LandingFolder):
+def reviews(context: dg.AssetExecutionContext, duckdb: DuckDBResource, landing: Folder):
     """Reviewers' decisions on objectivity flags (подтверждено / снято) from reviews/reviews.csv."""
     with duckdb.get_connection() as con:
         loaded, issues = load_reviews(con, landing.root)
@@ -194,7 +188,9 @@ def reviews(context: dg.AssetExecutionContext, duckdb: DuckDBResource, landing: 
     for issue in issues:
         context.log.warning(str(issue))
     issues_md = "\n".join(f"- {issue}" for issue in issues) or "_none_"
-    yield dg.MaterializeResult(metadata={**metadata, "file rejected": loaded < 0, "issues": dg.MetadataValue.md(issues_md)})
+    yield dg.MaterializeResult(
+        metadata={**metadata, "file rejected": loaded < 0, "issues": dg.MetadataValue.md(issues_md)}
+    )
     yield dg.AssetCheckResult(
         check_name=CHECK_NAME,
         passed=not issues,

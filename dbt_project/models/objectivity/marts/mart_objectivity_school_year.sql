@@ -1,11 +1,22 @@
 -- School × year summary of the objectivity signs: how many works were assessed, which signs and works
 -- are flagged, and the review status of the school (any flag pending → «на проверке»; otherwise any
 -- confirmed → «подтверждено»; all dismissed → «снято»).
-with flags as (
+with
+
+flags as (
+
     select * from {{ ref('mart_objectivity_flags') }}
+
+),
+
+schools as (
+
+    select * from {{ ref('stg_schools') }}
+
 ),
 
 summary as (
+
     select
         year,
         login,
@@ -22,19 +33,27 @@ summary as (
         end as status
     from flags
     group by year, login
+
+),
+
+final as (
+
+    select
+        summary.year,
+        summary.login,
+        schools.short_name as school_name,
+        schools.municipality,
+        schools.school_type,
+        summary.works_assessed,
+        summary.flags,
+        summary.works_flagged,
+        summary.signs_flagged,
+        summary.flagged,
+        summary.status
+    from summary
+    left join schools
+        on summary.login = schools.login
+
 )
 
-select
-    s.year,
-    s.login,
-    sch.short_name as school_name,
-    sch.municipality,
-    sch.school_type,
-    s.works_assessed,
-    s.flags,
-    s.works_flagged,
-    s.signs_flagged,
-    s.flagged,
-    s.status
-from summary as s
-left join {{ ref('stg_schools') }} as sch on sch.login = s.login
+select * from final

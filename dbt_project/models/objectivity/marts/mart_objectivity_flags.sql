@@ -1,0 +1,185 @@
+-- Signs of non-objective ВПР results, one row per school × year × work × sign tested, with the estimate,
+-- its interval, the threshold, whether the school is flagged and why (in Russian), and the review status.
+--
+-- Combination rule: a standalone sign flags on its own; «Результат выше региона» flags only when another
+-- sign of the same work, or a jump-then-fall of the school that year, confirms it, so lyceums, gymnasiums
+-- and schools in favourable conditions are not flagged for being good; informational signs never flag.
+--
+-- Every per-work sign has a row for every school × year × work assessed: `computed_from` records the level
+-- of detail it was computed from (participant_rows, mark_statistics, journal_comparison,
+-- score_distribution; docs/levels_of_detail.md), and a sign the school's data cannot give is a row with
+-- is_computable = false and the reason, not a silent absence.
+with
+
+sign_tests as (
+
+    select * from {{ ref('obj_sign_tests') }}
+
+),
+
+thresholds as (
+
+    select * from {{ ref('objectivity_thresholds') }}
+
+),
+
+stats as (
+
+    select * from {{ ref('obj_work_stats') }}
+
+),
+
+reviews as (
+
+    select * from {{ ref('obj_reviews') }}
+
+),
+
+schools as (
+
+    select * from {{ ref('stg_schools') }}
+
+),
+
+computed as (
+
+    select sign_tests.*, thresholds.sign_name, thresholds.role, true as is_computable
+    from sign_tests
+    inner join thresholds
+        on sign_tests.sign = thresholds.sign and sign_tests.year between thresholds.year_from and thresholds.year_to
+
+),
+
+not_computed as (
+
+    select
+        stats.year, stats.login, stats.work_code, thresholds.sign,
+        cast(null as {{ dbt.type_bigint() }}) as n,
+        cast(null as {{ type_double() }}) as estimate,
+        cast(null as {{ type_double() }}) as ci_low,
+        cast(null as {{ type_double() }}) as ci_high,
+        cast(null as {{ type_double() }}) as reference,
+        cast(null as {{ type_double() }}) as threshold,
+        cast(null as boolean) as triggered,
+        'Не вычисляется: ' || case
+            when thresholds.sign = 'level_above_region' and stats.marks_from is null
+                then 'нет распределения отметок (нет ни строк участников, ни отчёта «Статистика по отметкам»).'
+            when thresholds.sign in ('vpr_above_journal', 'journal_above_vpr') and stats.journal_from is null
+                then 'нет сравнения с отметками по журналу (нет ни строк участников, ни отчёта «Сравнение отметок с отметками по журналу»).'
+            when thresholds.sign in ('vpr_above_journal', 'journal_above_vpr')
+                then 'нет участников с отметкой по журналу.'
+            when thresholds.sign = 'heaping_at_cuts' and stats.scores_from is null
+                then 'нет распределения первичных баллов (нет ни строк участников, ни отчёта «Распределение первичных баллов»).'
+            when thresholds.sign = 'heaping_at_cuts' then 'нет участников у границ отметок «3» и «4».'
+            when thresholds.sign in ('task_inversion', 'not_confirmed_by_gia') and stats.mean_z is null
+                then 'признак вычисляется только по строкам участников, а у школы по этой работе есть только отчёты ФИС ОКО.'
+            when thresholds.sign = 'task_inversion' then 'недостаточно участников с баллами за задания.'
+            when thresholds.sign = 'not_confirmed_by_gia' then 'нет результатов ОГЭ школы по предмету.'
+            else 'недостаточно данных.'
+        end as detail,
+        cast(null as {{ dbt.type_string() }}) as computed_from,
+        thresholds.sign_name, thresholds.role, false as is_computable
+    from stats
+    inner join thresholds
+        on stats.year between thresholds.year_from and thresholds.year_to and thresholds.sign <> 'jump_then_fall'
+    where not exists (
+        select 1 from computed
+        where computed.year = stats.year and computed.login = stats.login and computed.work_code = stats.work_code
+            and computed.sign = thresholds.sign
+    )
+
+),
+
+tests as (
+
+    select year, login, work_code, sign, n, estimate, ci_low, ci_high, reference, threshold, triggered, detail,
+        computed_from, sign_name, role, is_computable
+    from computed
+    union all
+    select year, login, work_code, sign, n, estimate, ci_low, ci_high, reference, threshold, triggered, detail,
+        computed_from, sign_name, role, is_computable
+    from not_computed
+
+),
+
+-- Works of a school and year with a triggered standalone sign, and years in which the school jumped
+-- then fell: either confirms «Результат выше региона».
+confirmed_works as (
+
+    select distinct year, login, work_code
+    from tests
+    where role = 'standalone' and triggered and sign <> 'jump_then_fall'
+
+),
+
+jump_years as (
+
+    select distinct year, login
+    from tests
+    where role = 'standalone' and triggered and sign = 'jump_then_fall'
+
+),
+
+flags as (
+
+    select
+        tests.*,
+        case when not tests.is_computable then false else case tests.role
+            when 'standalone' then tests.triggered
+            when 'needs_confirmation' then tests.triggered
+                and (confirmed_works.work_code is not null or jump_years.login is not null)
+            else false
+        end end as flagged
+    from tests
+    left join confirmed_works
+        on tests.year = confirmed_works.year and tests.login = confirmed_works.login
+        and tests.work_code = confirmed_works.work_code
+    left join jump_years
+        on tests.year = jump_years.year and tests.login = jump_years.login
+
+),
+
+final as (
+
+    select
+        flags.year,
+        flags.login,
+        schools.short_name as school_name,
+        schools.municipality,
+        flags.work_code,
+        flags.sign,
+        flags.sign_name,
+        flags.role,
+        flags.n,
+        flags.estimate,
+        flags.ci_low,
+        flags.ci_high,
+        flags.reference,
+        flags.threshold,
+        flags.triggered,
+        flags.flagged,
+        flags.is_computable,
+        flags.computed_from,
+        case when flags.flagged then coalesce(reviews.decision, 'на проверке') end as status,
+        reviews.reviewer,
+        reviews.decided_at,
+        reviews.comment as review_comment,
+        flags.detail || case
+            when not flags.is_computable then ''
+            when flags.flagged and flags.role = 'needs_confirmation' then ' Подтверждается другим признаком.'
+            when flags.triggered and flags.role = 'needs_confirmation'
+                then ' Высокий результат без других признаков не отмечается.'
+            when flags.role = 'info' then ' Справочно: не признак завышения ВПР.'
+            when not flags.triggered then ' Признак не выявлен.'
+            else ''
+        end as reason
+    from flags
+    left join reviews
+        on flags.login = reviews.login and flags.year = reviews.year and flags.work_code = reviews.work_code
+        and flags.sign = reviews.sign
+    left join schools
+        on flags.login = schools.login
+
+)
+
+select * from final
