@@ -111,33 +111,16 @@ def load_source(name: str, landing_dir: Path, con, *, campaign: str | None = Non
     store.ensure_tables(con)
     if name in PARTICIPANT_SOURCES:
         check_salt_state(con)
-    versions = store.file_versions(con, name)
-    # An alias names a login of the registry itself, not another alias.
-    logins = None if name == REGISTRY else store.registry_logins(con) if name == ALIASES else store.known_logins(con)
-    registry = None if name == REGISTRY else store.registry_fingerprint(con)
-    if name == "vpr_results":  # a file quarantined against the configured works is read again once they change
-        registry = f"{registry},works:{seeds_fingerprint()}"
-    allowed_empty = allowed_to_empty(landing_dir)
-    if allowed_empty:  # a marker added since a file was quarantined for emptying its source reads it again
-        registry = f"{registry},allowed_empty:{hashlib.sha256('|'.join(allowed_empty).encode()).hexdigest()[:16]}"
+    plan = plan_load(name, landing_dir, con, campaign=campaign, row_level_quarantine=row_level_quarantine)
+    logins = plan.logins
     if name != REGISTRY and logins is None:
         report.notes.append("the school registry is not loaded: logins were not checked against it")
-
-    report.files_found = discover(landing_dir, source, campaign)
+    report.files_found, report.files_skipped, report.files_missing = plan.found, plan.skipped, plan.missing
+    report.files_quarantined = list(plan.quarantined)
     if name == REGISTRY:  # loaded first, in every run: the one place that looks at the whole landing folder
         report.unread = unread_files(landing_dir)
         report.notes += [f"{file}: not read — {reason}" for file, reason in report.unread]
-    to_read = []
-    for file in report.files_found:
-        latest = versions.get(file, [None])[0]
-        if latest and _unchanged(landing_dir / file, latest, registry, row_level_quarantine):
-            report.files_skipped.append(file)
-            if latest.status == store.QUARANTINED:
-                report.files_quarantined.append(file)
-        else:
-            to_read.append(file)
-    present = set(report.files_found)
-    report.files_missing = sorted(f for f in versions if f not in present and in_scope(source, f, campaign))
+    registry, allowed_empty, to_read = plan.registry, plan.allowed_empty, plan.to_read
 
     batch = _read_and_validate(source, landing_dir, con, to_read, logins, row_level_quarantine, loaded_at, workers)
     _keep_rows_of_emptied_files(batch, con, name, allowed_empty)
@@ -158,6 +141,53 @@ def load_source(name: str, landing_dir: Path, con, *, campaign: str | None = Non
     report.issues = batch.validation.issues
     report.seconds = time.perf_counter() - started
     return report
+
+
+@dataclass
+class LoadPlan:
+    """What a load of one source would do with the landing folder as it is now, before reading any file."""
+
+    found: list[str]
+    to_read: list[str]  # new, changed, or quarantined and worth reading again
+    skipped: list[str]  # unchanged since an earlier load read them
+    quarantined: list[str]  # skipped, and quarantined when they were read
+    missing: list[str]  # recorded earlier, gone now
+    logins: frozenset[str] | None
+    registry: str | None  # what a quarantined file's verdict depends on besides the file
+    allowed_empty: list[str]
+
+    @property
+    def changes(self) -> bool:
+        return bool(self.to_read or self.missing)
+
+
+def plan_load(name: str, landing_dir: Path, con, *, campaign: str | None = None,
+              row_level_quarantine: bool = False) -> LoadPlan:
+    """The files of a source a load would read now; `pipelines.run` skips a stage none of whose sources changed."""
+    source, landing_dir = SOURCES[name], Path(landing_dir).resolve()
+    store.ensure_tables(con)
+    versions = store.file_versions(con, name)
+    # An alias names a login of the registry itself, not another alias.
+    logins = None if name == REGISTRY else store.registry_logins(con) if name == ALIASES else store.known_logins(con)
+    registry = None if name == REGISTRY else store.registry_fingerprint(con)
+    if name == "vpr_results":  # a file quarantined against the configured works is read again once they change
+        registry = f"{registry},works:{seeds_fingerprint()}"
+    allowed_empty = allowed_to_empty(landing_dir)
+    if allowed_empty:  # a marker added since a file was quarantined for emptying its source reads it again
+        registry = f"{registry},allowed_empty:{hashlib.sha256('|'.join(allowed_empty).encode()).hexdigest()[:16]}"
+    found = discover(landing_dir, source, campaign)
+    to_read, skipped, quarantined = [], [], []
+    for file in found:
+        latest = versions.get(file, [None])[0]
+        if latest and _unchanged(landing_dir / file, latest, registry, row_level_quarantine):
+            skipped.append(file)
+            if latest.status == store.QUARANTINED:
+                quarantined.append(file)
+        else:
+            to_read.append(file)
+    present = set(found)
+    missing = sorted(f for f in versions if f not in present and in_scope(source, f, campaign))
+    return LoadPlan(found, to_read, skipped, quarantined, missing, logins, registry, allowed_empty)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ import pandas as pd
 import pandera.pandas as pa
 from dagster_duckdb import DuckDBResource
 
-from pipelines.common import decode_utf8_or_cp1251, parse_datetime
+from pipelines.common import decode_utf8_or_cp1251, parse_datetime, sha256_of
 from pipelines.defs.dbt.project import DBT_PROJECT_DIR
 from pipelines.defs.metadata import table_metadata
 from pipelines.defs.resources import Folder
@@ -142,6 +142,16 @@ def validate(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[ReviewIssue]]:
     ]
     bad = set(cases["index"].astype(int))
     return frame.drop(index=list(bad)), sorted(issues, key=lambda i: (i.line or 0, i.column or ""))
+
+
+def reviews_changed(con, landing_root: Path) -> bool:
+    """Whether the review file differs from the decisions in raw.reviews (added, edited or removed)."""
+    con.execute(CREATE_TABLE)
+    path = landing_root / REVIEWS_FILE
+    loaded = {sha for (sha,) in con.execute("select distinct _file_sha256 from raw.reviews").fetchall()}
+    if not path.is_file():
+        return bool(loaded)
+    return loaded != {sha256_of(path)}
 
 
 def load_reviews(con, landing_root: Path) -> tuple[int, list[ReviewIssue]]:
