@@ -9,6 +9,8 @@ export LANDING_DIR ?= $(CURDIR)/data/sample
 export WAREHOUSE_PATH ?= $(CURDIR)/data/warehouse/monitoring.duckdb
 export PUBLISH_DIR ?= $(CURDIR)/data/published
 export DUCKDB_MEMORY_LIMIT ?= 4GB
+# The Dagster UI that alert links point at (`make dev` serves it here).
+export DAGSTER_UI_URL ?= http://127.0.0.1:3000
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false

@@ -15,6 +15,8 @@ from pipelines.defs.metadata import table_metadata
 from pipelines.defs.publish.config import PublicationConfig, load_publication_config
 from pipelines.defs.publish.release import PUBLISHED_DB, MartRelease, publish
 from pipelines.defs.publish.state import input_state, record_published
+from pipelines.defs.quality.checks import SUITE_SPECS
+from pipelines.defs.quality.gx_suites import GreatExpectations
 from pipelines.defs.resources import LandingFolder
 
 CONFIG = load_publication_config()
@@ -59,12 +61,13 @@ def _metadata(con, release: MartRelease, release_dir: Path, config: PublicationC
     pool="duckdb_writer",
 )
 def publication(context: dg.AssetExecutionContext, duckdb: DuckDBResource, publish_folder: PublishFolder,
-                landing: LandingFolder):
-    """Prunes old releases, writes every configured mart into a new release, makes it current, and records
-    the input state it was built from in the manifest and in the working database."""
+                landing: LandingFolder, great_expectations: GreatExpectations):
+    """Prunes old releases, writes every configured mart and the checks' Data Docs into a new release, makes
+    it current, and records the input state it was built from in the manifest and in the working database."""
     with duckdb.get_connection() as con:
         state = input_state(con, landing.root)
-        done = publish(con, publish_folder.root, CONFIG, context.run_id, state)
+        done = publish(con, publish_folder.root, CONFIG, context.run_id, state,
+                       write_docs=lambda target: great_expectations.build_offline_docs(target, SUITE_SPECS))
         release_dir = done.release_dir
         con.execute(f"attach '{(release_dir / CONFIG.duckdb_file).as_posix()}' as {PUBLISHED_DB} (read_only)")
         try:
