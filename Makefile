@@ -32,7 +32,7 @@ endif
 DBT_SOURCES := $(shell find dbt_project/models dbt_project/seeds dbt_project/macros dbt_project/tests -type f 2>/dev/null) dbt_project/dbt_project.yml dbt_project/profiles.yml
 MANIFEST := dbt_project/target/manifest.json
 
-.PHONY: setup run test dev bench clean postgres-server postgres
+.PHONY: setup run test dev bench clean postgres-server postgres browser
 
 setup: $(VENV)/.installed $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml
 
@@ -55,8 +55,12 @@ $(DAGSTER_HOME)/dagster.yaml: config/dagster.yaml
 run: setup
 	$(BIN)/python -m pipelines.run $(ARGS) || [ $$? -eq 3 ]
 
-test: setup postgres-server
+test: setup postgres-server browser
 	$(BIN)/python -m pytest
+
+# The browser tests drive Debian's Chromium; where it cannot be installed, they are skipped.
+browser:
+	@scripts/install_chromium.sh || echo "Chromium could not be installed: the browser tests will be skipped."
 
 # The suite also builds the models on PostgreSQL; where no server can be started, that test is skipped.
 postgres-server:
