@@ -63,7 +63,7 @@ def is_up_to_date(warehouse: Path, publish_dir: Path | None, state: str) -> tupl
     from pipelines.defs.publish.assets import CONFIG
 
     if publish_dir is None:
-        return False, "PUBLISH_DIR is not set"
+        return False, "PUBLISH_DIR не задан"
     return published_state_matches(warehouse, publish_dir, state, [mart.relation for mart in CONFIG.marts])
 
 
@@ -109,6 +109,7 @@ def _outcome(result, started: float) -> str:
 def _run_jobs(instance, landing_dir: Path, warehouse: Path, force: bool, publish_dir: Path | None,
               say: Callable[[str], None]) -> bool:
     from pipelines.defs.automation.jobs import REFERENCE_INGEST_SELECTION
+    from pipelines.defs.ingest.partitions import register_campaigns
     from pipelines.definitions import defs
     from pipelines.ingest.campaigns import campaigns_in_landing
 
@@ -124,6 +125,7 @@ def _run_jobs(instance, landing_dir: Path, warehouse: Path, force: bool, publish
     say(f"1. реестр, списки ФИОКО, паспорта, решения экспертов: {_outcome(reference, started)}")
     ok = reference.success
     campaigns = campaigns_in_landing(landing_dir)
+    register_campaigns(instance, campaigns)
     for number, campaign in enumerate(campaigns, 1):
         started = time.monotonic()
         result = ingest_job.execute_in_process(instance=instance, partition_key=campaign, tags=tags,
@@ -134,15 +136,11 @@ def _run_jobs(instance, landing_dir: Path, warehouse: Path, force: bool, publish
         state = input_state(con, landing_dir)
     up_to_date, reason = is_up_to_date(warehouse, publish_dir, state)
     if not force and up_to_date:
-        say(f"monitoring: up to date, {reason} (use --force to rebuild)")
-        say("3. проверки, модели, публикация: не нужны, входные данные не изменились")
+        say(f"3. проверки, модели dbt, публикация: не нужны, {reason} (--force пересоберёт)")
         return ok
-    if not force:
-        say(f"monitoring: rebuilding, {reason}")
-    say("3. проверки, модели dbt, публикация: выполняются…")
+    say(f"3. проверки, модели dbt, публикация: выполняются ({'--force' if force else reason})…")
     started = time.monotonic()
     result = monitoring_job.execute_in_process(instance=instance, tags=tags, raise_on_error=False)
-    say(f"monitoring: {'ok' if result.success else 'FAILED'}")
     say(f"3. проверки, модели dbt, публикация: {_outcome(result, started)}")
     return ok and result.success
 
@@ -244,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
             ok = run_pipeline(landing, warehouse, force=args.force, publish_dir=publish_dir, say=say)
             summary = summarise(landing, warehouse, publish_dir, since, ok, published_before)
     except RunRefused as refused:
-        print(f"not started: {refused}", file=sys.stderr)
+        print(f"Запуск не начат: {refused}", file=sys.stderr)
         print(f"Статус: {NOT_STARTED} (не запущен), код выхода {EXIT_CODES[NOT_STARTED]}", file=sys.stderr)
         return EXIT_CODES[NOT_STARTED]
     for line in render(summary, log_path):
