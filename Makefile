@@ -9,6 +9,8 @@ export LANDING_DIR ?= $(CURDIR)/data/sample
 export WAREHOUSE_PATH ?= $(CURDIR)/data/warehouse/monitoring.duckdb
 export PUBLISH_DIR ?= $(CURDIR)/data/published
 export DUCKDB_MEMORY_LIMIT ?= 4GB
+# The Dagster UI that alert links point at (`make dev` serves it here).
+export DAGSTER_UI_URL ?= http://127.0.0.1:3000
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
@@ -30,7 +32,7 @@ endif
 DBT_SOURCES := $(shell find dbt_project/models dbt_project/seeds dbt_project/macros dbt_project/tests dbt_project/packages_local -type f 2>/dev/null) dbt_project/dbt_project.yml dbt_project/profiles.yml dbt_project/packages.yml
 MANIFEST := dbt_project/target/manifest.json
 
-.PHONY: setup run test test-fast lint asset-graph dev bench clean postgres-server postgres
+.PHONY: setup run test test-fast lint asset-graph dev bench clean postgres-server postgres browser
 
 setup: $(VENV)/.installed $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml
 
@@ -54,7 +56,7 @@ $(DAGSTER_HOME)/dagster.yaml: config/dagster.yaml
 run: setup
 	$(BIN)/python -m pipelines.run $(ARGS) || [ $$? -eq 3 ]
 
-test: setup postgres-server
+test: setup postgres-server browser
 	$(BIN)/python -m pytest
 
 # The suite without the tests marked slow (whole pipeline runs, dbt builds of the sample): under a minute.
@@ -70,6 +72,10 @@ asset-graph: setup
 lint: setup
 	$(BIN)/ruff check .
 	cd dbt_project && WAREHOUSE_PATH=$(CURDIR)/dbt_project/target/lint.duckdb ../$(BIN)/sqlfluff lint models --processes 2
+
+# The browser tests drive Debian's Chromium; where it cannot be installed, they are skipped.
+browser:
+	@scripts/install_chromium.sh || echo "Chromium could not be installed: the browser tests will be skipped."
 
 # The suite also builds the models on PostgreSQL; where no server can be started, that test is skipped.
 postgres-server:

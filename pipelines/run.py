@@ -63,7 +63,7 @@ def is_up_to_date(warehouse: Path, publish_dir: Path | None, state: str) -> tupl
     from pipelines.defs.publish.assets import CONFIG
 
     if publish_dir is None:
-        return False, "PUBLISH_DIR is not set"
+        return False, "PUBLISH_DIR не задан"
     return published_state_matches(warehouse, publish_dir, state, [mart.relation for mart in CONFIG.marts])
 
 
@@ -109,49 +109,71 @@ def _outcome(result, started: float) -> str:
     )
 
 
-def _run_jobs(
-    instance, landing_dir: Path, warehouse: Path, force: bool, publish_dir: Path | None, say: Callable[[str], None]
-) -> bool:
-    from pipelines.definitions import defs
+def _run_jobs(instance, landing_dir: Path, warehouse: Path, force: bool, publish_dir: Path | None,
+              say: Callable[[str], None]) -> bool:
     from pipelines.defs.automation.jobs import REFERENCE_INGEST_SELECTION
+    from pipelines.defs.ingest.partitions import register_campaigns
+    from pipelines.definitions import defs
     from pipelines.ingest.campaigns import campaigns_in_landing
 
     definitions = defs()
     tags = run_tags()
     ingest_job = definitions.resolve_job_def("ingest_campaign_job")
     monitoring_job = definitions.resolve_job_def("monitoring_job")
-    started = time.monotonic()
-    reference = monitoring_job.execute_in_process(
-        instance=instance,
-        asset_selection=list(REFERENCE_INGEST_SELECTION.resolve(definitions.resolve_asset_graph())),
-        tags=tags,
-        raise_on_error=False,
-    )
-    say(f"1. реестр, списки ФИОКО, паспорта, решения экспертов: {_outcome(reference, started)}")
-    ok = reference.success
-    campaigns = campaigns_in_landing(landing_dir)
-    for number, campaign in enumerate(campaigns, 1):
+    stage = "1. реестр, списки ФИОКО, паспорта, решения экспертов"
+    ok = True
+    if force or files_changed(warehouse, landing_dir):
         started = time.monotonic()
-        result = ingest_job.execute_in_process(
-            instance=instance, partition_key=campaign, tags=tags, raise_on_error=False
+        reference = monitoring_job.execute_in_process(
+            instance=instance,
+            asset_selection=list(REFERENCE_INGEST_SELECTION.resolve(definitions.resolve_asset_graph())),
+            tags=tags, raise_on_error=False,
         )
-        say(f"2. кампания {campaign} ({number} из {len(campaigns)}), ВПР и ГИА: {_outcome(result, started)}")
+        say(f"{stage}: {_outcome(reference, started)}")
+        ok = reference.success
+    else:
+        say(f"{stage}: {UNCHANGED}")
+    campaigns = campaigns_in_landing(landing_dir)
+    register_campaigns(instance, campaigns)
+    for number, campaign in enumerate(campaigns, 1):
+        stage = f"2. кампания {campaign} ({number} из {len(campaigns)}), ВПР и ГИА"
+        if not (force or files_changed(warehouse, landing_dir, campaign)):
+            say(f"{stage}: {UNCHANGED}")
+            continue
+        started = time.monotonic()
+        result = ingest_job.execute_in_process(instance=instance, partition_key=campaign, tags=tags,
+                                               raise_on_error=False)
+        say(f"{stage}: {_outcome(result, started)}")
         ok &= result.success
     with duckdb.connect(str(warehouse), read_only=True) as con:
         state = input_state(con, landing_dir)
     up_to_date, reason = is_up_to_date(warehouse, publish_dir, state)
     if not force and up_to_date:
-        say(f"monitoring: up to date, {reason} (use --force to rebuild)")
-        say("3. проверки, модели, публикация: не нужны, входные данные не изменились")
+        say(f"3. проверки, модели dbt, публикация: не нужны, {reason} (--force пересоберёт)")
         return ok
-    if not force:
-        say(f"monitoring: rebuilding, {reason}")
-    say("3. проверки, модели dbt, публикация: выполняются…")
+    say(f"3. проверки, модели dbt, публикация: выполняются ({'--force' if force else reason})…")
     started = time.monotonic()
     result = monitoring_job.execute_in_process(instance=instance, tags=tags, raise_on_error=False)
-    say(f"monitoring: {'ok' if result.success else 'FAILED'}")
     say(f"3. проверки, модели dbt, публикация: {_outcome(result, started)}")
     return ok and result.success
+
+
+UNCHANGED = "без изменений, все файлы уже прочитаны в этих версиях (--force прочитает заново)"
+
+
+def files_changed(warehouse: Path, landing_dir: Path, campaign: str | None = None) -> bool:
+    """Whether an ingestion stage would read a file or find one gone: the reference sources and the review file
+    without ``campaign``, the campaign's ВПР and ГИА with it. An unchanged stage is not run at all, so a re-run
+    with no new files costs the checks of file sizes and times, not a Dagster run per stage."""
+    from pipelines.defs.quality.reviews import reviews_changed
+    from pipelines.ingest.load import plan_load
+    from pipelines.ingest.sources import SOURCES
+
+    names = [name for name, source in SOURCES.items() if source.partitioned == (campaign is not None)]
+    with duckdb.connect(str(warehouse)) as con:
+        if campaign is None and reviews_changed(con, landing_dir):
+            return True
+        return any(plan_load(name, landing_dir, con, campaign=campaign).changes for name in names)
 
 
 @contextlib.contextmanager
@@ -257,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
             ok = run_pipeline(landing, warehouse, force=args.force, publish_dir=publish_dir, say=say)
             summary = summarise(landing, warehouse, publish_dir, since, ok, published_before)
     except RunRefused as refused:
-        print(f"not started: {refused}", file=sys.stderr)
+        print(f"Запуск не начат: {refused}", file=sys.stderr)
         print(f"Статус: {NOT_STARTED} (не запущен), код выхода {EXIT_CODES[NOT_STARTED]}", file=sys.stderr)
         return EXIT_CODES[NOT_STARTED]
     for line in render(summary, log_path):

@@ -96,15 +96,15 @@ def run_lock(path: Path):
         except BlockingIOError:
             holder = _holder(fd)
             raise RunRefused(
-                f"another pipeline run is in progress: PID {holder.get('pid', '?')} on {holder.get('host', '?')}, "
-                f"started {holder.get('started', '?')} ({holder.get('command', '')}). Two runs at once would "
-                f"publish marts built by each other; wait for it to finish and run again (lock file {path})."
+                f"уже идёт другой запуск конвейера: PID {holder.get('pid', '?')} на {holder.get('host', '?')}, "
+                f"начат {holder.get('started', '?')} ({holder.get('command', '')}). Два запуска сразу опубликовали "
+                f"бы витрины, собранные друг другом; дождитесь его окончания и запустите снова (файл блокировки {path})."
             ) from None
         previous = _holder(fd)
         note = None
         if previous.get("pid"):
-            note = (f"found a stale run lock of PID {previous['pid']} (started {previous.get('started', '?')}), "
-                    "whose process is gone; taken over")
+            note = (f"найдена оставленная блокировка запуска PID {previous['pid']} (начат {previous.get('started', '?')}), "
+                    "его процесса уже нет; блокировка взята")
         record = {"pid": os.getpid(), "host": socket.gethostname(),
                   "started": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
                   "command": _command_line(os.getpid())}
@@ -141,12 +141,12 @@ def recover_dead_runs(instance) -> list[str]:
         pid, start = run.tags.get(PID_TAG), run.tags.get(START_TAG, "")
         if not pid or run.tags.get(HOST_TAG) != host or is_alive(int(pid), start):
             continue
-        message = (f"The process that ran this run (PID {pid} on {host}) ended without finishing it "
-                   "(killed or crashed); marked failed by the next pipeline run.")
+        message = (f"Процесс этого запуска (PID {pid} на {host}) завершился, не закончив его "
+                   "(убит или упал); запуск отмечен неудавшимся следующим запуском конвейера.")
         instance.report_run_failed(run, message=message)
         freed = _free_slots(instance, run.run_id)
-        lines.append(f"recovered run {run.run_id[:8]} ({run.job_name}, {run.status.value}): its process {pid} is gone; "
-                     f"marked failed{f', freed {freed} pool slot(s)' if freed else ''}")
+        lines.append(f"восстановлен запуск {run.run_id[:8]} ({run.job_name}, {run.status.value}): его процесса {pid} "
+                     f"нет; отмечен неудавшимся{f', освобождено мест в пуле: {freed}' if freed else ''}")
     storage = instance.event_log_storage
     if storage.supports_global_concurrency_limits:
         holders = storage.get_concurrency_run_ids()
@@ -155,13 +155,11 @@ def recover_dead_runs(instance) -> list[str]:
             if run is None or run.status.value in FINISHED:
                 freed = _free_slots(instance, run_id)
                 if freed:
-                    lines.append(f"freed {freed} pool slot(s) still held by run {run_id[:8]}, which has ended")
+                    lines.append(f"освобождено мест в пуле: {freed}, их держал закончившийся запуск {run_id[:8]}")
             elif PID_TAG not in run.tags:
-                lines.append(
-                    f"run {run_id[:8]} ({run.job_name}, {run.status.value}) holds or waits for a pool slot and "
-                    "was not started by `make run`; if it is not really running, mark it canceled in the "
-                    "UI (Runs → Terminate → force) or this run will wait for it"
-                )
+                lines.append(f"запуск {run_id[:8]} ({run.job_name}, {run.status.value}) держит или ждёт место в пуле и "
+                             "начат не `make run`; если он на самом деле не идёт, отмените его в UI "
+                             "(Runs → Terminate → force), иначе этот запуск будет его ждать")
     return lines
 
 
@@ -197,14 +195,12 @@ def warehouse_lock_problem(warehouse: Path) -> str | None:
         match = LOCK_HOLDER.search(text)
         pid = int(match.group(1)) if match else None
         command = _command_line(pid) if pid else ""
-        holder = f"PID {pid}" + (f" ({command})" if command else "") if pid else "another process"
-        return (
-            f"the working database {warehouse} is open in {holder}. DuckDB lets only one process open the "
-            "file, even read-only, so every step would fail. Close that connection (a notebook, DBeaver, "
-            f"the duckdb shell{f'; or `kill {pid}`' if pid else ''}) and run again. Analysts should open "
-            f"the published copy, $PUBLISH_DIR/current/monitoring.duckdb, not the working database. "
-            f"DuckDB said: {text.splitlines()[0]}"
-        )
+        holder = f"PID {pid}" + (f" ({command})" if command else "") if pid else "другом процессе"
+        return (f"рабочая база {warehouse} открыта в {holder}. DuckDB позволяет открыть файл только одному "
+                "процессу, даже для чтения, поэтому каждый шаг завершился бы ошибкой. Закройте это подключение "
+                f"(блокнот, DBeaver, оболочка duckdb{f'; или `kill {pid}`' if pid else ''}) и запустите снова. "
+                f"Аналитики открывают опубликованную копию, $PUBLISH_DIR/current/monitoring.duckdb, а не рабочую "
+                f"базу. DuckDB: {text.splitlines()[0]}")
     return None
 
 
@@ -239,4 +235,4 @@ def clean_dbt_targets(instance, target_dir: Path) -> list[str]:
     size = sum(f.stat().st_size for p in folders for f in p.rglob("*") if f.is_file())
     for folder in folders:
         shutil.rmtree(folder, ignore_errors=True)
-    return [f"removed {len(folders)} dbt artifact folder(s) left by earlier runs ({size / 1e6:.1f} MB)"]
+    return [f"удалено папок артефактов dbt, оставленных прежними запусками: {len(folders)} ({size / 1e6:.1f} МБ)"]

@@ -141,7 +141,7 @@ def render(summary: Summary, log_path: Path | None) -> list[str]:
     lines.append(f"Проверки не пройдены: ошибок {len(errors)}, предупреждений {len(warnings)}")
     for check in [*errors, *warnings][:8]:
         kind = "ошибка" if check.severity == "ERROR" else "предупреждение"
-        lines.append(f"  {kind}: {check.asset} · {check.check}" + (f" — ОО: {check.schools}" if check.schools else ""))
+        lines.append(f"  {kind}: {check.asset} · {check.check}" + (f" — ОО: {', '.join(check.logins)}" if check.schools else ""))
     if len(summary.failed_checks) > 8:
         lines.append(f"  … и ещё {len(summary.failed_checks) - 8} (Dagster UI, make dev)")
     if summary.flags is not None:

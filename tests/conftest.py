@@ -52,6 +52,7 @@ def pipeline_env(tmp_path, monkeypatch):
         "LANDING_DIR": str(SAMPLE_DIR),
         "WAREHOUSE_PATH": str(tmp_path / "warehouse" / "monitoring.duckdb"),
         "PUBLISH_DIR": str(tmp_path / "published"),
+        "DAGSTER_UI_URL": "http://127.0.0.1:3000",
         "PARTICIPANT_CODE_SALT": os.environ.get("PARTICIPANT_CODE_SALT") or SAMPLE_PARTICIPANT_KEY,
     }
     (tmp_path / "warehouse").mkdir()

@@ -47,13 +47,13 @@ def test_a_run_killed_during_the_dbt_build_is_recovered_by_the_next_run(sample, 
     after = subprocess.run([sys.executable, "-m", "pipelines.run"], env=env, cwd=REPO_ROOT,
                            capture_output=True, text=True, timeout=1200)
     assert after.returncode in (0, 3), after.stdout[-3000:] + after.stderr[-3000:]
-    assert f"recovered run {killed.run_id[:8]} (monitoring_job, STARTED): its process" in after.stdout
-    assert "freed 1 pool slot(s)" in after.stdout
-    assert "found a stale run lock" in after.stdout
-    assert "removed 1 dbt artifact folder(s)" in after.stdout
+    assert f"восстановлен запуск {killed.run_id[:8]} (monitoring_job, STARTED): его процесса" in after.stdout
+    assert "освобождено мест в пуле: 1" in after.stdout
+    assert "найдена оставленная блокировка запуска" in after.stdout
+    assert "удалено папок артефактов dbt, оставленных прежними запусками: 1 " in after.stdout
     # the killed dbt build had cleared the record of the published marts: the marts are rebuilt
-    assert "monitoring: rebuilding, the marts of the working database were rebuilt" in after.stdout
-    assert "monitoring: ok" in after.stdout
+    assert "выполняются (витрины рабочей базы пересобраны" in after.stdout
+    assert "3. проверки, модели dbt, публикация: готово" in after.stdout
     assert instance.get_run_by_id(killed.run_id).status == dg.DagsterRunStatus.FAILURE
     assert not instance.event_log_storage.get_concurrency_info(POOL).active_run_ids
     assert not (RUN_TARGETS / killed.run_id).exists()

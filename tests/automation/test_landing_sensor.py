@@ -7,6 +7,7 @@ import dagster as dg
 import pytest
 
 from pipelines.defs.automation.landing_sensor import LOADED_RESULTS, landing_folder_sensor
+from pipelines.defs.ingest.partitions import CAMPAIGNS
 from pipelines.defs.resources import Folder
 
 AN_HOUR_AGO = time.time() - 3600
@@ -48,7 +49,10 @@ def requested(result) -> list[tuple[str, str | None]]:
 def test_new_files_start_their_campaign_then_monitoring(instance, landing):
     first = tick(instance, landing)
     assert requested(first) == [("ingest_campaign_job", "2022-2023/H2"), ("monitoring_job", None)]
-    assert tick(instance, landing, first.cursor).run_requests == []
+    assert [r.partition_keys for r in first.dynamic_partitions_requests] == [["2022-2023/H2"]]
+    instance.add_dynamic_partitions(CAMPAIGNS.name, ["2022-2023/H2"])  # what the daemon does with the request
+    again = tick(instance, landing, first.cursor)
+    assert again.run_requests == [] and not again.dynamic_partitions_requests
 
     put(landing, "gia/gia_2024.csv")
     second = tick(instance, landing, first.cursor)

@@ -22,7 +22,7 @@ def test_a_second_run_is_refused_while_one_holds_the_lock(tmp_path):
         second = subprocess.run([sys.executable, "-m", "pipelines.run"], env=env, cwd=REPO_ROOT,
                                 capture_output=True, text=True, timeout=300)
     assert second.returncode == 2
-    assert "another pipeline run is in progress" in second.stderr
+    assert "уже идёт другой запуск конвейера" in second.stderr
     assert f"PID {os.getpid()}" in second.stderr
     assert not list((tmp_path / "dagster_home").glob("storage/*"))  # no run was started
 
@@ -32,7 +32,7 @@ def test_a_lock_left_by_a_dead_process_is_taken_over(tmp_path):
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     path.write_text(json.dumps({"pid": int(dead.stdout), "started": "2026-03-01T06:00:00+03:00"}))
     with run_lock(path) as note:
-        assert f"stale run lock of PID {int(dead.stdout)}" in note
+        assert f"оставленная блокировка запуска PID {int(dead.stdout)}" in note
         assert json.loads(path.read_text())["pid"] == os.getpid()
     with run_lock(path) as note:  # released cleanly: nothing stale
         assert note is None
@@ -57,7 +57,7 @@ def held_warehouse(tmp_path):
 def test_a_held_working_database_fails_at_once_naming_the_holder(held_warehouse, tmp_path, monkeypatch):
     warehouse, pid = held_warehouse
     problem = warehouse_lock_problem(warehouse)
-    assert f"PID {pid}" in problem and "Close that connection" in problem
+    assert f"PID {pid}" in problem and "Закройте это подключение" in problem
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
     with pytest.raises(RunRefused, match=f"PID {pid}"):
         run_pipeline(SAMPLE_DIR, warehouse, publish_dir=tmp_path / "published")

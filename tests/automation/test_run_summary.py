@@ -12,17 +12,7 @@ import pytest
 from pipelines.run import REPOSITORY_LABEL, REPOSITORY_LABEL_TAG
 from pipelines.summary import EXIT_CODES, WARNINGS
 from tests.conftest import REPO_ROOT
-from tests.quality.sample_run import environment, patched_environ, prepare
-
-
-@pytest.fixture(scope="module")
-def made_run(tmp_path_factory):
-    root = tmp_path_factory.mktemp("summary")
-    landing = prepare(root)
-    env = environment(root, landing)
-    done = subprocess.run([sys.executable, "-m", "pipelines.run", "--log", str(root / "run.log")], env=env,
-                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=900)
-    return root, landing, env, done
+from tests.quality.sample_run import patched_environ
 
 
 def test_the_output_is_short_and_ends_with_the_status(made_run):

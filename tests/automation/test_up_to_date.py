@@ -55,18 +55,18 @@ def test_change_revert_change_publishes_the_inputs_of_each_run(sample, tmp_path,
     changed = without_one_pupil(original)  # one MA5 participant of sch860001 less
     before = published_participants(run.publish_dir)
 
-    assert "monitoring: up to date" in make_run(env)  # the copy's release was built from these inputs
+    assert "публикация: не нужны, выпуск " in make_run(env)  # the copy's release was built from these inputs
 
     (landing / FORM).write_bytes(changed)
-    assert "monitoring: rebuilding, the inputs changed" in make_run(env)
+    assert "публикация: выполняются (входные данные изменились" in make_run(env)
     assert published_participants(run.publish_dir) == before - 1
 
     (landing / FORM).write_bytes(original)
-    assert "monitoring: rebuilding, the inputs changed" in make_run(env)
+    assert "публикация: выполняются (входные данные изменились" in make_run(env)
     assert published_participants(run.publish_dir) == before
 
     (landing / FORM).write_bytes(changed)  # the inputs of an earlier successful run: still rebuilt
-    assert "monitoring: rebuilding, the inputs changed" in make_run(env)
+    assert "публикация: выполняются (входные данные изменились" in make_run(env)
     assert published_participants(run.publish_dir) == before - 1
 
     # A new working database with the same files: re-ingested, the published release matches the inputs,
@@ -77,4 +77,4 @@ def test_change_revert_change_publishes_the_inputs_of_each_run(sample, tmp_path,
         load_landing(landing, con)
         state = input_state(con, landing)
     up_to_date, reason = is_up_to_date(run.warehouse, run.publish_dir, state)
-    assert not up_to_date and "no record of a publication" in reason
+    assert not up_to_date and "нет записи о публикации" in reason

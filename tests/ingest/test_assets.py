@@ -4,6 +4,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from pipelines.defs.ingest.assets import INGEST_ASSETS, QUARANTINE_CHECK
+from pipelines.defs.ingest.partitions import register_campaigns
 from pipelines.defs.metadata import NO_PREVIEW
 from pipelines.defs.resources import Folder
 from tests.ingest.conftest import JOURNAL, VPR_ROWS, with_cell
@@ -11,8 +12,10 @@ from tests.ingest.conftest import JOURNAL, VPR_ROWS, with_cell
 
 def materialize(landing, database, partition_key, row_level=False) -> dg.ExecuteInProcessResult:
     config = {"ops": {asset.op.name: {"config": {"row_level_quarantine": row_level}} for asset in INGEST_ASSETS}}
+    instance = dg.DagsterInstance.ephemeral()
+    register_campaigns(instance, [partition_key])
     return dg.materialize(
-        INGEST_ASSETS, partition_key=partition_key, run_config=config,
+        INGEST_ASSETS, partition_key=partition_key, run_config=config, instance=instance,
         resources={"duckdb": DuckDBResource(database=str(database)), "landing": Folder(path=str(landing.root))},
     )
 

@@ -1,19 +1,31 @@
 """Campaign partitions: academic year and half, and which files belong to which campaign."""
 
+import dagster as dg
 import pytest
 
-from pipelines.defs.ingest.partitions import CAMPAIGNS
+from pipelines.defs.ingest.partitions import CAMPAIGNS, register_campaigns
 from pipelines.ingest.campaigns import (
+    CAMPAIGN_KEYS,
     campaign_for_year,
     campaign_of_file,
     campaigns_in_landing,
     years_for_campaign,
 )
+from tests.conftest import SAMPLE_DIR
 
 
-def test_partitions_cover_2018_2019_to_2035_2036_by_half_year():
-    keys = CAMPAIGNS.get_partition_keys()
+def test_campaign_keys_range_over_2018_2019_to_2035_2036_by_half_year():
+    keys = list(CAMPAIGN_KEYS)
     assert len(keys) == 36 and keys[:2] == ["2018-2019/H1", "2018-2019/H2"] and keys[-1] == "2035-2036/H2"
+
+
+def test_the_partitions_are_the_campaigns_found_in_the_landing_folder(tmp_path):
+    found = campaigns_in_landing(SAMPLE_DIR)
+    assert found == [campaign_for_year(year) for year in range(2019, 2025)]  # the sample's 2019–2024
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        assert register_campaigns(instance, found) == found
+        assert register_campaigns(instance, found) == []  # already partitions
+        assert list(instance.get_dynamic_partitions(CAMPAIGNS.name)) == found
 
 
 def test_spring_vpr_and_summer_gia_of_a_year_belong_to_its_h2_campaign():
@@ -23,7 +35,7 @@ def test_spring_vpr_and_summer_gia_of_a_year_belong_to_its_h2_campaign():
 
 
 def test_h1_campaigns_exist_and_find_no_files_in_the_current_layout():
-    assert "2020-2021/H1" in CAMPAIGNS.get_partition_keys()
+    assert "2020-2021/H1" in CAMPAIGN_KEYS
     assert years_for_campaign("2020-2021/H1") == ()
 
 

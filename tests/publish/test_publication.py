@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from pipelines.defs.publish.config import load_publication_config
+from pipelines.defs.publish.readme import DATA_DOCS, README
 from pipelines.defs.publish.release import CURRENT, MANIFEST, RELEASES
 
 CONFIG = load_publication_config()
@@ -27,10 +28,11 @@ def test_current_is_a_relative_link_to_a_complete_release(current):
     assert target.startswith(f"{RELEASES}/") and not os.path.isabs(target)
     manifest = json.loads((current / MANIFEST).read_text(encoding="utf-8"))
     assert manifest["release"] == os.path.basename(target)
-    expected = {CONFIG.duckdb_file, CONFIG.excel_file} | {
-        f"{CONFIG.parquet_folder}/{m.name}.parquet" for m in CONFIG.marts
-    }
-    assert set(manifest["files"]) == expected
+    expected = {CONFIG.duckdb_file, CONFIG.excel_file} | {f"{CONFIG.parquet_folder}/{m.name}.parquet" for m in CONFIG.marts}
+    expected.add(README)
+    docs = {name for name in manifest["files"] if name.startswith(f"{DATA_DOCS}/")}
+    assert f"{DATA_DOCS}/index.html" in docs
+    assert set(manifest["files"]) == expected | docs
     for name, entry in manifest["files"].items():
         assert hashlib.sha256((current / name).read_bytes()).hexdigest() == entry["sha256"], name
 

@@ -31,7 +31,7 @@ def test_old_releases_are_pruned_before_the_new_one_is_written(tmp_path, monkeyp
         calls.append(("prune", keep))
         return real_prune(publish_dir, keep)
 
-    def write_release(con, release_dir, config, run_id, input_state=None):
+    def write_release(con, release_dir, config, run_id, input_state=None, write_docs=None):
         on_disk = sorted(p.name for p in (tmp_path / RELEASES).iterdir())
         calls.append(("write", len(on_disk)))
         make_release(tmp_path, release_dir.name)
@@ -51,7 +51,7 @@ def test_old_releases_are_pruned_before_the_new_one_is_written(tmp_path, monkeyp
 def test_a_full_disk_leaves_room_for_the_next_run_and_current_untouched(tmp_path, monkeypatch):
     names = full_folder(tmp_path)
 
-    def no_space(con, release_dir, config, run_id, input_state=None):
+    def no_space(con, release_dir, config, run_id, input_state=None, write_docs=None):
         release_dir.mkdir(parents=True)
         raise OSError(errno.ENOSPC, "No space left on device")
 

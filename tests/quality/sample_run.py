@@ -27,6 +27,7 @@ REVIEWS_CSV = (
     "sch860023;2023;MA6;task_inversion;снято;Иванова И. И.;2024-11-12;работы перепроверены, результаты подтвердились\n"
     "sch860009;2021;MA5;heaping_at_cuts;подтверждено;Петров П. П.;12.11.2024 15:30;баллы завышены при проверке\n"
 )
+DAGSTER_UI_URL = "http://127.0.0.1:3000"
 DISMISSED = ("sch860023", 2023, "MA6", "task_inversion")
 CONFIRMED = ("sch860009", 2021, "MA5", "heaping_at_cuts")
 
@@ -63,6 +64,7 @@ def environment(root: Path, landing: Path) -> dict[str, str]:
         "LANDING_DIR": str(landing),
         "WAREHOUSE_PATH": str(root / "warehouse" / "monitoring.duckdb"),
         "PUBLISH_DIR": str(root / "published"),
+        "DAGSTER_UI_URL": DAGSTER_UI_URL,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DO_NOT_TRACK": "1",

@@ -5,7 +5,7 @@ from urllib.parse import urlparse
 
 import dagster as dg
 
-from pipelines.defs.quality.checks import SCHOOLS_METADATA_KEY, SUITE_SPECS
+from pipelines.defs.quality.checks import DOCS_METADATA_KEY, MAX_LISTED_ROWS, SCHOOLS_METADATA_KEY, SUITE_SPECS
 from tests.quality.sample_run import CONFIRMED, DISMISSED
 
 
@@ -34,10 +34,12 @@ def test_objectivity_suite_warns_and_lists_schools_awaiting_review(sample):
     evaluation = latest_evaluations(sample)["objectivity_flags"]
     assert not evaluation.passed
     assert evaluation.severity == dg.AssetCheckSeverity.WARN and not evaluation.blocking
-    schools = evaluation.metadata[SCHOOLS_METADATA_KEY].value
-    assert "sch860021 (2023)" in schools  # jump-then-fall, not reviewed
-    rows = markdown_rows(evaluation.metadata["failing rows"].value)
-    keys = {(row["login"], int(row["year"]), row["work_code"], row["sign"]) for row in rows}
+    schools = evaluation.metadata[SCHOOLS_METADATA_KEY].value.splitlines()
+    named = [line for line in schools if line.startswith("sch860021 — ")]  # jump-then-fall, not reviewed
+    assert named and named[0].endswith(" (2023)") and "«" in named[0]  # the school's name from the registry
+    rows = markdown_rows(evaluation.metadata[f"строки с ошибкой (до {MAX_LISTED_ROWS})"].value)
+    assert 0 < len(rows) <= MAX_LISTED_ROWS
+    keys = {(row["логин ОО"], int(row["год"]), row["работа"], row["признак"]) for row in rows}
     assert ("sch860023", 2023, "RU4", "task_inversion") in keys  # still awaiting review
     assert DISMISSED not in keys and CONFIRMED not in keys  # decided: no longer a failure
 
@@ -50,8 +52,25 @@ def markdown_rows(table: str) -> list[dict[str, str]]:
 
 def test_data_docs_are_built_locally_and_linked(sample):
     evaluation = latest_evaluations(sample)["raw_vpr_results"]
-    url = evaluation.metadata["data docs"].value
+    url = evaluation.metadata[DOCS_METADATA_KEY].value
     assert url.startswith("file://")
     page = Path(urlparse(url).path)
     assert page.is_file() and page.is_relative_to(sample.publish_dir.parent / "gx_docs")
     assert (sample.publish_dir.parent / "gx_docs" / "index.html").is_file()
+
+
+def test_checks_and_expectations_are_described_in_russian(sample):
+    """Each suite check is described by its Russian title; a failed expectation is named in Russian."""
+    from pipelines.definitions import defs
+
+    specs = defs().resolve_asset_graph().asset_check_keys
+    described = {spec.name: spec.check_description for spec in SUITE_SPECS}
+    for spec in SUITE_SPECS:
+        assert dg.AssetCheckKey(spec.asset_key, spec.name) in specs
+        assert spec.title and any("а" <= ch <= "я" for ch in spec.title.lower()), spec.name
+        assert described[spec.name].startswith(spec.title + ". ")
+    evaluation = latest_evaluations(sample)["objectivity_flags"]
+    assert evaluation.description.startswith("Не выполнено ожиданий: ")
+    failed = evaluation.metadata["не выполнены"].value.splitlines()
+    assert failed and all("нет признаков на проверке — не выполнено в строках: " in line for line in failed)
+    assert not any("expect_" in line for line in failed)

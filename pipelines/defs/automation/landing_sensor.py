@@ -25,7 +25,7 @@ from pipelines.defs.automation.settings import LANDING_INTERVAL_SECONDS, LANDING
 from pipelines.defs.ingest.partitions import CAMPAIGNS
 from pipelines.defs.quality.reviews import REVIEWS_FILE
 from pipelines.defs.resources import Folder
-from pipelines.ingest.campaigns import campaign_of_file
+from pipelines.ingest.campaigns import CAMPAIGN_KEYS, campaign_of_file
 from pipelines.ingest.sources import SOURCES, discover
 
 MONITORING_GROUP = "monitoring"
@@ -34,7 +34,7 @@ LOADED_RESULTS = dg.AssetKey(["raw", "vpr_results"])
 
 def watched_files(root: Path) -> dict[str, str]:
     """Every input file the pipeline reads, relative to the landing folder → its group."""
-    valid_campaigns = set(CAMPAIGNS.get_partition_keys())
+    valid_campaigns = set(CAMPAIGN_KEYS)
     files = {}
     for source in SOURCES.values():
         for relative in discover(root, source):
@@ -99,16 +99,21 @@ def run_requests(changed: set[str], current: dict[str, str]) -> list[dg.RunReque
 )
 def landing_folder_sensor(context: dg.SensorEvaluationContext, landing: Folder) -> dg.SensorResult:
     current, settling = fingerprints(landing.root, time.time(), LANDING_SETTLE_SECONDS)
+    # Campaigns with files become partitions before any run of theirs is requested.
+    known = set(context.instance.get_dynamic_partitions(CAMPAIGNS.name))
+    new = sorted(set(current) - {MONITORING_GROUP} - known)
+    partitions = [CAMPAIGNS.build_add_request(new)] if new else []
     if context.cursor is None and context.instance.get_latest_materialization_event(LOADED_RESULTS):
         context.log.info("first tick: results already loaded, recording the landing folder as it is")
-        return dg.SensorResult(cursor=json.dumps(current, sort_keys=True))
+        return dg.SensorResult(cursor=json.dumps(current, sort_keys=True), dynamic_partitions_requests=partitions)
     previous = json.loads(context.cursor) if context.cursor else {}
     changed = changed_groups(previous, current, settling)
     if settling:
         context.log.info(f"waiting for files still being written: {', '.join(sorted(settling))}")
     cursor = {g: d for g, d in previous.items() if g not in changed}
     cursor.update({g: current[g] for g in changed if g in current})
-    return dg.SensorResult(run_requests=run_requests(changed, current), cursor=json.dumps(cursor, sort_keys=True))
+    return dg.SensorResult(run_requests=run_requests(changed, current), cursor=json.dumps(cursor, sort_keys=True),
+                           dynamic_partitions_requests=partitions)
 
 
 @dg.definitions

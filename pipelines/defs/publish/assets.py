@@ -17,6 +17,8 @@ from pipelines.defs.metadata import table_metadata
 from pipelines.defs.publish.config import PublicationConfig, load_publication_config
 from pipelines.defs.publish.release import PUBLISHED_DB, MartRelease, publish
 from pipelines.defs.publish.state import input_state, record_published
+from pipelines.defs.quality.checks import SUITE_SPECS
+from pipelines.defs.quality.gx_suites import GreatExpectations
 from pipelines.defs.resources import Folder
 
 CONFIG = load_publication_config()
@@ -50,12 +52,14 @@ def _metadata(con, release: MartRelease, release_dir: Path, config: PublicationC
     can_subset=False,
     pool="duckdb_writer",
 )
-def publication(context: dg.AssetExecutionContext, duckdb: DuckDBResource, publish_folder: Folder, landing: Folder):
-    """Prunes old releases, writes every configured mart into a new release, makes it current, and records
-    the input state it was built from in the manifest and in the working database."""
+def publication(context: dg.AssetExecutionContext, duckdb: DuckDBResource, publish_folder: Folder,
+                landing: Folder, great_expectations: GreatExpectations):
+    """Prunes old releases, writes every configured mart and the checks' Data Docs into a new release, makes
+    it current, and records the input state it was built from in the manifest and in the working database."""
     with duckdb.get_connection() as con:
         state = input_state(con, landing.root)
-        done = publish(con, publish_folder.root, CONFIG, context.run_id, state)
+        done = publish(con, publish_folder.root, CONFIG, context.run_id, state,
+                       write_docs=lambda target: great_expectations.build_offline_docs(target, SUITE_SPECS))
         release_dir = done.release_dir
         con.execute(f"attach '{(release_dir / CONFIG.duckdb_file).as_posix()}' as {PUBLISHED_DB} (read_only)")
         try:

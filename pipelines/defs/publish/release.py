@@ -3,6 +3,7 @@
     $PUBLISH_DIR/
       releases/<YYYYMMDDTHHMMSSZ>-<run>/   monitoring.duckdb, parquet/<mart>.parquet, monitoring.xlsx,
                                            excel/<municipality>.xlsx (at region and federal scale),
+                                           data_docs/ (the checks' report, offline), README.txt,
                                            manifest.json (written last: a release without it is incomplete)
       current -> releases/<…>              swapped with os.replace of a new symlink (atomic on POSIX)
 
@@ -17,6 +18,7 @@ import json
 import os
 import shutil
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +27,7 @@ import pandas as pd
 from pipelines.common import sha256_of, sql_literal
 from pipelines.defs.publish.config import PublicationConfig, PublishedMart
 from pipelines.defs.publish.excel import Sheet, Workbooks, write_workbooks
+from pipelines.defs.publish.readme import DATA_DOCS, README, readme_text
 
 RELEASES = "releases"
 CURRENT = "current"
@@ -166,10 +169,11 @@ def _seal(release_dir: Path, run_id: str, releases: list[MartRelease], input_sta
     path.chmod(READ_ONLY)
 
 
-def write_release(
-    con, release_dir: Path, config: PublicationConfig, run_id: str, input_state: str | None = None
-) -> list[MartRelease]:
-    """Writes every configured mart into a new release directory, from a connection to the working database.
+def write_release(con, release_dir: Path, config: PublicationConfig, run_id: str,
+                  input_state: str | None = None,
+                  write_docs: Callable[[Path], object] | None = None) -> list[MartRelease]:
+    """Writes every configured mart into a new release directory, from a connection to the working database;
+    ``write_docs`` writes the checks' Data Docs into the folder it is given; the README comes last.
 
     The directory is removed again if anything fails, so a release either is complete or does not exist.
     """
@@ -191,6 +195,9 @@ def write_release(
                                         workers=workbook.workers)
         finally:
             con.execute(f"detach {PUBLISHED_DB}")
+        if write_docs is not None:
+            write_docs(release_dir / DATA_DOCS)
+        (release_dir / README).write_text(readme_text(release_dir, config, MANIFEST), encoding="utf-8")
         _seal(release_dir, run_id, releases, input_state, workbooks)
     except BaseException:
         remove_release(release_dir)
@@ -241,14 +248,8 @@ class Publication:
     removed: list[str]
 
 
-def publish(
-    con,
-    publish_dir: Path,
-    config: PublicationConfig,
-    run_id: str,
-    input_state: str | None = None,
-    now: dt.datetime | None = None,
-) -> Publication:
+def publish(con, publish_dir: Path, config: PublicationConfig, run_id: str, input_state: str | None = None,
+            now: dt.datetime | None = None, write_docs: Callable[[Path], object] | None = None) -> Publication:
     """Writes a new release, makes it current and keeps the configured number of releases.
 
     Old releases are pruned *before* the new one is written, down to one fewer than
@@ -258,7 +259,7 @@ def publish(
     """
     removed = prune(publish_dir, config.releases_to_keep - 1)
     release_dir = new_release_dir(publish_dir, run_id, now)
-    releases = write_release(con, release_dir, config, run_id, input_state)
+    releases = write_release(con, release_dir, config, run_id, input_state, write_docs)
     activate(publish_dir, release_dir)
     removed += prune(publish_dir, config.releases_to_keep)
     return Publication(release_dir, releases, removed)

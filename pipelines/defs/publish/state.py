@@ -86,26 +86,26 @@ def published_state_matches(warehouse: Path, publish_dir: Path, state: str, rela
     """
     manifest = current_manifest(publish_dir)
     if manifest is None:
-        return False, "no complete release is published"
+        return False, "полного выпуска ещё нет"
     if manifest.get("input_state") != state:
-        return False, f"the inputs changed since release {manifest.get('release')} was built"
+        return False, f"входные данные изменились после выпуска {manifest.get('release')}"
     release = manifest.get("release")
     missing_files = [name for name in manifest.get("files", {}) if not (Path(publish_dir) / "current" / name).is_file()]
     if missing_files:
-        return False, f"release {release} lacks {', '.join(missing_files[:3])}"
+        return False, f"в выпуске {release} нет {', '.join(missing_files[:3])}"
     if not Path(warehouse).exists():
-        return False, "the working database does not exist"
+        return False, "рабочей базы нет"
     with duckdb.connect(str(warehouse), read_only=True) as con:
         existing = {
             f"{schema}.{name}"
             for schema, name in con.execute("select table_schema, table_name from information_schema.tables").fetchall()
         }
         if STATE_TABLE not in existing:
-            return False, "the working database has no record of a publication"
+            return False, "в рабочей базе нет записи о публикации"
         recorded = con.execute(f"select release, input_state from {STATE_TABLE}").fetchall()
     if recorded != [(release, state)]:
-        return False, "the marts of the working database were rebuilt or belong to another release"
+        return False, "витрины рабочей базы пересобраны или относятся к другому выпуску"
     absent = [relation for relation in relations if relation not in existing]
     if absent:
-        return False, f"the working database lacks {', '.join(absent[:3])}"
-    return True, f"release {release} was built from these inputs"
+        return False, f"в рабочей базе нет {', '.join(absent[:3])}"
+    return True, f"выпуск {release} собран из этих же входных данных"

@@ -9,16 +9,24 @@ Every check reads the working database, so it runs in the pool of the single Duc
 """
 
 import dagster as dg
+import duckdb
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from pipelines.defs.dbt.project import DBT_PROJECT_DIR
-from pipelines.defs.quality.gx_suites import GreatExpectations, SuiteOutcome, SuiteSpec, load_suite_specs
+from pipelines.defs.quality.gx_suites import (
+    MAX_LISTED_ROWS,
+    GreatExpectations,
+    SuiteOutcome,
+    SuiteSpec,
+    load_suite_specs,
+)
 
 WRITER_POOL = "duckdb_writer"
 SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
 # Metadata key the alert sensor reads the schools of a failed check from.
-SCHOOLS_METADATA_KEY = "schools"
+SCHOOLS_METADATA_KEY = "школы"
+DOCS_METADATA_KEY = "Data Docs"
 MAX_LISTED_SCHOOLS = 100
 
 
@@ -37,43 +45,62 @@ def read_suite_inputs(con, spec: SuiteSpec) -> tuple[pd.DataFrame, dict[str, lis
     return frame, parameters
 
 
-def check_metadata(frame: pd.DataFrame, outcome: SuiteOutcome) -> dict[str, dg.MetadataValue]:
+def check_metadata(frame: pd.DataFrame, outcome: SuiteOutcome, spec: SuiteSpec,
+                   names: dict[str, str]) -> dict[str, dg.MetadataValue]:
+    """Counts, the failed expectations in Russian, a bounded sample of failing rows (school-level rows
+    only: every suite validates aggregated frames) and the schools they name."""
     failing = outcome.failing_rows()
     metadata = {
-        "rows validated": dg.MetadataValue.int(len(frame)),
-        "expectations evaluated": dg.MetadataValue.int(outcome.evaluated),
-        "expectations failed": dg.MetadataValue.int(len(outcome.failed)),
+        "строк проверено": dg.MetadataValue.int(len(frame)),
+        "ожиданий проверено": dg.MetadataValue.int(outcome.evaluated),
+        "ожиданий не выполнено": dg.MetadataValue.int(len(outcome.failed)),
     }
     if outcome.docs_url:
-        metadata["data docs"] = dg.MetadataValue.url(outcome.docs_url)
+        metadata[DOCS_METADATA_KEY] = dg.MetadataValue.url(outcome.docs_url)
     if outcome.failed:
-        metadata["failed expectations"] = dg.MetadataValue.md(
+        metadata["не выполнены"] = dg.MetadataValue.md(
             "\n".join(f"- {failure.describe()}" for failure in outcome.failed)
         )
     if len(failing):
-        metadata["failing rows"] = dg.MetadataValue.md(failing.to_markdown(index=False))
-    schools = failing_schools(failing)
+        sample = failing.rename(columns=spec.column_titles)
+        metadata[f"строки с ошибкой (до {MAX_LISTED_ROWS})"] = dg.MetadataValue.md(sample.to_markdown(index=False))
+    schools = failing_schools(failing, names)
     if schools:
-        metadata[SCHOOLS_METADATA_KEY] = dg.MetadataValue.text(", ".join(schools[:MAX_LISTED_SCHOOLS]))
+        metadata[SCHOOLS_METADATA_KEY] = dg.MetadataValue.text("\n".join(schools[:MAX_LISTED_SCHOOLS]))
     return metadata
 
 
 def summary(outcome: SuiteOutcome) -> str:
     if outcome.success:
-        return f"all {outcome.evaluated} expectations met"
+        return f"Все ожидания выполнены: {outcome.evaluated}"
     failed = "; ".join(failure.describe() for failure in outcome.failed)
-    return f"{len(outcome.failed)} of {outcome.evaluated} expectations failed: {failed}"
+    return f"Не выполнено ожиданий: {len(outcome.failed)} из {outcome.evaluated}. {failed}"
 
 
-def failing_schools(failing: pd.DataFrame) -> list[str]:
-    """``login (year)`` of every school among the failing rows, for people reading an alert."""
+def school_names(con) -> dict[str, str]:
+    """Login → the shorter of the two names of the registry (read before dbt builds anything)."""
+    try:
+        rows = con.execute(
+            "select lower(trim(login)), case when length(coalesce(short_name, full_name)) <= length(coalesce(full_name, "
+            "short_name)) then coalesce(short_name, full_name) else full_name end from raw.schools"
+        ).fetchall()
+    except duckdb.Error:  # no registry loaded yet: the schools are named by login only
+        return {}
+    return {login: name for login, name in rows if login and name}
+
+
+def failing_schools(failing: pd.DataFrame, names: dict[str, str]) -> list[str]:
+    """``login — name (year)`` of every school among the failing rows, for people reading an alert."""
     if failing.empty or "login" not in failing.columns:
         return []
     keys = failing[[c for c in ("login", "year") if c in failing.columns]].drop_duplicates()
     keys = keys.sort_values(list(keys.columns))
-    if "year" not in keys.columns:
-        return keys["login"].astype(str).tolist()
-    return [f"{login} ({year})" for login, year in keys.itertuples(index=False)]
+    lines = []
+    for row in keys.itertuples(index=False):
+        login = str(row[0])
+        named = f"{login} — {names[login]}" if login in names else login
+        lines.append(f"{named} ({row[1]})" if len(row) > 1 else named)
+    return lines
 
 
 def build_suite_check(spec: SuiteSpec) -> dg.AssetChecksDefinition:
@@ -83,7 +110,7 @@ def build_suite_check(spec: SuiteSpec) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=spec.asset_key,
         name=spec.name,
-        description=spec.description,
+        description=spec.check_description,
         blocking=spec.blocking,
         additional_deps=spec.additional_deps,
         pool=WRITER_POOL,
@@ -91,12 +118,13 @@ def build_suite_check(spec: SuiteSpec) -> dg.AssetChecksDefinition:
     def _check(duckdb: DuckDBResource, great_expectations: GreatExpectations) -> dg.AssetCheckResult:
         with duckdb.get_connection() as con:
             frame, parameters = read_suite_inputs(con, spec)
+            names = school_names(con)
         outcome = great_expectations.validate(spec, frame, parameters)
         return dg.AssetCheckResult(
             passed=outcome.success,
             severity=severity,
             description=summary(outcome),
-            metadata=check_metadata(frame, outcome),
+            metadata=check_metadata(frame, outcome, spec, names),
         )
 
     return _check
