@@ -71,6 +71,7 @@ asset-graph: setup
 # compiles the models with dbt; a scratch database keeps it off the working one.
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	cd dbt_project && WAREHOUSE_PATH=$(CURDIR)/dbt_project/target/lint.duckdb ../$(BIN)/sqlfluff lint models --processes 2
 
 # The browser tests drive Debian's Chromium; where it cannot be installed, they are skipped.

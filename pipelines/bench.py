@@ -32,8 +32,16 @@ SCALES = {
     "region": {"years": "2022-2024", "seed": 7},
     "federal": {"years": "2024", "seed": 7},
 }
-STAGE_OF_GROUP = {"ingest": "ingestion", "rules": "dbt", "staging": "dbt", "intermediate": "dbt",
-                  "marts": "dbt", "objectivity": "dbt", "quality": "checks", "publish": "publication"}
+STAGE_OF_GROUP = {
+    "ingest": "ingestion",
+    "rules": "dbt",
+    "staging": "dbt",
+    "intermediate": "dbt",
+    "marts": "dbt",
+    "objectivity": "dbt",
+    "quality": "checks",
+    "publish": "publication",
+}
 # Targets per scale: seconds end to end, peak RSS, re-run as a share of a full run, and ingestion + dbt as a
 # multiple of the same models run as one DuckDB script over the same raw rows.
 TARGETS = {
@@ -72,8 +80,23 @@ def landing_for(scale: str) -> Path:
     landing = BENCH_DIR / scale / "landing"
     if not (landing / "ground_truth" / "manifest.json").exists():
         params = SCALES[scale]
-        subprocess.run([sys.executable, "-m", "pipelines.synth", "--scale", scale, "--years", params["years"],
-                        "--seed", str(params["seed"]), "--out", str(landing)], check=True, cwd=REPO_ROOT)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pipelines.synth",
+                "--scale",
+                scale,
+                "--years",
+                params["years"],
+                "--seed",
+                str(params["seed"]),
+                "--out",
+                str(landing),
+            ],
+            check=True,
+            cwd=REPO_ROOT,
+        )
     return landing
 
 
@@ -84,10 +107,17 @@ def fresh_environment(scale: str, landing: Path) -> dict[str, str]:
     (work / "dagster_home").mkdir(parents=True)
     (work / "warehouse").mkdir()
     shutil.copy(REPO_ROOT / "config" / "dagster.yaml", work / "dagster_home" / "dagster.yaml")
-    return {**os.environ, "LANDING_DIR": str(landing), "WAREHOUSE_PATH": str(work / "warehouse" / "monitoring.duckdb"),
-            "PUBLISH_DIR": str(work / "published"), "DAGSTER_HOME": str(work / "dagster_home"),
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "GX_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
-            "PARTICIPANT_CODE_SALT": BENCH_PARTICIPANT_KEY}
+    return {
+        **os.environ,
+        "LANDING_DIR": str(landing),
+        "WAREHOUSE_PATH": str(work / "warehouse" / "monitoring.duckdb"),
+        "PUBLISH_DIR": str(work / "published"),
+        "DAGSTER_HOME": str(work / "dagster_home"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "GX_ANALYTICS_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+        "PARTICIPANT_CODE_SALT": BENCH_PARTICIPANT_KEY,
+    }
 
 
 def stage_seconds(env: dict[str, str]) -> dict[str, float]:
@@ -96,8 +126,14 @@ def stage_seconds(env: dict[str, str]) -> dict[str, float]:
     Read in a child process: importing Dagster here would inflate the resident set that every later
     measured child inherits when it is forked.
     """
-    output = subprocess.run([sys.executable, "-m", "pipelines.bench", "--stages"], env=env, cwd=REPO_ROOT,
-                            check=True, capture_output=True, text=True).stdout
+    output = subprocess.run(
+        [sys.executable, "-m", "pipelines.bench", "--stages"],
+        env=env,
+        cwd=REPO_ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return json.loads(output.strip().splitlines()[-1])
 
 
@@ -147,15 +183,16 @@ def compiled_models_script(env: dict[str, str]) -> str:
     """Every dbt model compiled to SQL, as `create table` statements in dependency order."""
     from pipelines.defs.dbt.project import DBT_EXECUTABLE
 
-    subprocess.run([str(DBT_EXECUTABLE), "compile", "--quiet", "--profiles-dir", "."],
-                   cwd=DBT_DIR, check=True, env=env)
+    subprocess.run([str(DBT_EXECUTABLE), "compile", "--quiet", "--profiles-dir", "."], cwd=DBT_DIR, check=True, env=env)
     manifest = json.loads((DBT_DIR / "target" / "manifest.json").read_text())
     compiled = manifest["nodes"]
     order = _topological_models(manifest)
     schemas = sorted({compiled[node]["schema"] for node in order})
     statements = [f"create schema if not exists {schema};" for schema in schemas]
-    statements += [f"create table {compiled[node]['schema']}.{compiled[node]['alias']} as "
-                   f"{compiled[node]['compiled_code']};" for node in order]
+    statements += [
+        f"create table {compiled[node]['schema']}.{compiled[node]['alias']} as {compiled[node]['compiled_code']};"
+        for node in order
+    ]
     return "\n".join(statements)
 
 
@@ -200,13 +237,15 @@ def naive_pandas(parquet_dir: Path) -> None:
 
     vpr = pd.read_parquet(parquet_dir / "raw.vpr_results.parquet", columns=["year", "login", "work_code", "mark"])
     grouped = vpr.groupby(["year", "login", "work_code"])["mark"]
-    pd.DataFrame({
-        "participants": grouped.size(),
-        "share_2": grouped.apply(lambda m: (m == 2).mean()),
-        "success": grouped.apply(lambda m: (m >= 3).mean()),
-        "quality": grouped.apply(lambda m: (m >= 4).mean()),
-        "mean_mark": grouped.mean(),
-    })
+    pd.DataFrame(
+        {
+            "participants": grouped.size(),
+            "share_2": grouped.apply(lambda m: (m == 2).mean()),
+            "success": grouped.apply(lambda m: (m >= 3).mean()),
+            "quality": grouped.apply(lambda m: (m >= 4).mean()),
+            "mean_mark": grouped.mean(),
+        }
+    )
 
 
 def reference_stage(name: str, parquet_dir: Path, tables_file: Path, script_file: Path) -> None:
@@ -231,12 +270,19 @@ def bench_scale(scale: str) -> dict:
     tables_file.write_text(json.dumps(tables))
     script_file.write_text(compiled_models_script(env))
     references = {
-        name: run_measured([sys.executable, "-m", "pipelines.bench", "--reference", name, "--parquet", str(parquet_dir)],
-                           env)
+        name: run_measured(
+            [sys.executable, "-m", "pipelines.bench", "--reference", name, "--parquet", str(parquet_dir)], env
+        )
         for name in ("duckdb", "pandas")
     }
-    return {"scale": scale, "full": full, "stages": stages, "workbooks": workbooks, "rerun": rerun,
-            "references": references}
+    return {
+        "scale": scale,
+        "full": full,
+        "stages": stages,
+        "workbooks": workbooks,
+        "rerun": rerun,
+        "references": references,
+    }
 
 
 def published_workbooks(publish_dir: Path) -> dict:
@@ -248,24 +294,37 @@ def published_workbooks(publish_dir: Path) -> dict:
 def report(result: dict) -> str:
     full, rerun, refs, stages = result["full"], result["rerun"], result["references"], result["stages"]
     models_in_pipeline = stages.get("ingestion", 0) + stages.get("dbt", 0)
-    lines = [f"## {result['scale']}",
-             "| measure | seconds | peak RSS, MB |", "|---|---:|---:|",
-             f"| end to end (`python -m pipelines.run`) | {full.seconds:.1f} | {full.peak_rss_mb:.0f} |"]
+    lines = [
+        f"## {result['scale']}",
+        "| measure | seconds | peak RSS, MB |",
+        "|---|---:|---:|",
+        f"| end to end (`python -m pipelines.run`) | {full.seconds:.1f} | {full.peak_rss_mb:.0f} |",
+    ]
     lines += [f"| stage: {stage} | {seconds:.1f} | |" for stage, seconds in sorted(stages.items())]
     workbooks = result["workbooks"]
-    lines.append(f"| – of the publication, Excel workbooks ({workbooks['cells']:,} cells, "
-                 f"{1 + len(workbooks['territories'])} files) | {workbooks['seconds']:.1f} | |")
-    lines += [f"| re-run, no new files | {rerun.seconds:.1f} | {rerun.peak_rss_mb:.0f} |",
-              f"| pure DuckDB script, same models over Parquet | {refs['duckdb'].seconds:.1f} | {refs['duckdb'].peak_rss_mb:.0f} |",
-              f"| naive pandas, core indicators only | {refs['pandas'].seconds:.1f} | {refs['pandas'].peak_rss_mb:.0f} |",
-              "",
-              f"- naive pandas ÷ pure DuckDB script: {refs['pandas'].seconds / refs['duckdb'].seconds:.2f}"]
-    actual = {"end_to_end_s": full.seconds, "peak_rss_gb": full.peak_rss_mb / 1024,
-              "rerun_share": rerun.seconds / full.seconds,
-              "pipeline_to_script": models_in_pipeline / refs["duckdb"].seconds}
+    lines.append(
+        f"| – of the publication, Excel workbooks ({workbooks['cells']:,} cells, "
+        f"{1 + len(workbooks['territories'])} files) | {workbooks['seconds']:.1f} | |"
+    )
+    lines += [
+        f"| re-run, no new files | {rerun.seconds:.1f} | {rerun.peak_rss_mb:.0f} |",
+        f"| pure DuckDB script, same models over Parquet | {refs['duckdb'].seconds:.1f} "
+        f"| {refs['duckdb'].peak_rss_mb:.0f} |",
+        f"| naive pandas, core indicators only | {refs['pandas'].seconds:.1f} | {refs['pandas'].peak_rss_mb:.0f} |",
+        "",
+        f"- naive pandas ÷ pure DuckDB script: {refs['pandas'].seconds / refs['duckdb'].seconds:.2f}",
+    ]
+    actual = {
+        "end_to_end_s": full.seconds,
+        "peak_rss_gb": full.peak_rss_mb / 1024,
+        "rerun_share": rerun.seconds / full.seconds,
+        "pipeline_to_script": models_in_pipeline / refs["duckdb"].seconds,
+    }
     for measure, target in TARGETS[result["scale"]].items():
-        lines.append(f"- {measure}: {actual[measure]:.2f} (target ≤ {target}) "
-                     f"{'met' if actual[measure] <= target else 'NOT met'}")
+        lines.append(
+            f"- {measure}: {actual[measure]:.2f} (target ≤ {target}) "
+            f"{'met' if actual[measure] <= target else 'NOT met'}"
+        )
     return "\n".join(lines)
 
 

@@ -34,7 +34,7 @@ def decode_utf8_or_cp1251(data: bytes) -> str:
     bytes are neither (cp1251 leaves one byte, 0x98, undefined).
     """
     if data.startswith(_UTF8_BOM):
-        return data[len(_UTF8_BOM):].decode("utf-8")
+        return data[len(_UTF8_BOM) :].decode("utf-8")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

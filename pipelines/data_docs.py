@@ -71,12 +71,15 @@ def offline_page(text: str, depth: int) -> str:
     up = "../" * depth
     text = _REMOTE_LINK_TAG.sub("", text)
     text = _SCRIPT.sub("", text)
-    text = _REMOTE_IMG.sub(lambda m: f'<img src="{up}static/images/logo-long.png" alt="Great Expectations" '
-                                     'style="height: 40px"/>', text)
+    text = _REMOTE_IMG.sub(
+        lambda m: f'<img src="{up}static/images/logo-long.png" alt="Great Expectations" style="height: 40px"/>', text
+    )
     text = _REMOTE_URL.sub("none", text)
     text = _ANCHOR.sub(_without_remote_target, text)
-    links = (f'<link rel="stylesheet" href="{up}static/styles/data_docs_default_styles.css"/>\n'
-             f'<link rel="stylesheet" href="{up}{OFFLINE_CSS}"/>\n')
+    links = (
+        f'<link rel="stylesheet" href="{up}static/styles/data_docs_default_styles.css"/>\n'
+        f'<link rel="stylesheet" href="{up}{OFFLINE_CSS}"/>\n'
+    )
     return _HEAD_END.sub(lambda m: links + m.group(0), text, count=1)
 
 
@@ -127,11 +130,17 @@ def make_offline(site: Path, entries: list[DocsEntry], title: str) -> None:
 def index_page(entries: list[DocsEntry], title: str) -> str:
     rows = []
     for entry in entries:
-        status = ('<span class="status-ok">пройден</span>' if entry.success
-                  else '<span class="status-failed">не пройден</span>')
+        status = (
+            '<span class="status-ok">пройден</span>'
+            if entry.success
+            else '<span class="status-failed">не пройден</span>'
+        )
         name = html.escape(entry.suite)
-        validation = (f'<a href="{html.escape(entry.validation_page)}">результаты проверки</a>'
-                      if entry.validation_page else "нет результатов")
+        validation = (
+            f'<a href="{html.escape(entry.validation_page)}">результаты проверки</a>'
+            if entry.validation_page
+            else "нет результатов"
+        )
         suite = f'<a href="{html.escape(entry.suite_page)}">ожидания набора</a>' if entry.suite_page else ""
         rows.append(
             f"<tr><td><strong>{name}</strong><br/>{html.escape(entry.description)}</td><td>{status}</td>"
@@ -179,8 +188,12 @@ def result_summary(path: Path) -> tuple[bool, int, int, str]:
     result = json.loads(path.read_text(encoding="utf-8"))
     statistics = result.get("statistics", {})
     run_time = str((result.get("meta", {}).get("run_id") or {}).get("run_time", ""))[:19].replace("T", " ")
-    return (bool(result.get("success")), int(statistics.get("evaluated_expectations", 0)),
-            int(statistics.get("unsuccessful_expectations", 0)), run_time)
+    return (
+        bool(result.get("success")),
+        int(statistics.get("evaluated_expectations", 0)),
+        int(statistics.get("unsuccessful_expectations", 0)),
+        run_time,
+    )
 
 
 def relative_html(site: Path, folder: str, results_path: Path, results_dir: Path) -> str | None:

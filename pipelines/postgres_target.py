@@ -81,7 +81,9 @@ def raw_tables(warehouse: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str
     """Table name → [(column, DuckDB type)] of the raw schema, in column order."""
     rows = warehouse.execute(
         "select table_name, column_name, data_type from information_schema.columns "
-        "where table_schema = ? order by table_name, ordinal_position", [RAW_SCHEMA]).fetchall()
+        "where table_schema = ? order by table_name, ordinal_position",
+        [RAW_SCHEMA],
+    ).fetchall()
     tables: dict[str, list[tuple[str, str]]] = {}
     for table, column, data_type in rows:
         tables.setdefault(table, []).append((column, data_type))
@@ -101,12 +103,15 @@ def _csv_expression(column: str, duckdb_type: str) -> str:
     return quoted
 
 
-def export_table_csv(warehouse: duckdb.DuckDBPyConnection, table: str, columns: list[tuple[str, str]],
-                     path: Path) -> None:
+def export_table_csv(
+    warehouse: duckdb.DuckDBPyConnection, table: str, columns: list[tuple[str, str]], path: Path
+) -> None:
     """Writes one raw table to a CSV file that PostgreSQL's COPY reads back without loss."""
     select_list = ", ".join(_csv_expression(column, duckdb_type) for column, duckdb_type in columns)
-    warehouse.execute(f"copy (select {select_list} from {RAW_SCHEMA}.{table}) to '{path}' "
-                      f"(format csv, header false, nullstr '{NULL_MARK}')")
+    warehouse.execute(
+        f"copy (select {select_list} from {RAW_SCHEMA}.{table}) to '{path}' "
+        f"(format csv, header false, nullstr '{NULL_MARK}')"
+    )
 
 
 def replace_postgres_table(cursor, table: str, columns: list[tuple[str, str]], csv_path: Path) -> int:
@@ -114,12 +119,14 @@ def replace_postgres_table(cursor, table: str, columns: list[tuple[str, str]], c
     target = sql.Identifier(RAW_SCHEMA, table)
     column_list = sql.SQL(", ").join(
         sql.SQL("{} {}").format(sql.Identifier(column), sql.SQL(postgres_type(duckdb_type)))
-        for column, duckdb_type in columns)
+        for column, duckdb_type in columns
+    )
     cursor.execute(sql.SQL("drop table if exists {} cascade").format(target))
     cursor.execute(sql.SQL("create table {} ({})").format(target, column_list))
     with csv_path.open("rb") as data:
-        cursor.copy_expert(sql.SQL("copy {} from stdin with (format csv, null {})").format(
-            target, sql.Literal(NULL_MARK)), data)
+        cursor.copy_expert(
+            sql.SQL("copy {} from stdin with (format csv, null {})").format(target, sql.Literal(NULL_MARK)), data
+        )
     cursor.execute(sql.SQL("select count(*) from {}").format(target))
     return cursor.fetchone()[0]
 
@@ -151,19 +158,38 @@ def copy_raw_schema(warehouse_path: Path, parameters: dict[str, str]) -> dict[st
     return counts
 
 
-def build_models(dbt_args: list[str], target_path: str = POSTGRES_TARGET_PATH,
-                 env: dict[str, str] | None = None) -> None:
+def build_models(
+    dbt_args: list[str], target_path: str = POSTGRES_TARGET_PATH, env: dict[str, str] | None = None
+) -> None:
     """`dbt build --target postgres` over the copied raw schema; raises when a model or test fails."""
     # A target path of its own keeps the DuckDB manifest that the Dagster code location reads intact.
-    subprocess.run([str(DBT_EXECUTABLE), "build", "--target", "postgres", "--target-path", target_path,
-                    "--profiles-dir", str(DBT_PROJECT_DIR), "--project-dir", str(DBT_PROJECT_DIR), *dbt_args],
-                   check=True, env=env)
+    subprocess.run(
+        [
+            str(DBT_EXECUTABLE),
+            "build",
+            "--target",
+            "postgres",
+            "--target-path",
+            target_path,
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            *dbt_args,
+        ],
+        check=True,
+        env=env,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--warehouse", type=Path, default=Path(os.environ.get(
-        "WAREHOUSE_PATH", "data/warehouse/monitoring.duckdb")), help="DuckDB warehouse with the raw schema")
+    parser.add_argument(
+        "--warehouse",
+        type=Path,
+        default=Path(os.environ.get("WAREHOUSE_PATH", "data/warehouse/monitoring.duckdb")),
+        help="DuckDB warehouse with the raw schema",
+    )
     parser.add_argument("--skip-build", action="store_true", help="copy the raw schema only")
     args, dbt_args = parser.parse_known_args(argv)
     counts = copy_raw_schema(args.warehouse, connection_parameters())

@@ -77,8 +77,13 @@ def salt_problem(warehouse: Path) -> str | None:
         return salt_state_problem(con, os.environ.get(SALT_VARIABLE) or None)
 
 
-def run_pipeline(landing_dir: Path, warehouse: Path, force: bool = False, publish_dir: Path | None = None,
-                 say: Callable[[str], None] = print) -> bool:
+def run_pipeline(
+    landing_dir: Path,
+    warehouse: Path,
+    force: bool = False,
+    publish_dir: Path | None = None,
+    say: Callable[[str], None] = print,
+) -> bool:
     """Materialises every campaign's ingestion and then the rest; True when every run succeeded.
 
     Raises ``RunRefused`` when the run cannot start (another run, the working database held, the salt).
@@ -109,11 +114,12 @@ def _outcome(result, started: float) -> str:
     )
 
 
-def _run_jobs(instance, landing_dir: Path, warehouse: Path, force: bool, publish_dir: Path | None,
-              say: Callable[[str], None]) -> bool:
+def _run_jobs(
+    instance, landing_dir: Path, warehouse: Path, force: bool, publish_dir: Path | None, say: Callable[[str], None]
+) -> bool:
+    from pipelines.definitions import defs
     from pipelines.defs.automation.jobs import REFERENCE_INGEST_SELECTION
     from pipelines.defs.ingest.partitions import register_campaigns
-    from pipelines.definitions import defs
     from pipelines.ingest.campaigns import campaigns_in_landing
 
     definitions = defs()
@@ -127,7 +133,8 @@ def _run_jobs(instance, landing_dir: Path, warehouse: Path, force: bool, publish
         reference = monitoring_job.execute_in_process(
             instance=instance,
             asset_selection=list(REFERENCE_INGEST_SELECTION.resolve(definitions.resolve_asset_graph())),
-            tags=tags, raise_on_error=False,
+            tags=tags,
+            raise_on_error=False,
         )
         say(f"{stage}: {_outcome(reference, started)}")
         ok = reference.success
@@ -141,8 +148,9 @@ def _run_jobs(instance, landing_dir: Path, warehouse: Path, force: bool, publish
             say(f"{stage}: {UNCHANGED}")
             continue
         started = time.monotonic()
-        result = ingest_job.execute_in_process(instance=instance, partition_key=campaign, tags=tags,
-                                               raise_on_error=False)
+        result = ingest_job.execute_in_process(
+            instance=instance, partition_key=campaign, tags=tags, raise_on_error=False
+        )
         say(f"{stage}: {_outcome(result, started)}")
         ok &= result.success
     with duckdb.connect(str(warehouse), read_only=True) as con:

@@ -42,6 +42,7 @@ class RunRefused(RuntimeError):
 # --------------------------------------------------------------------------------------------------
 # Processes
 
+
 def process_start(pid: int) -> str:
     """The start time of a process in clock ticks since boot (Linux), or "" where that is not known."""
     try:
@@ -78,6 +79,7 @@ def _command_line(pid: int) -> str:
 # --------------------------------------------------------------------------------------------------
 # One run at a time
 
+
 def lock_path(warehouse: Path) -> Path:
     return Path(f"{warehouse}.run-lock")
 
@@ -98,16 +100,22 @@ def run_lock(path: Path):
             raise RunRefused(
                 f"уже идёт другой запуск конвейера: PID {holder.get('pid', '?')} на {holder.get('host', '?')}, "
                 f"начат {holder.get('started', '?')} ({holder.get('command', '')}). Два запуска сразу опубликовали "
-                f"бы витрины, собранные друг другом; дождитесь его окончания и запустите снова (файл блокировки {path})."
+                "бы витрины, собранные друг другом; дождитесь его окончания и запустите снова "
+                f"(файл блокировки {path})."
             ) from None
         previous = _holder(fd)
         note = None
         if previous.get("pid"):
-            note = (f"найдена оставленная блокировка запуска PID {previous['pid']} (начат {previous.get('started', '?')}), "
-                    "его процесса уже нет; блокировка взята")
-        record = {"pid": os.getpid(), "host": socket.gethostname(),
-                  "started": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-                  "command": _command_line(os.getpid())}
+            note = (
+                f"найдена оставленная блокировка запуска PID {previous['pid']} (начат {previous.get('started', '?')}), "
+                "его процесса уже нет; блокировка взята"
+            )
+        record = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+            "command": _command_line(os.getpid()),
+        }
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(record).encode(), 0)
         try:
@@ -129,6 +137,7 @@ def _holder(fd: int) -> dict:
 # --------------------------------------------------------------------------------------------------
 # Runs left behind by dead processes
 
+
 def recover_dead_runs(instance) -> list[str]:
     """Marks failed the runs whose ``pipelines.run`` process is gone and frees pool slots; returns lines to print."""
     import dagster as dg
@@ -141,12 +150,16 @@ def recover_dead_runs(instance) -> list[str]:
         pid, start = run.tags.get(PID_TAG), run.tags.get(START_TAG, "")
         if not pid or run.tags.get(HOST_TAG) != host or is_alive(int(pid), start):
             continue
-        message = (f"Процесс этого запуска (PID {pid} на {host}) завершился, не закончив его "
-                   "(убит или упал); запуск отмечен неудавшимся следующим запуском конвейера.")
+        message = (
+            f"Процесс этого запуска (PID {pid} на {host}) завершился, не закончив его "
+            "(убит или упал); запуск отмечен неудавшимся следующим запуском конвейера."
+        )
         instance.report_run_failed(run, message=message)
         freed = _free_slots(instance, run.run_id)
-        lines.append(f"восстановлен запуск {run.run_id[:8]} ({run.job_name}, {run.status.value}): его процесса {pid} "
-                     f"нет; отмечен неудавшимся{f', освобождено мест в пуле: {freed}' if freed else ''}")
+        lines.append(
+            f"восстановлен запуск {run.run_id[:8]} ({run.job_name}, {run.status.value}): его процесса {pid} "
+            f"нет; отмечен неудавшимся{f', освобождено мест в пуле: {freed}' if freed else ''}"
+        )
     storage = instance.event_log_storage
     if storage.supports_global_concurrency_limits:
         holders = storage.get_concurrency_run_ids()
@@ -157,9 +170,11 @@ def recover_dead_runs(instance) -> list[str]:
                 if freed:
                     lines.append(f"освобождено мест в пуле: {freed}, их держал закончившийся запуск {run_id[:8]}")
             elif PID_TAG not in run.tags:
-                lines.append(f"запуск {run_id[:8]} ({run.job_name}, {run.status.value}) держит или ждёт место в пуле и "
-                             "начат не `make run`; если он на самом деле не идёт, отмените его в UI "
-                             "(Runs → Terminate → force), иначе этот запуск будет его ждать")
+                lines.append(
+                    f"запуск {run_id[:8]} ({run.job_name}, {run.status.value}) держит или ждёт место в пуле и "
+                    "начат не `make run`; если он на самом деле не идёт, отмените его в UI "
+                    "(Runs → Terminate → force), иначе этот запуск будет его ждать"
+                )
     return lines
 
 
@@ -196,11 +211,13 @@ def warehouse_lock_problem(warehouse: Path) -> str | None:
         pid = int(match.group(1)) if match else None
         command = _command_line(pid) if pid else ""
         holder = f"PID {pid}" + (f" ({command})" if command else "") if pid else "другом процессе"
-        return (f"рабочая база {warehouse} открыта в {holder}. DuckDB позволяет открыть файл только одному "
-                "процессу, даже для чтения, поэтому каждый шаг завершился бы ошибкой. Закройте это подключение "
-                f"(блокнот, DBeaver, оболочка duckdb{f'; или `kill {pid}`' if pid else ''}) и запустите снова. "
-                f"Аналитики открывают опубликованную копию, $PUBLISH_DIR/current/monitoring.duckdb, а не рабочую "
-                f"базу. DuckDB: {text.splitlines()[0]}")
+        return (
+            f"рабочая база {warehouse} открыта в {holder}. DuckDB позволяет открыть файл только одному "
+            "процессу, даже для чтения, поэтому каждый шаг завершился бы ошибкой. Закройте это подключение "
+            f"(блокнот, DBeaver, оболочка duckdb{f'; или `kill {pid}`' if pid else ''}) и запустите снова. "
+            f"Аналитики открывают опубликованную копию, $PUBLISH_DIR/current/monitoring.duckdb, а не рабочую "
+            f"базу. DuckDB: {text.splitlines()[0]}"
+        )
     return None
 
 

@@ -71,8 +71,9 @@ def source_files(con: duckdb.DuckDBPyConnection, landing: Path, since: dt.dateti
                           where status <> 'replaced'""").fetchall()
     result = []
     for name, source in SOURCES.items():
-        present = [(file, status, loaded_at) for s, file, status, loaded_at in rows
-                   if s == name and (landing / file).exists()]
+        present = [
+            (file, status, loaded_at) for s, file, status, loaded_at in rows if s == name and (landing / file).exists()
+        ]
         quarantined = sum(status == "quarantined" for _, status, _ in present)
         loaded = sum(status == "loaded" and loaded_at >= since for _, status, loaded_at in present)
         unchanged = sum(status == "loaded" and loaded_at < since for _, status, loaded_at in present)
@@ -85,10 +86,18 @@ def release_flags(release_dir: Path) -> Flags:
     """ШНОР (computed) in the latest year of a release, and schools with objectivity flags awaiting review."""
     with duckdb.connect(str(release_dir / "monitoring.duckdb"), read_only=True) as con:
         [(year,)] = con.execute("select max(year) from school_flags").fetchall()
-        shnor = {login for (login,) in con.execute(
-            "select login from school_flags where year = ? and is_shnor_computed", [year]).fetchall()}
-        pending = {login for (login,) in con.execute(
-            "select distinct login from objectivity_flags where status = 'на проверке'").fetchall()}
+        shnor = {
+            login
+            for (login,) in con.execute(
+                "select login from school_flags where year = ? and is_shnor_computed", [year]
+            ).fetchall()
+        }
+        pending = {
+            login
+            for (login,) in con.execute(
+                "select distinct login from objectivity_flags where status = 'на проверке'"
+            ).fetchall()
+        }
     return Flags(year, shnor, pending)
 
 
@@ -98,8 +107,15 @@ def releases(publish_dir: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if (p / "manifest.json").exists()) if folder.exists() else []
 
 
-def build_summary(con, landing: Path, publish_dir: Path | None, since: dt.datetime, failed_checks: list,
-                  runs_ok: bool, published_before: str | None) -> Summary:
+def build_summary(
+    con,
+    landing: Path,
+    publish_dir: Path | None,
+    since: dt.datetime,
+    failed_checks: list,
+    runs_ok: bool,
+    published_before: str | None,
+) -> Summary:
     files = source_files(con, landing, since)
     release = release_dir = flags = previous = None
     if publish_dir is not None and (publish_dir / "current").exists():
@@ -109,8 +125,16 @@ def build_summary(con, landing: Path, publish_dir: Path | None, since: dt.dateti
         earlier = [p for p in releases(publish_dir) if p.name < release_dir.name]
         if earlier:
             previous = release_flags(earlier[-1])
-    return Summary(files, failed_checks, flags, previous, release, release_dir,
-                   published_now=release is not None and release != published_before, runs_ok=runs_ok)
+    return Summary(
+        files,
+        failed_checks,
+        flags,
+        previous,
+        release,
+        release_dir,
+        published_now=release is not None and release != published_before,
+        runs_ok=runs_ok,
+    )
 
 
 def _schools(logins: set[str]) -> str:
@@ -124,8 +148,10 @@ def _change(now: set[str], before: set[str] | None) -> str:
     added, removed = now - before, before - now
     if not added and not removed:
         return "без изменений с прошлого выпуска"
-    parts = [f"+{len(added)}" + (f" ({_schools(added)})" if added else ""),
-             f"−{len(removed)}" + (f" ({_schools(removed)})" if removed else "")]
+    parts = [
+        f"+{len(added)}" + (f" ({_schools(added)})" if added else ""),
+        f"−{len(removed)}" + (f" ({_schools(removed)})" if removed else ""),
+    ]
     return "с прошлого выпуска: " + ", ".join(parts)
 
 
@@ -141,15 +167,19 @@ def render(summary: Summary, log_path: Path | None) -> list[str]:
     lines.append(f"Проверки не пройдены: ошибок {len(errors)}, предупреждений {len(warnings)}")
     for check in [*errors, *warnings][:8]:
         kind = "ошибка" if check.severity == "ERROR" else "предупреждение"
-        lines.append(f"  {kind}: {check.asset} · {check.check}" + (f" — ОО: {', '.join(check.logins)}" if check.schools else ""))
+        lines.append(
+            f"  {kind}: {check.asset} · {check.check}" + (f" — ОО: {', '.join(check.logins)}" if check.schools else "")
+        )
     if len(summary.failed_checks) > 8:
         lines.append(f"  … и ещё {len(summary.failed_checks) - 8} (Dagster UI, make dev)")
     if summary.flags is not None:
         flags, before = summary.flags, summary.previous_flags
         lines.append("ОО с флагами:")
         lines.append(f"  ШНОР в {flags.year} году: {len(flags.shnor)}; {_change(flags.shnor, before and before.shnor)}")
-        lines.append(f"  с признаками необъективности на проверке: {len(flags.objectivity_pending)}; "
-                     f"{_change(flags.objectivity_pending, before and before.objectivity_pending)}")
+        lines.append(
+            f"  с признаками необъективности на проверке: {len(flags.objectivity_pending)}; "
+            f"{_change(flags.objectivity_pending, before and before.objectivity_pending)}"
+        )
         if flags.objectivity_pending:
             lines.append(f"    {_schools(flags.objectivity_pending)} — решение эксперта в reviews/reviews.csv")
     if summary.release:

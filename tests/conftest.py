@@ -17,15 +17,36 @@ SAMPLE_PARTICIPANT_KEY = "bundled-sample-only-not-a-secret"
 # `@pytest.mark.slow` where they are. Every other test is marked fast.
 SLOW_MODULES = {
     "tests/test_project.py",
-    *(f"tests/automation/{name}.py" for name in ("test_alerts", "test_crash_recovery", "test_dbt_artifacts",
-                                                 "test_landing_sensor", "test_postgres_storage", "test_run_guard",
-                                                 "test_run_summary", "test_schedule", "test_up_to_date")),
-    *(f"tests/dbt/{name}.py" for name in ("test_marts", "test_postgres_target", "test_real_dagestan_publication",
-                                          "test_real_landing", "test_reports_landing")),
+    *(
+        f"tests/automation/{name}.py"
+        for name in (
+            "test_alerts",
+            "test_crash_recovery",
+            "test_dbt_artifacts",
+            "test_landing_sensor",
+            "test_postgres_storage",
+            "test_run_guard",
+            "test_run_summary",
+            "test_schedule",
+            "test_up_to_date",
+        )
+    ),
+    *(
+        f"tests/dbt/{name}.py"
+        for name in (
+            "test_marts",
+            "test_postgres_target",
+            "test_real_dagestan_publication",
+            "test_real_landing",
+            "test_reports_landing",
+        )
+    ),
     "tests/ingest/test_assets.py",
     *(f"tests/publish/{name}.py" for name in ("test_blocking", "test_publication", "test_readers")),
-    *(f"tests/quality/{name}.py" for name in ("test_checks", "test_objectivity", "test_personal_data",
-                                              "test_suite_inputs")),
+    *(
+        f"tests/quality/{name}.py"
+        for name in ("test_checks", "test_objectivity", "test_personal_data", "test_suite_inputs")
+    ),
     "tests/synth/test_synth.py",
 }
 

@@ -22,8 +22,10 @@ def asset_graph() -> dict:
             "group": node.group_name,
             "kinds": ", ".join(sorted(node.kinds)),
             "deps": sorted(parent.to_user_string() for parent in node.parent_keys),
-            "checks": {check.name: "blocking" if graph.get(check).blocking else "warns"
-                       for check in sorted(node.check_keys, key=lambda c: c.name)},
+            "checks": {
+                check.name: "blocking" if graph.get(check).blocking else "warns"
+                for check in sorted(node.check_keys, key=lambda c: c.name)
+            },
         }
     return assets
 

@@ -9,23 +9,37 @@ def test_the_report_shows_the_workbooks_time_from_the_release_manifest(tmp_path)
     release = tmp_path / "releases" / "r1"
     release.mkdir(parents=True)
     (tmp_path / "current").symlink_to(release)
-    workbooks = {"main": "monitoring.xlsx", "territories": {"Южный": "excel/Южный.xlsx"}, "cells": 18_250_000,
-                 "seconds": 95.4}
+    workbooks = {
+        "main": "monitoring.xlsx",
+        "territories": {"Южный": "excel/Южный.xlsx"},
+        "cells": 18_250_000,
+        "seconds": 95.4,
+    }
     (release / "manifest.json").write_text(json.dumps({"workbooks": workbooks}), encoding="utf-8")
-    result = {"scale": "federal", "full": Measured(370.0, 4000), "rerun": Measured(11.0, 300),
-              "stages": {"publication": 110.0}, "workbooks": published_workbooks(tmp_path),
-              "references": {"duckdb": Measured(220.0, 4400), "pandas": Measured(128.0, 4400)}}
+    result = {
+        "scale": "federal",
+        "full": Measured(370.0, 4000),
+        "rerun": Measured(11.0, 300),
+        "stages": {"publication": 110.0},
+        "workbooks": published_workbooks(tmp_path),
+        "references": {"duckdb": Measured(220.0, 4400), "pandas": Measured(128.0, 4400)},
+    }
     lines = report(result).splitlines()
     assert "| – of the publication, Excel workbooks (18,250,000 cells, 2 files) | 95.4 | |" in lines
     assert lines.index("| stage: publication | 110.0 | |") < lines.index(
-        "| – of the publication, Excel workbooks (18,250,000 cells, 2 files) | 95.4 | |")
+        "| – of the publication, Excel workbooks (18,250,000 cells, 2 files) | 95.4 | |"
+    )
 
 
 def test_the_report_states_every_target_of_the_scale_and_whether_it_is_met(tmp_path):
-    result = {"scale": "region", "full": Measured(100.0, 1400), "rerun": Measured(4.0, 300),
-              "stages": {"ingestion": 50.0, "dbt": 40.0},
-              "workbooks": {"cells": 1, "territories": {}, "seconds": 1.0},
-              "references": {"duckdb": Measured(30.0, 600), "pandas": Measured(5.0, 600)}}
+    result = {
+        "scale": "region",
+        "full": Measured(100.0, 1400),
+        "rerun": Measured(4.0, 300),
+        "stages": {"ingestion": 50.0, "dbt": 40.0},
+        "workbooks": {"cells": 1, "territories": {}, "seconds": 1.0},
+        "references": {"duckdb": Measured(30.0, 600), "pandas": Measured(5.0, 600)},
+    }
     lines = report(result).splitlines()
     assert "- end_to_end_s: 100.00 (target ≤ 60) NOT met" in lines
     assert "- rerun_share: 0.04 (target ≤ 0.05) met" in lines

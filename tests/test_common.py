@@ -39,14 +39,26 @@ def test_only_the_documented_date_forms_are_read():
 def test_a_generic_dbt_test_is_described_in_russian_with_its_consequence():
     from pipelines.defs.dbt.translator import check_description
 
-    not_null = {"name": "not_null_x_year", "column_name": "year", "config": {"severity": "ERROR"},
-                "test_metadata": {"name": "not_null", "kwargs": {"column_name": "year"}}}
-    related = {"name": "relationships_x", "column_name": "indicator_code", "config": {"severity": "warn"},
-               "test_metadata": {"name": "relationships",
-                                 "kwargs": {"to": "ref('program_targets')", "field": "indicator_code"}}}
+    not_null = {
+        "name": "not_null_x_year",
+        "column_name": "year",
+        "config": {"severity": "ERROR"},
+        "test_metadata": {"name": "not_null", "kwargs": {"column_name": "year"}},
+    }
+    related = {
+        "name": "relationships_x",
+        "column_name": "indicator_code",
+        "config": {"severity": "warn"},
+        "test_metadata": {
+            "name": "relationships",
+            "kwargs": {"to": "ref('program_targets')", "field": "indicator_code"},
+        },
+    }
     own = {"name": "assert_x", "description": "Своё описание.", "config": {}}
-    assert check_description(not_null) == ("В столбце year нет пустых значений. "
-                                           "(ошибка: следующие шаги и публикация не выполняются)")
-    assert check_description(related) == ("Каждое значение indicator_code есть в program_targets.indicator_code. "
-                                          "(предупреждение)")
+    assert check_description(not_null) == (
+        "В столбце year нет пустых значений. (ошибка: следующие шаги и публикация не выполняются)"
+    )
+    assert check_description(related) == (
+        "Каждое значение indicator_code есть в program_targets.indicator_code. (предупреждение)"
+    )
     assert check_description(own).startswith("Своё описание.")

@@ -17,7 +17,10 @@ def test_code_location_loads_every_domain():
 def test_dg_check_defs_passes():
     result = subprocess.run(
         [str(REPO_ROOT / ".venv" / "bin" / "dg"), "check", "defs"],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -17,8 +17,19 @@ FAILING_ROWS = 10
 PARTICIPANT_COLUMNS = frozenset({"participant_code"})
 # Columns of one pupil's result: left out of the failing rows of a test on a participant-level model, so a
 # sample shows where the problem is (school, year, work), never a pupil.
-PUPIL_COLUMNS = PARTICIPANT_COLUMNS | {"task_scores", "task_max", "journal_mark", "primary_score", "test_score", "mark",
-                                       "mark_in_file", "sex", "class_letter", "source_row_number", "_row_number"}
+PUPIL_COLUMNS = PARTICIPANT_COLUMNS | {
+    "task_scores",
+    "task_max",
+    "journal_mark",
+    "primary_score",
+    "test_score",
+    "mark",
+    "mark_in_file",
+    "sex",
+    "class_letter",
+    "source_row_number",
+    "_row_number",
+}
 NO_PREVIEW = "_participant-level relation: rows are not shown in Dagster (152-ФЗ); see the row count and columns_"
 
 

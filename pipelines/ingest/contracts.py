@@ -31,8 +31,17 @@ import pyarrow
 ERROR, WARNING = "error", "warning"
 SHARE_TOLERANCE_PP = 0.5  # percentage points between a share column and count / total × 100
 SETTLEMENT_TYPES = ("город", "посёлок городского типа", "село")
-SCHOOL_TYPES = ("НОШ", "ООШ", "СОШ", "СОШ с УИОП", "гимназия", "лицей", "вечерняя (сменная)", "интернат",
-                "коррекционная")
+SCHOOL_TYPES = (
+    "НОШ",
+    "ООШ",
+    "СОШ",
+    "СОШ с УИОП",
+    "гимназия",
+    "лицей",
+    "вечерняя (сменная)",
+    "интернат",
+    "коррекционная",
+)
 SHNOR_LEVELS = ("Сильно неуспевающие", "Умеренно неуспевающие", "Базово неуспевающие")
 RISK_LEVELS = ("высокий", "средний", "низкий", "отсутствует")
 EXAM_TYPES = ("ОГЭ", "ЕГЭ", "ГВЭ")
@@ -61,8 +70,9 @@ class Rule:
 RULES: dict[str, Rule] = {}
 
 
-def rule(id: str, requirement: str, detail: Callable[[Any, Mapping[str, Any], str], str],
-         severity: str = ERROR) -> Rule:
+def rule(
+    id: str, requirement: str, detail: Callable[[Any, Mapping[str, Any], str], str], severity: str = ERROR
+) -> Rule:
     RULES[id] = Rule(id, requirement, detail, severity)
     return RULES[id]
 
@@ -88,6 +98,7 @@ def _within(low: float, high: float) -> Callable[[pd.Series], pd.Series]:
     def check(values: pd.Series) -> pd.Series:
         number = numbers(values)
         return number.between(low, high) | number.isna()
+
     return check
 
 
@@ -104,34 +115,49 @@ WHOLE_NUMBER = rule("whole_number", "a whole number", lambda v, row, c: f"value 
 NOT_NEGATIVE = rule("not_negative", "0 or more", lambda v, row, c: f"value {shown(v)} is negative")
 MARK = rule("mark", "a mark 2–5", lambda v, row, c: f"value {shown(v)} is not a mark 2–5")
 JOURNAL_MARK = rule(
-    "journal_mark", "a mark 2–5, or empty when there is none",
+    "journal_mark",
+    "a mark 2–5, or empty when there is none",
     lambda v, row, c: f"value {shown(v)} is not a journal mark 2–5 (leave the cell empty when there is none)",
 )
-TEST_SCORE = rule("test_score", "a test score 0–100",
-                  lambda v, row, c: f"value {shown(v)} is outside the test score range 0–100")
+TEST_SCORE = rule(
+    "test_score", "a test score 0–100", lambda v, row, c: f"value {shown(v)} is outside the test score range 0–100"
+)
 PERCENT = rule("percent", "a percentage 0–100", lambda v, row, c: f"value {shown(v)} is outside 0–100 %")
 FLAG = rule("flag", "0 or 1", lambda v, row, c: f"value {shown(v)} is not 0 or 1")
-MARKER = rule("marker", "1, 0 or empty (empty: the work was not assessed for markers)",
-              lambda v, row, c: f"value {shown(v)} is not a marker (1, 0 or empty)")
+MARKER = rule(
+    "marker",
+    "1, 0 or empty (empty: the work was not assessed for markers)",
+    lambda v, row, c: f"value {shown(v)} is not a marker (1, 0 or empty)",
+)
 TASK_SCORE = rule(
-    "task_score", "a score from 0 to the task maximum (in the task header or the seed vpr_tasks); "
-                  "X or empty when not attempted",
-    lambda v, row, c: (f"value {shown(v)} is below 0" if float(v) < 0
-                       else f"value {shown(v)} exceeds the task maximum {shown(row['max'])}"),
+    "task_score",
+    "a score from 0 to the task maximum (in the task header or the seed vpr_tasks); X or empty when not attempted",
+    lambda v, row, c: (
+        f"value {shown(v)} is below 0"
+        if float(v) < 0
+        else f"value {shown(v)} exceeds the task maximum {shown(row['max'])}"
+    ),
 )
 TOTAL_OF_TASKS = rule(
-    "total_of_tasks", "the total primary score equals the sum of the task scores",
-    lambda v, row, c: f"total {shown(v)} differs from the sum of the task scores, "
-                      f"{shown(sum(s for s in row['task_scores'] if isinstance(s, float)))}",
+    "total_of_tasks",
+    "the total primary score equals the sum of the task scores",
+    lambda v, row, c: (
+        f"total {shown(v)} differs from the sum of the task scores, "
+        f"{shown(sum(s for s in row['task_scores'] if isinstance(s, float)))}"
+    ),
 )
 MARK_OF_SCALE = rule(
-    "mark_of_scale", "the ВПР mark follows from the primary score by the year's scale of the work (seed vpr_works)",
-    lambda v, row, c: (f"mark {shown(v)} does not follow from the primary score {shown(row['primary_score'])}: the "
-                       f"scale of the year (cut scores for 3/4/5: {row['_scale_cuts']}) gives "
-                       f"{shown(_scale_mark(float(row['primary_score']), row['_scale_cuts']))}"),
+    "mark_of_scale",
+    "the ВПР mark follows from the primary score by the year's scale of the work (seed vpr_works)",
+    lambda v, row, c: (
+        f"mark {shown(v)} does not follow from the primary score {shown(row['primary_score'])}: the "
+        f"scale of the year (cut scores for 3/4/5: {row['_scale_cuts']}) gives "
+        f"{shown(_scale_mark(float(row['primary_score']), row['_scale_cuts']))}"
+    ),
 )
 MARKER_COUNT = rule(
-    "marker_count", "equals the sum of the marker columns",
+    "marker_count",
+    "equals the sum of the marker columns",
     lambda v, row, c: f"value {shown(v)} differs from the sum of the marker columns, {shown(row['_marker_sum'])}",
 )
 
@@ -149,20 +175,34 @@ KNOWN_RISK_LEVEL = vocabulary("risk_level", RISK_LEVELS)
 KNOWN_EXAM_TYPE = vocabulary("exam_type", EXAM_TYPES)
 KNOWN_GIA_FORM = vocabulary("gia_form", GIA_FORMS)
 KNOWN_SEX = vocabulary("sex", SEXES)
-LOGIN_FORMAT = rule("login_format", "letters then digits, e.g. sch860001 (stripped, lower case)",
-                    lambda v, row, c: f"value {shown(v)} is not a login such as sch860001")
+LOGIN_FORMAT = rule(
+    "login_format",
+    "letters then digits, e.g. sch860001 (stripped, lower case)",
+    lambda v, row, c: f"value {shown(v)} is not a login such as sch860001",
+)
+
+
 def _login_detail(value: Any, row: Mapping[str, Any], column: str) -> str:
     same_digits = row.get("_same_digits")
-    hint = (f"; the registry has {same_digits} with the same digits: if it is one school whose login changed, "
-            "confirm the pair in registry/login_aliases.xlsx (docs/inputs.md)") if isinstance(same_digits, str) else ""
+    hint = (
+        (
+            f"; the registry has {same_digits} with the same digits: if it is one school whose login changed, "
+            "confirm the pair in registry/login_aliases.xlsx (docs/inputs.md)"
+        )
+        if isinstance(same_digits, str)
+        else ""
+    )
     return f"login {shown(value)} is not in the school registry{hint}"
 
 
-LOGIN_IN_REGISTRY = rule("login_in_registry", "a login of the school registry (raw.schools) or a confirmed alias",
-                         _login_detail)
-YEAR_OF_FILE = rule("year_of_file", "the year in the file name",
-                    lambda v, row, c: f"year {shown(v)} differs from the year in the file name, "
-                                      f"{shown(row['_file_year'])}")
+LOGIN_IN_REGISTRY = rule(
+    "login_in_registry", "a login of the school registry (raw.schools) or a confirmed alias", _login_detail
+)
+YEAR_OF_FILE = rule(
+    "year_of_file",
+    "the year in the file name",
+    lambda v, row, c: f"year {shown(v)} differs from the year in the file name, {shown(row['_file_year'])}",
+)
 YEAR_RANGE = rule(
     "year_range", "a year between 1800 and 2100", lambda v, row, c: f"value {shown(v)} is not a plausible year"
 )

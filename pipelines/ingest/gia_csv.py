@@ -42,8 +42,15 @@ FIRST_HEADER = "Год"
 STAGED_TYPES = {"varchar": "varchar", "integer": "double", "double": "double"}  # numbers as read, cast on insert
 
 
-def check_gia_csv(con, file: str, path: Path, known_logins: frozenset[str] | None, salt: str | None,
-                  row_level: bool, loaded_at: dt.datetime) -> StagedFile:
+def check_gia_csv(
+    con,
+    file: str,
+    path: Path,
+    known_logins: frozenset[str] | None,
+    salt: str | None,
+    row_level: bool,
+    loaded_at: dt.datetime,
+) -> StagedFile:
     """Stages and checks a ГИА CSV file; raises ReadError when it cannot be read as one."""
     file_year = year_in_name(file, r"gia/gia_(\d{4})\.csv", "gia/gia_<YYYY>.csv")
     layout = csv_layout(path)

@@ -67,9 +67,11 @@ SOURCE = "gia_results"
 LAYOUT_FILE = Path(__file__).with_name("gia_lists.yml")
 SEED_MINIMUMS = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "gia_min_scores.csv"
 KEY_VARIABLE = "PARTICIPANT_CODE_SALT"
-KEY_HELP = (f"set {KEY_VARIABLE} to a secret key kept the same for every run, e.g. "
-            f"`export {KEY_VARIABLE}=$(python -c 'import secrets; print(secrets.token_hex(32))')` "
-            "(docs/inputs.md, «ГИА»)")
+KEY_HELP = (
+    f"set {KEY_VARIABLE} to a secret key kept the same for every run, e.g. "
+    f"`export {KEY_VARIABLE}=$(python -c 'import secrets; print(secrets.token_hex(32))')` "
+    "(docs/inputs.md, «ГИА»)"
+)
 DATE_FORMATS = ("%Y.%m.%d", "%d.%m.%Y")
 DOCUMENT_COLUMN = "Документ"
 
@@ -115,17 +117,22 @@ def list_layout() -> ListLayout:
                 names.setdefault(normalised(name), code)
     return ListLayout(
         anchor=tuple(normalised(h) for h in spec["anchor"]),
-        aliases=aliases, personal=frozenset(personal), document_fields=tuple(documents), groups=groups,
+        aliases=aliases,
+        personal=frozenset(personal),
+        document_fields=tuple(documents),
+        groups=groups,
         kinds={kind: tuple(v["requires"]) for kind, v in spec["kinds"].items()},
         footers={normalised(label): kind for kind, labels in spec["footer"].items() for label in labels},
         titles=tuple(re.compile(pattern) for pattern in spec["titles"]),
         exam_words=tuple((word, exam) for exam, words in spec["exam_type_words"].items() for word in words),
-        subjects=subjects, subject_names=names,
+        subjects=subjects,
+        subject_names=names,
     )
 
 
 # --------------------------------------------------------------------------------------------------
 # Reading
+
 
 @dataclass
 class ParsedList:
@@ -182,7 +189,7 @@ def looks_like_list(path: Path) -> bool:
     with open(path, "rb") as handle:
         head = handle.read(64 << 10)
     try:
-        text = _decode(head if len(head) < 64 << 10 else head[:head.rfind(b"\n") + 1])
+        text = _decode(head if len(head) < 64 << 10 else head[: head.rfind(b"\n") + 1])
         return _header_index(_csv_rows(text, HEADER_SEARCH_ROWS)) is not None
     except ReadError:
         return False
@@ -216,8 +223,11 @@ def _subject(match: re.Match) -> tuple[int, str]:
         return int(code), subject
     found = layout.subject_names.get(normalised(subject))
     if found is None:
-        raise ReadError(GIA_TITLE.id, f"the title names the subject «{subject}» without a code, and "
-                                      "pipelines/ingest/gia_lists.yml lists no subject of that name")
+        raise ReadError(
+            GIA_TITLE.id,
+            f"the title names the subject «{subject}» without a code, and "
+            "pipelines/ingest/gia_lists.yml lists no subject of that name",
+        )
     return found, subject
 
 
@@ -237,15 +247,22 @@ def _exam_type(file: str, above: list[tuple[int, list[str]]], code: int, fields:
     has_test_score = bool(fields & {"test_score", "test_score_after"})
     implied = "ЕГЭ" if subject.get("ege_only") or has_test_score else None
     if named and implied and named != implied:
-        why = f"subject code {code:02d} is held only as ЕГЭ" if subject.get("ege_only") else \
-            "it has a test-score column («Балл»), which only ЕГЭ lists have"
+        why = (
+            f"subject code {code:02d} is held only as ЕГЭ"
+            if subject.get("ege_only")
+            else "it has a test-score column («Балл»), which only ЕГЭ lists have"
+        )
         raise ReadError(GIA_EXAM_TYPE.id, f"the title says {named} but {why}")
     exam = named or implied or _exam_word(Path(file).name.replace("_", " "))
     if exam is None:
-        raise ReadError(GIA_EXAM_TYPE.id, (
-            f"the exam type cannot be told: the title names no ОГЭ, ЕГЭ or ГВЭ, subject code {code:02d} is used "
-            "in more than one of them, the list has marks but no test-score column, and the file name says "
-            "nothing either; add the exam type to the title row (e.g. «ОГЭ») or the file name (e.g. «…_oge.csv»)"))
+        raise ReadError(
+            GIA_EXAM_TYPE.id,
+            (
+                f"the exam type cannot be told: the title names no ОГЭ, ЕГЭ or ГВЭ, subject code {code:02d} is used "
+                "in more than one of them, the list has marks but no test-score column, and the file name says "
+                "nothing either; add the exam type to the title row (e.g. «ОГЭ») or the file name (e.g. «…_oge.csv»)"
+            ),
+        )
     return exam
 
 
@@ -307,12 +324,16 @@ def parse_list(file: str, data: bytes, key: str | None) -> ParsedList:
     fields = set(positions)
     kind = next((k for k, required in layout.kinds.items() if set(required) <= fields), None)
     if kind is None:
-        raise ReadError(MISSING_COLUMN.id, f"the header row {header_line} has no column «Первичный балл» (a result "
-                                           "list) nor «Тип апелляции / перепроверки» and «Балл до изменения» (appeals)")
+        raise ReadError(
+            MISSING_COLUMN.id,
+            f"the header row {header_line} has no column «Первичный балл» (a result "
+            "list) nor «Тип апелляции / перепроверки» and «Балл до изменения» (appeals)",
+        )
     title = _title(rows[:header_index])
     if title is None:
-        raise ReadError(GIA_TITLE.id, f"no title row such as «01 - Русский язык 2022.06.23» above the header "
-                                      f"(line {header_line})")
+        raise ReadError(
+            GIA_TITLE.id, f"no title row such as «01 - Русский язык 2022.06.23» above the header (line {header_line})"
+        )
     _, match = title
     code, subject_name = _subject(match)
     exam_type = _exam_type(file, rows[:header_index], code, fields)
@@ -321,13 +342,21 @@ def parse_list(file: str, data: bytes, key: str | None) -> ParsedList:
 
     documents = tuple(f for f in layout.document_fields if f in positions)
     if not documents:
-        raise ReadError(NO_DOCUMENT.id, f"the header row {header_line} has no document column («Документ», or "
-                                        "«Серия» and «Номер»): participants cannot be given codes")
+        raise ReadError(
+            NO_DOCUMENT.id,
+            f"the header row {header_line} has no document column («Документ», or "
+            "«Серия» and «Номер»): participants cannot be given codes",
+        )
     if not key:
-        raise ReadError(PARTICIPANT_KEY.id, f"carries participants' documents, and no key is set to turn them into "
-                                            f"pseudonymous codes: {KEY_HELP}")
-    kept = {name: position for name, position in positions.items()
-            if name not in layout.personal and name not in ("line_number",)}
+        raise ReadError(
+            PARTICIPANT_KEY.id,
+            f"carries participants' documents, and no key is set to turn them into pseudonymous codes: {KEY_HELP}",
+        )
+    kept = {
+        name: position
+        for name, position in positions.items()
+        if name not in layout.personal and name not in ("line_number",)
+    }
     values: dict[str, list] = {name: [] for name in kept}
     codes, lines, footer = [], [], {}
     for line, row in rows[body:]:

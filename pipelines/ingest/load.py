@@ -87,22 +87,38 @@ class SourceLoadReport:
     seconds: float = 0.0
 
 
-def load_landing(landing_dir: Path, con, *, campaign: str | None = None, row_level_quarantine: bool = False,
-                 sources: Iterable[str] | None = None, workers: int = 1) -> dict[str, SourceLoadReport]:
+def load_landing(
+    landing_dir: Path,
+    con,
+    *,
+    campaign: str | None = None,
+    row_level_quarantine: bool = False,
+    sources: Iterable[str] | None = None,
+    workers: int = 1,
+) -> dict[str, SourceLoadReport]:
     """Loads every source (or `sources`), the registry first; `campaign` limits ВПР and ГИА to one campaign."""
     wanted = set(SOURCES) if sources is None else set(sources)
     unknown = wanted - set(SOURCES)
     if unknown:
         raise ValueError(f"unknown sources {sorted(unknown)}; expected some of {list(SOURCES)}")
     return {
-        name: load_source(name, landing_dir, con, campaign=campaign, row_level_quarantine=row_level_quarantine,
-                          workers=workers)
-        for name in SOURCES if name in wanted
+        name: load_source(
+            name, landing_dir, con, campaign=campaign, row_level_quarantine=row_level_quarantine, workers=workers
+        )
+        for name in SOURCES
+        if name in wanted
     }
 
 
-def load_source(name: str, landing_dir: Path, con, *, campaign: str | None = None,
-                row_level_quarantine: bool = False, workers: int = 1) -> SourceLoadReport:
+def load_source(
+    name: str,
+    landing_dir: Path,
+    con,
+    *,
+    campaign: str | None = None,
+    row_level_quarantine: bool = False,
+    workers: int = 1,
+) -> SourceLoadReport:
     """Loads the new and changed files of one source; see the module's docstring."""
     started = time.perf_counter()
     source, landing_dir = SOURCES[name], Path(landing_dir).resolve()
@@ -125,8 +141,17 @@ def load_source(name: str, landing_dir: Path, con, *, campaign: str | None = Non
     batch = _read_and_validate(source, landing_dir, con, to_read, logins, row_level_quarantine, loaded_at, workers)
     _keep_rows_of_emptied_files(batch, con, name, allowed_empty)
     try:
-        store.commit_load(con, name, batch.outcomes, batch.rows, [check.insert for check in batch.staged],
-                          batch.validation.issues, registry, row_level_quarantine, loaded_at)
+        store.commit_load(
+            con,
+            name,
+            batch.outcomes,
+            batch.rows,
+            [check.insert for check in batch.staged],
+            batch.validation.issues,
+            registry,
+            row_level_quarantine,
+            loaded_at,
+        )
     finally:
         for check in batch.staged:
             check.drop(con)
@@ -161,8 +186,9 @@ class LoadPlan:
         return bool(self.to_read or self.missing)
 
 
-def plan_load(name: str, landing_dir: Path, con, *, campaign: str | None = None,
-              row_level_quarantine: bool = False) -> LoadPlan:
+def plan_load(
+    name: str, landing_dir: Path, con, *, campaign: str | None = None, row_level_quarantine: bool = False
+) -> LoadPlan:
     """The files of a source a load would read now; `pipelines.run` skips a stage none of whose sources changed."""
     source, landing_dir = SOURCES[name], Path(landing_dir).resolve()
     store.ensure_tables(con)
@@ -203,8 +229,10 @@ ALLOW_EMPTY_SUFFIX = ".intentionally-empty"
 
 def allowed_to_empty(landing_dir: Path) -> list[str]:
     """Landing files a person marked as intentionally empty (`<file>.intentionally-empty` beside them)."""
-    return sorted(marker.removesuffix(ALLOW_EMPTY_SUFFIX)
-                  for marker in glob.glob(f"**/*{ALLOW_EMPTY_SUFFIX}", root_dir=landing_dir, recursive=True))
+    return sorted(
+        marker.removesuffix(ALLOW_EMPTY_SUFFIX)
+        for marker in glob.glob(f"**/*{ALLOW_EMPTY_SUFFIX}", root_dir=landing_dir, recursive=True)
+    )
 
 
 def _keep_rows_of_emptied_files(batch: _Batch, con, source: str, allowed: list[str]) -> None:
@@ -212,15 +240,21 @@ def _keep_rows_of_emptied_files(batch: _Batch, con, source: str, allowed: list[s
     empty = [o for o in batch.outcomes if o.status == store.LOADED and o.rows == 0 and o.file not in allowed]
     if not empty:
         return
-    held = dict(con.execute(f"select _source_file, count(*) from raw.{source} where list_contains(?, _source_file) "
-                            "group by all", [[o.file for o in empty]]).fetchall())
+    held = dict(
+        con.execute(
+            f"select _source_file, count(*) from raw.{source} where list_contains(?, _source_file) group by all",
+            [[o.file for o in empty]],
+        ).fetchall()
+    )
     for index, outcome in enumerate(batch.outcomes):
         rows = held.get(outcome.file) if outcome in empty else None
         if not rows:
             continue
-        message = (f"this version has no rows, and would remove the {rows} row(s) of its earlier version: it is "
-                   f"quarantined and those rows are kept. If the file is meant to be empty, put an empty file "
-                   f"«{outcome.file}{ALLOW_EMPTY_SUFFIX}» beside it (docs/inputs.md)")
+        message = (
+            f"this version has no rows, and would remove the {rows} row(s) of its earlier version: it is "
+            f"quarantined and those rows are kept. If the file is meant to be empty, put an empty file "
+            f"«{outcome.file}{ALLOW_EMPTY_SUFFIX}» beside it (docs/inputs.md)"
+        )
         batch.validation.add_issue(file_issue(source, outcome.file, EMPTIES_SOURCE.id, message))
         batch.outcomes[index] = dataclasses.replace(outcome, status=store.QUARANTINED, errors=outcome.errors + 1)
         check = batch.staged_by_file.pop(outcome.file, None)
@@ -232,7 +266,8 @@ def _keep_rows_of_emptied_files(batch: _Batch, con, source: str, allowed: list[s
 def unmapped_school_codes(con, files: list[str]) -> list[str]:
     """РЦОИ codes of the loaded lists that the crosswalk does not map for their year, by file, code and lines.
     Their rows stay in raw.gia_results and join the results once registry/gia_school_codes.xlsx maps them."""
-    rows = con.execute("""
+    rows = con.execute(
+        """
         select r._source_file, r.year, r.school_code, list_sort(list(r._row_number)) as lines
         from raw.gia_results r
         where r.login is null and list_contains(?, r._source_file) and not exists (
@@ -240,10 +275,15 @@ def unmapped_school_codes(con, files: list[str]) -> list[str]:
                 trim(c.school_code) = trim(r.school_code)
                 or (r.exam_type in ('ОГЭ', 'ГВЭ') and trim(c.oge_code) = trim(r.school_code))
                 or (r.exam_type = 'ЕГЭ' and trim(c.ege_code) = trim(r.school_code))))
-        group by all order by all""", [files]).fetchall()
-    return [f"{file}: school code {code} is not in registry/gia_school_codes.xlsx for {year} (lines "
-            f"{', '.join(map(str, lines[:20]))}{', …' if len(lines) > 20 else ''}); its {len(lines)} row(s) are kept "
-            "aside until it is mapped" for file, year, code, lines in rows]
+        group by all order by all""",
+        [files],
+    ).fetchall()
+    return [
+        f"{file}: school code {code} is not in registry/gia_school_codes.xlsx for {year} (lines "
+        f"{', '.join(map(str, lines[:20]))}{', …' if len(lines) > 20 else ''}); its {len(lines)} row(s) are kept "
+        "aside until it is mapped"
+        for file, year, code, lines in rows
+    ]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -272,14 +312,18 @@ def salt_fingerprint(salt: str | None) -> str:
 
 def salt_state_problem(con, salt: str | None) -> str | None:
     """Why a load with ``salt`` must be refused on this database, or None (then the salt is recorded)."""
-    con.execute(f"create table if not exists {SALT_STATE_TABLE} "
-                "(fingerprint varchar not null, recorded_at timestamp default current_timestamp)")
+    con.execute(
+        f"create table if not exists {SALT_STATE_TABLE} "
+        "(fingerprint varchar not null, recorded_at timestamp default current_timestamp)"
+    )
     recorded = con.execute(f"select fingerprint from {SALT_STATE_TABLE}").fetchone()
     current = salt_fingerprint(salt)
     if recorded and recorded[0] == current:
         return None
-    stored = con.execute("select count(*) from ops.loaded_files where source in (?, ?) and status = 'loaded' "
-                         "and rows > 0", list(PARTICIPANT_SOURCES)).fetchone()[0]
+    stored = con.execute(
+        "select count(*) from ops.loaded_files where source in (?, ?) and status = 'loaded' and rows > 0",
+        list(PARTICIPANT_SOURCES),
+    ).fetchone()[0]
     if stored and (recorded or salt):  # a database from before this record: its codes are unsalted
         was = "без соли" if recorded is None or recorded[0] == "none" else "с другой солью"
         now = "без соли" if not salt else "с солью"

@@ -27,14 +27,39 @@ from pipelines.ingest.staged import (
 from pipelines.ingest.validate import Issue, Validation, location
 
 FILE_PATTERN = re.compile(r"vpr/vpr_(\d{4})\.parquet")
-COLUMNS = ("year", "login", "work_code", "subject_code", "grade", "participant_code", "class_letter", "variant", "sex",
-           "task_scores", "task_max", "primary_score", "mark", "journal_mark")
+COLUMNS = (
+    "year",
+    "login",
+    "work_code",
+    "subject_code",
+    "grade",
+    "participant_code",
+    "class_letter",
+    "variant",
+    "sex",
+    "task_scores",
+    "task_max",
+    "primary_score",
+    "mark",
+    "journal_mark",
+)
 INTEGER = r"U?(TINYINT|SMALLINT|INTEGER|BIGINT)"
-EXPECTED_TYPES = {"year": INTEGER, "grade": INTEGER, "variant": INTEGER, "primary_score": INTEGER, "mark": INTEGER,
-                  "journal_mark": INTEGER, "task_scores": INTEGER + r"\[\]", "task_max": INTEGER + r"\[\]"}
+EXPECTED_TYPES = {
+    "year": INTEGER,
+    "grade": INTEGER,
+    "variant": INTEGER,
+    "primary_score": INTEGER,
+    "mark": INTEGER,
+    "journal_mark": INTEGER,
+    "task_scores": INTEGER + r"\[\]",
+    "task_max": INTEGER + r"\[\]",
+}
 COLUMN_TYPE = c.rule("column_type", "the column types of the raw table", lambda v, row, col: str(v))
-TASK_LISTS = c.rule("task_lists", "as many task scores as task maxima",
-                    lambda v, row, col: "the row has a different number of task scores and task maxima")
+TASK_LISTS = c.rule(
+    "task_lists",
+    "as many task scores as task maxima",
+    lambda v, row, col: "the row has a different number of task scores and task maxima",
+)
 
 
 def _rule_queries(file_year: int, check_logins: bool) -> list[tuple[str, str, str, str]]:
@@ -66,10 +91,20 @@ def _failures_sql(view: str, file: str, file_year: int, check_logins: bool) -> s
                      unnest(task_max) as task_max
               from {view} where len(task_scores) = len(task_max))
         where score < 0 or score > task_max""")
-    rows.append(duplicate_key_sql(view, ["year", "_login", "work_code", "participant_code"], "participant_code",
-                                  "participant_code"))
-    rows.append(loaded_elsewhere_sql(view, "vpr_results", {"year": "year", "login": "_login", "work_code": "work_code",
-                                                           "participant_code": "_code"}, file, "participant_code"))
+    rows.append(
+        duplicate_key_sql(
+            view, ["year", "_login", "work_code", "participant_code"], "participant_code", "participant_code"
+        )
+    )
+    rows.append(
+        loaded_elsewhere_sql(
+            view,
+            "vpr_results",
+            {"year": "year", "login": "_login", "work_code": "work_code", "participant_code": "_code"},
+            file,
+            "participant_code",
+        )
+    )
     return "\nunion all\n".join(rows)
 
 

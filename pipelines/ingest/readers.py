@@ -99,6 +99,7 @@ def _has_value(cells: list[Any]) -> bool:
 # --------------------------------------------------------------------------------------------------
 # Finding the table
 
+
 def _fill_merged(rows: list[list[Any]], ranges: list[tuple[tuple[int, int], tuple[int, int]]] | None) -> None:
     """Gives every cell of a merged range the value of its top-left cell, as a person reads it."""
     for (top, left), (bottom, right) in ranges or []:
@@ -121,7 +122,7 @@ def find_table(rows: list[list[Any]], row_numbers: list[int], first_header: str,
                 headers = [" ".join(str(h).split()) for h in row[c:]]
                 while headers and not headers[-1]:
                     headers.pop()
-                body = [(n, cells[c:c + len(headers)]) for n, cells in zip(row_numbers[r + 1:], rows[r + 1:])]
+                body = [(n, cells[c : c + len(headers)]) for n, cells in zip(row_numbers[r + 1 :], rows[r + 1 :])]
                 body = [(n, cells + [None] * (len(headers) - len(cells))) for n, cells in body if _has_value(cells)]
                 return Table(sheet, row_numbers[r], headers, [b[1] for b in body], [b[0] for b in body], rows[:r], c)
     return None
@@ -148,10 +149,14 @@ def what_the_file_is(data: bytes) -> str:
         return "is empty (0 bytes or only blanks): download or save it again"
     if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):  # an OLE2 compound file
         if "EncryptedPackage".encode("utf-16-le") in data:
-            return ("is a password-protected (encrypted) workbook: open it in Excel, remove the password "
-                    "(Файл → Сведения → Защитить книгу → Зашифровать с использованием пароля) and save it again")
-        return ("is an Excel 97–2003 workbook (.xls) under an .xlsx name: open it in Excel and save it as .xlsx "
-                "(«Книга Excel»)")
+            return (
+                "is a password-protected (encrypted) workbook: open it in Excel, remove the password "
+                "(Файл → Сведения → Защитить книгу → Зашифровать с использованием пароля) and save it again"
+            )
+        return (
+            "is an Excel 97–2003 workbook (.xls) under an .xlsx name: open it in Excel and save it as .xlsx "
+            "(«Книга Excel»)"
+        )
     if data.startswith(b"PK"):
         try:
             names = zipfile.ZipFile(io.BytesIO(data)).namelist()
@@ -164,8 +169,10 @@ def what_the_file_is(data: bytes) -> str:
         return "is an Excel workbook whose contents are damaged: open it in Excel and save it again"
     head = data[:4096].lstrip()
     if head[:1] == b"<":
-        return ("is an HTML or XML page saved under an .xlsx name, not an Excel workbook: open it in Excel and save "
-                "it as .xlsx")
+        return (
+            "is an HTML or XML page saved under an .xlsx name, not an Excel workbook: open it in Excel and save "
+            "it as .xlsx"
+        )
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" not in head:
         return (
             "is a text file (CSV?) saved under an .xlsx name, not an Excel workbook: open it in Excel and "

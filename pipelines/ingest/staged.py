@@ -65,8 +65,9 @@ def duplicate_key_sql(view: str, key: list[str], column: str | None, value: str)
         where _row_number <> first_row"""
 
 
-def loaded_elsewhere_sql(view: str, raw_table: str, on: dict[str, str], file: str, column: str | None,
-                         rows_checked: str = "true") -> str:
+def loaded_elsewhere_sql(
+    view: str, raw_table: str, on: dict[str, str], file: str, column: str | None, rows_checked: str = "true"
+) -> str:
     """Rows whose key is in the raw table from another file; `value` is that file and `ref` its row.
 
     `on` pairs the raw table's key columns with expressions over the file's view (as they would be stored).
@@ -80,8 +81,9 @@ def loaded_elsewhere_sql(view: str, raw_table: str, on: dict[str, str], file: st
         where r._source_file <> {literal(file)} and ({rows_checked})"""
 
 
-def record_failures(con, failures: str, file: str, validation: Validation, described: str,
-                    describe: Callable[[tuple], Issue]) -> None:
+def record_failures(
+    con, failures: str, file: str, validation: Validation, described: str, describe: Callable[[tuple], Issue]
+) -> None:
     """Describes the failures (up to the per-file cap) and counts every one of them for the file.
 
     `described` is a query of the failures table (it may join the file for context) ordered as the issues

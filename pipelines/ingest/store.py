@@ -33,7 +33,8 @@ def raw_columns(con, source: str) -> list[tuple[str, str]]:
     """(name, type) of the raw table's columns, in order; `_loaded_at` is set by the insert itself."""
     rows = con.execute(
         "select column_name, data_type from information_schema.columns "
-        "where table_schema = 'raw' and table_name = ? order by ordinal_position", [source]
+        "where table_schema = 'raw' and table_name = ? order by ordinal_position",
+        [source],
     ).fetchall()
     return [(name, type_) for name, type_ in rows if name != "_loaded_at"]
 
@@ -56,7 +57,8 @@ def file_versions(con, source: str) -> dict[str, list[FileVersion]]:
     """Versions not yet replaced, newest first, by file."""
     rows = con.execute(
         "select file, sha256, status, size_bytes, modified_ns, registry_sha256, row_level_quarantine, loaded_at "
-        "from ops.loaded_files where source = ? and status <> 'replaced' order by loaded_at desc", [source]
+        "from ops.loaded_files where source = ? and status <> 'replaced' order by loaded_at desc",
+        [source],
     ).fetchall()
     versions: dict[str, list[FileVersion]] = {}
     for row in rows:
@@ -89,8 +91,10 @@ def same_digits(logins: frozenset[str]) -> dict[str, str]:
 
 def registry_fingerprint(con) -> str | None:
     """Identifies the registry version the logins were checked against: its files' sha256."""
-    [(shas,)] = con.execute("select list_sort(list(distinct _file_sha256)) from (select _file_sha256 from raw.schools "
-                            "union all select _file_sha256 from raw.login_aliases)").fetchall()
+    [(shas,)] = con.execute(
+        "select list_sort(list(distinct _file_sha256)) from (select _file_sha256 from raw.schools "
+        "union all select _file_sha256 from raw.login_aliases)"
+    ).fetchall()
     return ",".join(shas) if shas else None
 
 
@@ -124,20 +128,43 @@ class FileOutcome:
 
 
 def _outcomes_table(outcomes: list[FileOutcome]) -> pa.Table:
-    return pa.Table.from_pylist([asdict(o) for o in outcomes], schema=pa.schema([
-        ("file", pa.string()), ("sha256", pa.string()), ("status", pa.string()), ("rows", pa.int64()),
-        ("rows_rejected", pa.int64()), ("errors", pa.int64()), ("warnings", pa.int64()),
-        ("size_bytes", pa.int64()), ("modified_ns", pa.int64()),
-    ]))
+    return pa.Table.from_pylist(
+        [asdict(o) for o in outcomes],
+        schema=pa.schema(
+            [
+                ("file", pa.string()),
+                ("sha256", pa.string()),
+                ("status", pa.string()),
+                ("rows", pa.int64()),
+                ("rows_rejected", pa.int64()),
+                ("errors", pa.int64()),
+                ("warnings", pa.int64()),
+                ("size_bytes", pa.int64()),
+                ("modified_ns", pa.int64()),
+            ]
+        ),
+    )
 
 
 def _issues_table(issues: list[Issue], sha_by_file: dict[str, str]) -> pa.Table:
     rows = [{**asdict(issue), "file_sha256": sha_by_file[issue.file]} for issue in issues]
-    return pa.Table.from_pylist(rows, schema=pa.schema([
-        ("source", pa.string()), ("file", pa.string()), ("sheet", pa.string()), ("row", pa.int64()),
-        ("column", pa.string()), ("value", pa.string()), ("rule", pa.string()), ("severity", pa.string()),
-        ("message", pa.string()), ("file_sha256", pa.string()),
-    ]))
+    return pa.Table.from_pylist(
+        rows,
+        schema=pa.schema(
+            [
+                ("source", pa.string()),
+                ("file", pa.string()),
+                ("sheet", pa.string()),
+                ("row", pa.int64()),
+                ("column", pa.string()),
+                ("value", pa.string()),
+                ("rule", pa.string()),
+                ("severity", pa.string()),
+                ("message", pa.string()),
+                ("file_sha256", pa.string()),
+            ]
+        ),
+    )
 
 
 @contextlib.contextmanager
@@ -152,27 +179,41 @@ def registered(con, **tables):
             con.unregister(name)
 
 
-def commit_load(con, source: str, outcomes: list[FileOutcome], rows: pa.Table | None, parquet_inserts: list,
-                issues: list[Issue], registry_sha256: str | None, row_level: bool, loaded_at: dt.datetime) -> None:
+def commit_load(
+    con,
+    source: str,
+    outcomes: list[FileOutcome],
+    rows: pa.Table | None,
+    parquet_inserts: list,
+    issues: list[Issue],
+    registry_sha256: str | None,
+    row_level: bool,
+    loaded_at: dt.datetime,
+) -> None:
     """Replaces the rows of every loaded file and records every outcome and issue, in one transaction.
 
     `parquet_inserts` are callables that insert a Parquet file's rows straight from the file.
     """
     if not outcomes:
         return
-    tables = {"_ingest_outcomes": _outcomes_table(outcomes),
-              "_ingest_issues": _issues_table(issues, {o.file: o.sha256 for o in outcomes})}
+    tables = {
+        "_ingest_outcomes": _outcomes_table(outcomes),
+        "_ingest_issues": _issues_table(issues, {o.file: o.sha256 for o in outcomes}),
+    }
     if rows is not None:
         tables["_ingest_rows"] = rows
     with registered(con, **tables):
         con.execute("begin transaction")
         try:
-            con.execute(f"delete from raw.{source} where _source_file in "
-                        "(select file from _ingest_outcomes where status = 'loaded')")
+            con.execute(
+                f"delete from raw.{source} where _source_file in "
+                "(select file from _ingest_outcomes where status = 'loaded')"
+            )
             if rows is not None and rows.num_rows:
                 names = ", ".join(rows.column_names)
-                con.execute(f"insert into raw.{source} ({names}, _loaded_at) select {names}, ? from _ingest_rows",
-                            [loaded_at])
+                con.execute(
+                    f"insert into raw.{source} ({names}, _loaded_at) select {names}, ? from _ingest_rows", [loaded_at]
+                )
             for insert in parquet_inserts:
                 insert(con)
             _record_outcomes(con, source, registry_sha256, row_level, loaded_at)
@@ -184,21 +225,31 @@ def commit_load(con, source: str, outcomes: list[FileOutcome], rows: pa.Table | 
 
 def _record_outcomes(con, source: str, registry_sha256: str | None, row_level: bool, loaded_at: dt.datetime) -> None:
     # A quarantined version never replaces a loaded one: the rows of the last good version stay.
-    con.execute("""
+    con.execute(
+        """
         update ops.loaded_files f set status = 'replaced'
         from _ingest_outcomes o
         where f.source = ? and f.file = o.file and f.sha256 <> o.sha256 and f.status <> 'replaced'
           and (f.status = 'quarantined' or o.status = 'loaded')
-    """, [source])
-    con.execute("delete from ops.loaded_files f using _ingest_outcomes o "
-                "where f.source = ? and f.file = o.file and f.sha256 = o.sha256", [source])
-    con.execute("""
+    """,
+        [source],
+    )
+    con.execute(
+        "delete from ops.loaded_files f using _ingest_outcomes o "
+        "where f.source = ? and f.file = o.file and f.sha256 = o.sha256",
+        [source],
+    )
+    con.execute(
+        """
         insert into ops.loaded_files
         select ?, file, sha256, status, rows, rows_rejected, errors, warnings, size_bytes, modified_ns, ?, ?, ?
         from _ingest_outcomes
-    """, [source, registry_sha256, row_level, loaded_at])
-    con.execute("delete from ops.quarantine q using _ingest_outcomes o where q.source = ? and q.file = o.file",
-                [source])
+    """,
+        [source, registry_sha256, row_level, loaded_at],
+    )
+    con.execute(
+        "delete from ops.quarantine q using _ingest_outcomes o where q.source = ? and q.file = o.file", [source]
+    )
     con.execute(
         """
         insert into ops.quarantine

@@ -108,8 +108,10 @@ def _where(frame: pd.DataFrame, first: pd.Series) -> pd.Series:
     first_file, first_row = file.loc[first].to_numpy(), row.loc[first].to_numpy()
     word = ["line" if f.endswith(".csv") else "row" for f in first_file]
     same = first_file == file.to_numpy()
-    return pd.Series([f"{w} {r}" if s else f"{f}, {w} {r}" for f, w, r, s in zip(first_file, word, first_row, same)],
-                     index=frame.index)
+    return pd.Series(
+        [f"{w} {r}" if s else f"{f}, {w} {r}" for f, w, r, s in zip(first_file, word, first_row, same)],
+        index=frame.index,
+    )
 
 
 def with_key_context(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFrame:

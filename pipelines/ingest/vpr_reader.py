@@ -44,18 +44,21 @@ TITLE = re.compile(r"впр\s+(?P<year>\d{4})\s+(?P<subject>.+?)\s+(?P<grade>\d{
 SHEET = re.compile(r"^(?P<abbreviation>[а-я]{2})\s*(?P<grade>\d{1,2})(?!\d)")
 REQUIRED_ROLES = ("participant_code", "primary_score")
 
-NO_LAYOUT = rule("vpr_layout", "a ВПР layout of docs/inputs.md (header row with the columns it is recognised by)",
-                 _as_is)
+NO_LAYOUT = rule(
+    "vpr_layout", "a ВПР layout of docs/inputs.md (header row with the columns it is recognised by)", _as_is
+)
 VPR_CONTEXT = rule("vpr_context", "the year, work and school of the file can be determined", _as_is)
-WORK_NOT_CONFIGURED = rule("work_not_configured", "a work configured for its year in dbt_project/seeds/vpr_works.csv",
-                           _as_is)
+WORK_NOT_CONFIGURED = rule(
+    "work_not_configured", "a work configured for its year in dbt_project/seeds/vpr_works.csv", _as_is
+)
 TASK_LIST = rule("task_list", "the tasks and maxima of the work configured for the year (seed vpr_tasks.csv)", _as_is)
 YEAR_OF_WORK_IN_NAME = re.compile(r"впр\W{0,3}((?:19|20)\d\d)(?!\d)")
 YEAR_OF_FOLDER = rule("year_of_folder", "the year in the file agrees with its folder vpr/<YYYY>/", _as_is)
 BEYOND_HEADER = rule("beyond_header", "no cells to the right of the last header", _as_is, severity=WARNING)
 SECOND_SHEET = rule("second_sheet", "one sheet of results per workbook", _as_is, severity=WARNING)
-GROUP_COUNT = rule("group_count", "a school's rows match the participants its group row announces", _as_is,
-                   severity=WARNING)
+GROUP_COUNT = rule(
+    "group_count", "a school's rows match the participants its group row announces", _as_is, severity=WARNING
+)
 
 
 @dataclass(frozen=True)
@@ -118,23 +121,34 @@ def vocabulary() -> Vocabulary:
     """The declared layouts and value tables, read once per process."""
     data = yaml.safe_load(LAYOUTS_FILE.read_text(encoding="utf-8"))
     values = data["values"]
-    layouts = tuple(Layout(
-        id=entry["id"], name=entry["name"], identify=tuple(entry["identify"]),
-        columns={role: tuple(re.compile(normalised(alias)) for alias in aliases)
-                 for role, aliases in entry["columns"].items()},
-        tasks=re.compile(entry["tasks"]),
-        year=tuple(entry["year"]), work=tuple(entry["work"]), school_from=entry["school_from"],
-        many_schools=entry["many_schools"],
-        group_row=re.compile(entry["group_row"]) if entry.get("group_row") else None,
-        not_attempted=_words([*values["not_attempted"], *entry.get("not_attempted", [])]),
-    ) for entry in data["layouts"])
+    layouts = tuple(
+        Layout(
+            id=entry["id"],
+            name=entry["name"],
+            identify=tuple(entry["identify"]),
+            columns={
+                role: tuple(re.compile(normalised(alias)) for alias in aliases)
+                for role, aliases in entry["columns"].items()
+            },
+            tasks=re.compile(entry["tasks"]),
+            year=tuple(entry["year"]),
+            work=tuple(entry["work"]),
+            school_from=entry["school_from"],
+            many_schools=entry["many_schools"],
+            group_row=re.compile(entry["group_row"]) if entry.get("group_row") else None,
+            not_attempted=_words([*values["not_attempted"], *entry.get("not_attempted", [])]),
+        )
+        for entry in data["layouts"]
+    )
     subjects = tuple(Subject(s["code"], s["name"], s["abbreviation"], tuple(s["words"])) for s in data["subjects"])
-    return Vocabulary(layouts, subjects, _words(values["absent"]), _words(values["no_journal_mark"]),
-                      _words(values["no_class"]))
+    return Vocabulary(
+        layouts, subjects, _words(values["absent"]), _words(values["no_journal_mark"]), _words(values["no_class"])
+    )
 
 
 # --------------------------------------------------------------------------------------------------
 # Recognising the layout
+
 
 @dataclass
 class Header:
@@ -156,8 +170,10 @@ def _match_header(layout: Layout, cells: list[Any], row: int, where: str) -> Hea
         return _header_of(vocabulary().layouts.index(layout), headers, row)
     except _DuplicateColumn as duplicate:
         first, second = duplicate.args
-        raise ReadError(RULES["duplicate_column"].id, f"{where}: columns «{headers[first]}» and "
-                                                      f"«{headers[second]}» are the same column") from None
+        raise ReadError(
+            RULES["duplicate_column"].id,
+            f"{where}: columns «{headers[first]}» and «{headers[second]}» are the same column",
+        ) from None
 
 
 # Thousands of forms of one campaign share a few header rows: each is matched once per process. A failed match
@@ -186,8 +202,12 @@ def _header_of(layout_index: int, headers: tuple[str, ...], row: int) -> Header 
         return None
     width = max(i for i, key in enumerate(keys) if key) + 1
     task_columns = {column for column, _, _ in tasks}
-    absent = [re.sub(r"[\\^$()?*+\[\]|]", "", pattern.pattern) for role, patterns in layout.columns.items()
-              if role not in roles for pattern in patterns]
+    absent = [
+        re.sub(r"[\\^$()?*+\[\]|]", "", pattern.pattern)
+        for role, patterns in layout.columns.items()
+        if role not in roles
+        for pattern in patterns
+    ]
     for column, key in enumerate(keys):
         if key and column not in task_columns and column not in roles.values():
             close_to(headers[column], absent, row + 1)
@@ -213,6 +233,7 @@ def _open(data: bytes) -> Workbook:
 
 # --------------------------------------------------------------------------------------------------
 # Year, work and school
+
 
 @dataclass
 class Context:
@@ -259,8 +280,11 @@ def _from_title(above: list[list[Any]]) -> dict[str, Any]:
             match = TITLE.search(normalised(cell)) if isinstance(cell, str) else None
             if match:
                 subject = vocabulary().subject_in(match["subject"])
-                return {"year": int(match["year"]), "grade": int(match["grade"]),
-                        **({"subject": subject} if subject else {})}
+                return {
+                    "year": int(match["year"]),
+                    "grade": int(match["grade"]),
+                    **({"subject": subject} if subject else {}),
+                }
     return {}
 
 
@@ -275,30 +299,46 @@ def _context(path: str, header: Header, sheet: str, above: list[list[Any]]) -> C
     found = {"path": _from_path(path), "title": _from_title(above), "sheet": _from_sheet(sheet)}
     folder_year = found["path"]["year"]
     if folder_year is None:
-        raise ReadError(VPR_CONTEXT.id, "the year is not in the file's place: put it under vpr/<YYYY>/ "
-                                        "(the year of the work), e.g. vpr/2023/…")
+        raise ReadError(
+            VPR_CONTEXT.id,
+            "the year is not in the file's place: put it under vpr/<YYYY>/ (the year of the work), e.g. vpr/2023/…",
+        )
     year = next((found[s]["year"] for s in layout.year if found[s].get("year")), None)
     if year != folder_year:
-        raise ReadError(YEAR_OF_FOLDER.id, f"the title says ВПР {year}, but the file is under the folder of "
-                                           f"{folder_year}: move it to vpr/{year}/")
+        raise ReadError(
+            YEAR_OF_FOLDER.id,
+            f"the title says ВПР {year}, but the file is under the folder of {folder_year}: move it to vpr/{year}/",
+        )
     named = YEAR_OF_WORK_IN_NAME.search(normalised(PurePosixPath(path).name))
     if named and int(named[1]) != folder_year:  # «Проведение работы по …, 5 класс. ВПР 2021.xlsx» under vpr/2022/
-        raise ReadError(YEAR_OF_FOLDER.id, f"the file name says ВПР {named[1]}, but the file is under the folder of "
-                                           f"{folder_year}: move it to vpr/{named[1]}/")
+        raise ReadError(
+            YEAR_OF_FOLDER.id,
+            f"the file name says ВПР {named[1]}, but the file is under the folder of "
+            f"{folder_year}: move it to vpr/{named[1]}/",
+        )
     work_source = next((s for s in layout.work if found[s].get("subject") and found[s].get("grade")), None)
     if work_source is None:
-        missing = [what for what, key in (("the subject", "subject"), ("the grade", "grade"))
-                   if not any(found[s].get(key) for s in layout.work)]
-        raise ReadError(VPR_CONTEXT.id, f"could not tell {' and '.join(missing)} of the work from "
-                        f"{', '.join(_SOURCE_NAMES[s] for s in layout.work)}: name the file after the work, "
-                        "e.g. «Математика 5 класс.xlsx» or «…_MA5.xlsx»")
+        missing = [
+            what
+            for what, key in (("the subject", "subject"), ("the grade", "grade"))
+            if not any(found[s].get(key) for s in layout.work)
+        ]
+        raise ReadError(
+            VPR_CONTEXT.id,
+            f"could not tell {' and '.join(missing)} of the work from "
+            f"{', '.join(_SOURCE_NAMES[s] for s in layout.work)}: name the file after the work, "
+            "e.g. «Математика 5 класс.xlsx» or «…_MA5.xlsx»",
+        )
     login = None
     if layout.school_from == "path":
         login = found["path"].get("login")
         if login is None:
-            raise ReadError(VPR_CONTEXT.id, "a form of one school does not name its school: put its ФИС ОКО login "
-                                            "in the folder or file name, e.g. "
-                                            "vpr/2023/sch860001/Математика 5 класс.xlsx")
+            raise ReadError(
+                VPR_CONTEXT.id,
+                "a form of one school does not name its school: put its ФИС ОКО login "
+                "in the folder or file name, e.g. "
+                "vpr/2023/sch860001/Математика 5 класс.xlsx",
+            )
     work = found[work_source]
     return Context(year, work["subject"], work["grade"], login)
 

@@ -50,7 +50,7 @@ from pipelines.ingest.vpr_reader import (
 
 SOURCE = "vpr_report_counts"
 PERCENT_DECIMALS = 2  # ФИС ОКО writes percentages with two decimals
-HALF_UNIT_PP = 0.5 * 10 ** -PERCENT_DECIMALS  # the most a written percentage is off its exact value
+HALF_UNIT_PP = 0.5 * 10**-PERCENT_DECIMALS  # the most a written percentage is off its exact value
 
 REPORT_LAYOUT = rule(
     "vpr_report_layout",

@@ -3,8 +3,9 @@
 `generate(scale, years, seed, out)` (or `python -m pipelines.synth`) writes every input described in
 docs/inputs.md — school registry, FIOKO ШНОР lists, objectivity markers and risk profiles, ВПР
 participant files in the real ФИС ОКО layouts (vpr_files.py; one Parquet file a year at federal scale
-instead), РЦОИ ГИА exports and social passports — and `ground_truth/` beside them, deterministically per seed. ВПР work specifications and ГИА minimum scores
-are read from the dbt seeds, so generated marks follow the scales the pipeline checks them against.
+instead), РЦОИ ГИА exports and social passports — and `ground_truth/` beside them, deterministically per
+seed. ВПР work specifications and ГИА minimum scores are read from the dbt seeds, so generated marks follow
+the scales the pipeline checks them against.
 
 The official ШНОР lists apply the FIOKO rule (fioko.py) to the generated results; the level of results,
 which FIOKO does not publish a rule for, is set locally: «Сильно неуспевающие» when both criteria hold or

@@ -36,23 +36,36 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--years", type=parse_years, default=parse_years("2019-2024"), help="e.g. 2019-2024")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--out", type=Path, required=True, help="the landing folder to write")
-    parser.add_argument("--works", type=parse_works, default=None,
-                        help=f"ВПР works, comma-separated, or 'all' (default: all at federal scale, "
-                             f"else {','.join(DEFAULT_WORKS)})")
+    parser.add_argument(
+        "--works",
+        type=parse_works,
+        default=None,
+        help=f"ВПР works, comma-separated, or 'all' (default: all at federal scale, else {','.join(DEFAULT_WORKS)})",
+    )
     parser.add_argument("--workers", type=int, default=None, help="processes writing ВПР forms")
-    parser.add_argument("--vpr-level", choices=VPR_LEVELS, default="participants",
-                        help="ВПР as participant rows, as the ФИС ОКО aggregated reports only, or both")
+    parser.add_argument(
+        "--vpr-level",
+        choices=VPR_LEVELS,
+        default="participants",
+        help="ВПР as participant rows, as the ФИС ОКО aggregated reports only, or both",
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    out = generate(args.scale, args.years, args.seed, args.out, works=args.works, workers=args.workers,
-                   vpr_level=args.vpr_level)
+    out = generate(
+        args.scale, args.years, args.seed, args.out, works=args.works, workers=args.workers, vpr_level=args.vpr_level
+    )
     counts = json.loads((out / "ground_truth" / "manifest.json").read_text(encoding="utf-8"))["counts"]
-    vpr = (f"{sum(counts['vpr_rows'].values())} ВПР rows" if args.vpr_level == "participants" else
-           f"{sum(counts['vpr_rows'].values())} ВПР participants in {sum(counts['vpr_report_files'].values())} "
-           "report files")
-    print(f"{args.scale} scale, {args.years[0]}–{args.years[-1]}, seed {args.seed}: {counts['schools']} schools, "
-          f"{vpr}, {sum(counts['gia_rows'].values())} ГИА rows "
-          f"→ {out} in {time.perf_counter() - started:.0f} s")
+    vpr = (
+        f"{sum(counts['vpr_rows'].values())} ВПР rows"
+        if args.vpr_level == "participants"
+        else f"{sum(counts['vpr_rows'].values())} ВПР participants in {sum(counts['vpr_report_files'].values())} "
+        "report files"
+    )
+    print(
+        f"{args.scale} scale, {args.years[0]}–{args.years[-1]}, seed {args.seed}: {counts['schools']} schools, "
+        f"{vpr}, {sum(counts['gia_rows'].values())} ГИА rows "
+        f"→ {out} in {time.perf_counter() - started:.0f} s"
+    )
     return 0
 
 

@@ -47,11 +47,21 @@ def gia_counts(rows: GiaRows, n_schools: int) -> tuple[str, np.ndarray, np.ndarr
 
 def work_stats(year: int, counts: list[tuple[str, np.ndarray, np.ndarray]]) -> pd.DataFrame:
     """One row per school and work with participants: year, school, label, participants, fails."""
-    stats = pd.concat([
-        pd.DataFrame({"year": year, "school": np.arange(len(participants)), "label": label,
-                      "participants": participants, "fails": fails})
-        for label, participants, fails in counts
-    ], ignore_index=True)
+    stats = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "year": year,
+                    "school": np.arange(len(participants)),
+                    "label": label,
+                    "participants": participants,
+                    "fails": fails,
+                }
+            )
+            for label, participants, fails in counts
+        ],
+        ignore_index=True,
+    )
     return stats[stats["participants"] > 0].reset_index(drop=True)
 
 
@@ -73,14 +83,24 @@ def shnor_list(stats: pd.DataFrame, list_years: list[int]) -> pd.DataFrame:
             two_works, two_years = len(labels) >= 2, bool(earlier_labels)
             if not (two_works or two_years):
                 continue
-            criterion = ("both" if two_works and two_years
-                         else "two_works_prev_year" if two_works else "works_in_two_years")
-            works = ([f"{list_year - 2}:{label}" for label in earlier_labels]
-                     + [f"{list_year - 1}:{label}" for label in labels])
-            rows.append({"list_year": list_year, "school": int(school), "criterion": criterion,
-                         "level": shnor_level(len(labels), len(earlier_labels)), "low_works": "|".join(works)})
+            criterion = (
+                "both" if two_works and two_years else "two_works_prev_year" if two_works else "works_in_two_years"
+            )
+            works = [f"{list_year - 2}:{label}" for label in earlier_labels] + [
+                f"{list_year - 1}:{label}" for label in labels
+            ]
+            rows.append(
+                {
+                    "list_year": list_year,
+                    "school": int(school),
+                    "criterion": criterion,
+                    "level": shnor_level(len(labels), len(earlier_labels)),
+                    "low_works": "|".join(works),
+                }
+            )
     return pd.DataFrame(rows, columns=["list_year", "school", "criterion", "level", "low_works"]).astype(
-        {"list_year": int, "school": int})
+        {"list_year": int, "school": int}
+    )
 
 
 def shnor_level(low_previous: int, low_earlier: int) -> str:

@@ -37,13 +37,23 @@ from pipelines.synth.writers import (
 )
 
 GENERATED_FILES = (
-    "registry/schools.xlsx", "fioko/shnor_*.xlsx", "fioko/objectivity_markers_[0-9][0-9][0-9][0-9].xlsx",
-    "fioko/risk_profiles_*.xlsx", "vpr/vpr_*.parquet", "gia/gia_*.csv", "social_passport/social_passport_*.xlsx",
-    "gia/[0-9][0-9][0-9][0-9]/*.csv", "registry/gia_school_codes.xlsx", "ground_truth/*",
+    "registry/schools.xlsx",
+    "fioko/shnor_*.xlsx",
+    "fioko/objectivity_markers_[0-9][0-9][0-9][0-9].xlsx",
+    "fioko/risk_profiles_*.xlsx",
+    "vpr/vpr_*.parquet",
+    "gia/gia_*.csv",
+    "social_passport/social_passport_*.xlsx",
+    "gia/[0-9][0-9][0-9][0-9]/*.csv",
+    "registry/gia_school_codes.xlsx",
+    "ground_truth/*",
     # ВПР: A1 per-school forms, A2 and A3 region exports, and the earlier <login>_<WORK>.xlsx forms
     "vpr/[0-9][0-9][0-9][0-9]/[a-z]*[0-9]/* [0-9]* класс.xlsx",
-    *(f"vpr/[0-9][0-9][0-9][0-9]/{grade}/{subject}.xlsx"
-      for grade in ("[0-9]", "[0-9][0-9]") for subject in SUBJECT_DATIVE),
+    *(
+        f"vpr/[0-9][0-9][0-9][0-9]/{grade}/{subject}.xlsx"
+        for grade in ("[0-9]", "[0-9][0-9]")
+        for subject in SUBJECT_DATIVE
+    ),
     "vpr/[0-9][0-9][0-9][0-9]/Проведение работы по *, [0-9]* класс. ВПР [0-9][0-9][0-9][0-9].xlsx",
     "vpr/[0-9][0-9][0-9][0-9]/*_[A-Z][A-Z]*[0-9].xlsx",
     *vpr_reports.GENERATED_FILES,
@@ -70,8 +80,9 @@ class _FormWriter:
 
     def __init__(self, landing: Path, workers: int):
         self.landing = landing
-        self.pool = (ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
-                     if workers > 1 else None)
+        self.pool = (
+            ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) if workers > 1 else None
+        )
         self.pending: list[Future] = []
 
     def _submit(self, function, payload) -> None:
@@ -83,7 +94,7 @@ class _FormWriter:
     def write_forms(self, forms: list[dict]) -> None:
         """A1 forms, a chunk of them per task."""
         for start in range(0, len(forms), FORMS_PER_TASK):
-            self._submit(write_a1_forms, forms[start:start + FORMS_PER_TASK])
+            self._submit(write_a1_forms, forms[start : start + FORMS_PER_TASK])
 
     def write_region_file(self, payload: dict) -> None:
         """One A2 or A3 region export."""
@@ -108,8 +119,9 @@ def _remove_previous_output(out: Path) -> None:
     for pattern in GENERATED_FILES:
         for path in out.glob(pattern):
             path.unlink()
-    for folder in sorted([*out.glob("vpr/[0-9][0-9][0-9][0-9]/*/"), *out.glob("vpr_reports/[0-9][0-9][0-9][0-9]/")],
-                         reverse=True):
+    for folder in sorted(
+        [*out.glob("vpr/[0-9][0-9][0-9][0-9]/*/"), *out.glob("vpr_reports/[0-9][0-9][0-9][0-9]/")], reverse=True
+    ):
         if folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
 
@@ -118,8 +130,9 @@ def _rows(frame: pd.DataFrame) -> list[list]:
     return [[None if pd.isna(v) else v for v in row] for row in frame.astype(object).values.tolist()]
 
 
-def _write_participant_files(batch: VprBatch, schools: Schools, seed: int, parquet: VprParquet | None,
-                             forms: _FormWriter, totals: _Totals) -> None:
+def _write_participant_files(
+    batch: VprBatch, schools: Schools, seed: int, parquet: VprParquet | None, forms: _FormWriter, totals: _Totals
+) -> None:
     """One work's participant rows in the year's real layout (or the federal Parquet file)."""
     year = batch.year
     if parquet:
@@ -136,8 +149,18 @@ def _write_participant_files(batch: VprBatch, schools: Schools, seed: int, parqu
         totals.vpr_absent[year] += int(payload["rows"]["absent"].sum())
 
 
-def _generate_year(year: int, schools: Schools, plan: Plan, works: tuple[str, ...], seed: int, out: Path,
-                   federal: bool, vpr_level: str, forms: _FormWriter, totals: _Totals) -> pd.DataFrame:
+def _generate_year(
+    year: int,
+    schools: Schools,
+    plan: Plan,
+    works: tuple[str, ...],
+    seed: int,
+    out: Path,
+    federal: bool,
+    vpr_level: str,
+    forms: _FormWriter,
+    totals: _Totals,
+) -> pd.DataFrame:
     """Generates and writes one year's ВПР (participant files, reports or both) and ГИА; returns its
     per-school work statistics."""
     cohorts = cohort_counts(schools, seed, year)
@@ -162,8 +185,14 @@ def _generate_year(year: int, schools: Schools, plan: Plan, works: tuple[str, ..
     else:  # as РЦОИ sends them: a list per exam and day; only school marks (2020 ОГЭ) in the CSV layout
         municipalities = schools.registry["municipality"].to_numpy()
         msu = {name: f"{i + 101}" for i, name in enumerate(sorted(set(municipalities)))}
-        school_marks = write_gia_lists(out, gia, schools.login, gia_school_codes(len(schools)),
-                                       np.array([msu[m] for m in municipalities], dtype=object), seed)
+        school_marks = write_gia_lists(
+            out,
+            gia,
+            schools.login,
+            gia_school_codes(len(schools)),
+            np.array([msu[m] for m in municipalities], dtype=object),
+            seed,
+        )
         if school_marks:
             write_gia_csv(out / "gia" / f"gia_{year}.csv", school_marks, schools.login)
     totals.gia_rows[year] = sum(len(rows) for rows in gia)
@@ -174,40 +203,73 @@ def _generate_year(year: int, schools: Schools, plan: Plan, works: tuple[str, ..
 def _fioko_names(schools: Schools, seed: int) -> np.ndarray:
     rng = stream(seed, "fioko-names")
     quirky = rng.random(len(schools)) < QUIRKY_NAME_SHARE
-    return np.array([names.fioko_style_name(n).replace(" ", "  ", 1) if q else names.fioko_style_name(n)
-                     for n, q in zip(schools.registry["full_name"], quirky)], dtype=object)
+    return np.array(
+        [
+            names.fioko_style_name(n).replace(" ", "  ", 1) if q else names.fioko_style_name(n)
+            for n, q in zip(schools.registry["full_name"], quirky)
+        ],
+        dtype=object,
+    )
 
 
 def _write_registry(out: Path, schools: Schools, last_year: int) -> None:
-    header = ["Логин", "Полное наименование", "Краткое наименование", "Муниципалитет", "Тип населённого пункта",
-              "Тип ОО", "Контингент", "Год открытия"]
+    header = [
+        "Логин",
+        "Полное наименование",
+        "Краткое наименование",
+        "Муниципалитет",
+        "Тип населённого пункта",
+        "Тип ОО",
+        "Контингент",
+        "Год открытия",
+    ]
     frame = schools.registry.drop(columns="region_code")
-    write_titled_table(out / "registry" / "schools.xlsx", "Реестр ОО",
-                       ["Реестр общеобразовательных организаций", f"по состоянию на 01.09.{last_year}"],
-                       header, _rows(frame), len(frame))
+    write_titled_table(
+        out / "registry" / "schools.xlsx",
+        "Реестр ОО",
+        ["Реестр общеобразовательных организаций", f"по состоянию на 01.09.{last_year}"],
+        header,
+        _rows(frame),
+        len(frame),
+    )
 
 
 def _write_shnor_lists(out: Path, schools: Schools, shnor: pd.DataFrame, list_years: list[int]) -> None:
     registry = schools.registry
     for year in list_years:
         listed = shnor[shnor["list_year"] == year]
-        frame = pd.DataFrame({
-            "year": year, "login": registry["login"].to_numpy()[listed["school"]],
-            "name": registry["short_name"].to_numpy()[listed["school"]],
-            "municipality": registry["municipality"].to_numpy()[listed["school"]], "level": listed["level"].to_numpy(),
-        }).sort_values(["municipality", "login"])
-        write_titled_table(out / "fioko" / f"shnor_{year}.xlsx", "Перечень",
-                           [f"Перечень ОО с низкими образовательными результатами, {year}"],
-                           ["Год", "Логин", "Наименование ОО", "Муниципалитет", "Уровень результатов"], _rows(frame))
+        frame = pd.DataFrame(
+            {
+                "year": year,
+                "login": registry["login"].to_numpy()[listed["school"]],
+                "name": registry["short_name"].to_numpy()[listed["school"]],
+                "municipality": registry["municipality"].to_numpy()[listed["school"]],
+                "level": listed["level"].to_numpy(),
+            }
+        ).sort_values(["municipality", "login"])
+        write_titled_table(
+            out / "fioko" / f"shnor_{year}.xlsx",
+            "Перечень",
+            [f"Перечень ОО с низкими образовательными результатами, {year}"],
+            ["Год", "Логин", "Наименование ОО", "Муниципалитет", "Уровень результатов"],
+            _rows(frame),
+        )
 
 
-def _write_markers(out: Path, schools: Schools, plan: Plan, stats: pd.DataFrame, year: int, seed: int,
-                   fioko_names: np.ndarray) -> None:
+def _write_markers(
+    out: Path, schools: Schools, plan: Plan, stats: pd.DataFrame, year: int, seed: int, fioko_names: np.ndarray
+) -> None:
     markers = fioko.objectivity_markers(plan, stats, year, seed)
     registry = schools.registry
     school = markers["school"].to_numpy()
-    frame = pd.DataFrame({"year": str(year), "login": registry["login"].to_numpy()[school],
-                          "municipality": registry["municipality"].to_numpy()[school], "name": fioko_names[school]})
+    frame = pd.DataFrame(
+        {
+            "year": str(year),
+            "login": registry["login"].to_numpy()[school],
+            "municipality": registry["municipality"].to_numpy()[school],
+            "name": fioko_names[school],
+        }
+    )
     for column in MARKER_COLUMNS:
         frame[column] = markers[column].astype("Int64").to_numpy()
     frame["count"] = markers[list(MARKER_COLUMNS)].astype(float).sum(axis=1).astype(int).to_numpy()
@@ -216,19 +278,31 @@ def _write_markers(out: Path, schools: Schools, plan: Plan, stats: pd.DataFrame,
     write_objectivity_markers(out / "fioko" / f"objectivity_markers_{year}.xlsx", header, _rows(frame))
 
 
-def _write_risk_profiles(out: Path, schools: Schools, stats: pd.DataFrame, shnor: pd.DataFrame,
-                         is_shnsu: np.ndarray, year: int, seed: int) -> None:
+def _write_risk_profiles(
+    out: Path, schools: Schools, stats: pd.DataFrame, shnor: pd.DataFrame, is_shnsu: np.ndarray, year: int, seed: int
+) -> None:
     """«500+» profiles of the year's ШНОР list and the ШНСУ schools."""
     listed = set(shnor.loc[shnor["list_year"] == year, "school"])
     profiled = sorted(listed | set(np.flatnonzero(is_shnsu & schools.exists_in(year)).tolist()))
     profiles = fioko.risk_profiles(schools, stats, profiled, year, seed)
     registry = schools.registry
-    frame = pd.DataFrame({"year": year, "login": registry["login"].to_numpy()[profiles["school"]],
-                          "name": registry["short_name"].to_numpy()[profiles["school"]],
-                          "factor": profiles["factor"].to_numpy(), "level": profiles["level"].to_numpy()})
-    write_titled_table(out / "fioko" / f"risk_profiles_{year}.xlsx", "Рисковые профили",
-                       [f"Рисковые профили ОО (проект «500+»), {year}"],
-                       ["Год", "Логин", "Наименование ОО", "Фактор риска", "Уровень риска"], _rows(frame), len(frame))
+    frame = pd.DataFrame(
+        {
+            "year": year,
+            "login": registry["login"].to_numpy()[profiles["school"]],
+            "name": registry["short_name"].to_numpy()[profiles["school"]],
+            "factor": profiles["factor"].to_numpy(),
+            "level": profiles["level"].to_numpy(),
+        }
+    )
+    write_titled_table(
+        out / "fioko" / f"risk_profiles_{year}.xlsx",
+        "Рисковые профили",
+        [f"Рисковые профили ОО (проект «500+»), {year}"],
+        ["Год", "Логин", "Наименование ОО", "Фактор риска", "Уровень риска"],
+        _rows(frame),
+        len(frame),
+    )
 
 
 def _write_passports(out: Path, schools: Schools, plan: Plan, years: list[int], seed: int) -> str:
@@ -241,9 +315,14 @@ def _write_passports(out: Path, schools: Schools, plan: Plan, years: list[int], 
         rng = stream(seed, "messy-logins", year)
         messy = rng.choice(len(frame), size=max(1, round(MESSY_LOGIN_SHARE * len(frame))), replace=False)
         frame.loc[messy, "login"] = frame.loc[messy, "login"].str.upper() + " "
-        write_titled_table(out / "social_passport" / f"social_passport_{year}.xlsx", "Социальный паспорт",
-                           [f"Социальный паспорт ОО, {year}"], list(passport.HEADERS.values()), _rows(frame),
-                           len(frame))
+        write_titled_table(
+            out / "social_passport" / f"social_passport_{year}.xlsx",
+            "Социальный паспорт",
+            [f"Социальный паспорт ОО, {year}"],
+            list(passport.HEADERS.values()),
+            _rows(frame),
+            len(frame),
+        )
     return detail
 
 
@@ -252,12 +331,26 @@ def _vpr_layout(scale: str, year: int, vpr_level: str) -> str:
     return {"participants": participants, "reports": "reports", "both": f"{participants} + reports"}[vpr_level]
 
 
-def _manifest(scale: str, years: list[int], seed: int, works: tuple[str, ...], vpr_level: str, schools: Schools,
-              planted: pd.DataFrame, shnor: pd.DataFrame, is_shnsu: np.ndarray, totals: _Totals) -> dict:
+def _manifest(
+    scale: str,
+    years: list[int],
+    seed: int,
+    works: tuple[str, ...],
+    vpr_level: str,
+    schools: Schools,
+    planted: pd.DataFrame,
+    shnor: pd.DataFrame,
+    is_shnsu: np.ndarray,
+    totals: _Totals,
+) -> dict:
     registry = schools.registry
     return {
         "generator": "pipelines.synth",
-        "scale": scale, "years": years, "seed": seed, "works": list(works), "vpr_level": vpr_level,
+        "scale": scale,
+        "years": years,
+        "seed": seed,
+        "works": list(works),
+        "vpr_level": vpr_level,
         "counts": {
             "regions": int(registry["region_code"].nunique()),
             "municipalities": int(registry[["region_code", "municipality"]].drop_duplicates().shape[0]),
@@ -276,8 +369,15 @@ def _manifest(scale: str, years: list[int], seed: int, works: tuple[str, ...], v
     }
 
 
-def generate(scale: str, years: range | list[int], seed: int, out: Path, works: tuple[str, ...] | None = None,
-             workers: int | None = None, vpr_level: str = "participants") -> Path:
+def generate(
+    scale: str,
+    years: range | list[int],
+    seed: int,
+    out: Path,
+    works: tuple[str, ...] | None = None,
+    workers: int | None = None,
+    vpr_level: str = "participants",
+) -> Path:
     """Writes every input of docs/inputs.md for `years` into the landing folder `out`, plus ground_truth/.
 
     Deterministic per seed. `works` defaults to the scale's (every work at federal scale, else grades 4–6).
@@ -300,9 +400,13 @@ def generate(scale: str, years: range | list[int], seed: int, out: Path, works: 
     totals = _Totals()
     forms = _FormWriter(out, workers if workers is not None else (2 if scale == "region" else 1))
     try:
-        stats = pd.concat([_generate_year(year, schools, plan, works, seed, out, scale == "federal", vpr_level,
-                                          forms, totals)
-                           for year in years], ignore_index=True)
+        stats = pd.concat(
+            [
+                _generate_year(year, schools, plan, works, seed, out, scale == "federal", vpr_level, forms, totals)
+                for year in years
+            ],
+            ignore_index=True,
+        )
     finally:
         forms.close()
 
@@ -312,8 +416,13 @@ def generate(scale: str, years: range | list[int], seed: int, out: Path, works: 
     fioko_names = _fioko_names(schools, seed)
     _write_registry(out, schools, years[-1])
     if scale != "federal":
-        write_gia_school_codes(out / "registry" / "gia_school_codes.xlsx", schools.login,
-                               schools.registry["short_name"].to_numpy(), gia_school_codes(len(schools)), years)
+        write_gia_school_codes(
+            out / "registry" / "gia_school_codes.xlsx",
+            schools.login,
+            schools.registry["short_name"].to_numpy(),
+            gia_school_codes(len(schools)),
+            years,
+        )
     _write_shnor_lists(out, schools, shnor, list_years)
     for year in (y for y in years if y >= FIRST_MARKERS_YEAR):
         _write_markers(out, schools, plan, stats, year, seed, fioko_names)
@@ -322,6 +431,7 @@ def generate(scale: str, years: range | list[int], seed: int, out: Path, works: 
 
     planted = truth.planted_frame(plan, schools, stats, passport_detail)
     manifest = _manifest(scale, years, seed, works, vpr_level, schools, planted, shnor, is_shnsu, totals)
-    truth.write_ground_truth(out, planted, truth.shnor_expected_frame(shnor, schools),
-                             truth.shnsu_frame(schools, is_shnsu, years), manifest)
+    truth.write_ground_truth(
+        out, planted, truth.shnor_expected_frame(shnor, schools), truth.shnsu_frame(schools, is_shnsu, years), manifest
+    )
     return out

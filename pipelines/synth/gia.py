@@ -64,16 +64,19 @@ class _Students:
     offsets: np.ndarray
 
 
-def _students(schools: Schools, counts: np.ndarray, codes: np.ndarray, rng: np.random.Generator,
-              year: int) -> _Students:
+def _students(
+    schools: Schools, counts: np.ndarray, codes: np.ndarray, rng: np.random.Generator, year: int
+) -> _Students:
     school = np.repeat(np.arange(len(schools), dtype=np.int32), counts)
     school_mean = schools.ability + rng.normal(0, 0.15, len(schools)) + YEAR_EFFECT.get(year, 0.0)
-    return _Students(school, school_mean[school] + rng.normal(0, 1.0, len(school)), codes,
-                     np.concatenate([[0], np.cumsum(counts)]))
+    return _Students(
+        school, school_mean[school] + rng.normal(0, 1.0, len(school)), codes, np.concatenate([[0], np.cumsum(counts)])
+    )
 
 
-def _grade_counts(schools: Schools, plan: Plan, cohorts: dict[int, np.ndarray], year: int,
-                  grade: int, school_types: set[str]) -> np.ndarray:
+def _grade_counts(
+    schools: Schools, plan: Plan, cohorts: dict[int, np.ndarray], year: int, grade: int, school_types: set[str]
+) -> np.ndarray:
     takes = schools.registry["school_type"].isin(school_types).to_numpy()
     counts = np.where(takes, cohorts[grade], 0)
     for school, size in plan.sizes.get((year, f"grade{grade}"), {}).items():
@@ -87,26 +90,40 @@ def _subset(students: _Students, keep: np.ndarray, n_schools: int) -> _Students:
     return _Students(school, students.ability[keep], students.codes[keep], np.concatenate([[0], np.cumsum(counts)]))
 
 
-def _scored_rows(rng: np.random.Generator, plan: Plan, exam: GiaExam, year: int, students: _Students,
-                 population: str) -> GiaRows:
+def _scored_rows(
+    rng: np.random.Generator, plan: Plan, exam: GiaExam, year: int, students: _Students, population: str
+) -> GiaRows:
     ability = students.ability + rng.normal(0, SUBJECT_NOISE, len(students.ability))
     parameters = gia_parameters(exam, year, population)
     primary = draw_gia_primary(rng, exam, parameters, ability)
     passing = exam.lowest_passing_primary(year)
-    rows, targets = controlled_targets(rng, plan.fail_controls.get((year, exam.label), {}), students.offsets,
-                                       primary, ability + rng.normal(0, 0.01, len(ability)), passing,
-                                       exam.max_primary_score)
+    rows, targets = controlled_targets(
+        rng,
+        plan.fail_controls.get((year, exam.label), {}),
+        students.offsets,
+        primary,
+        ability + rng.normal(0, 0.01, len(ability)),
+        passing,
+        exam.max_primary_score,
+    )
     primary[rows] = targets
     retaking = (primary < passing) & (rng.random(len(primary)) < RETAKE_SHARE)
     retake_primary = draw_gia_primary(rng, exam, parameters, ability[retaking] + RETAKE_GAIN)
     school = np.concatenate([students.school, students.school[retaking]])
     primary = np.concatenate([primary, retake_primary])
-    return _rows_from_primary(exam, year, school, np.concatenate([students.codes, students.codes[retaking]]),
-                              primary, np.arange(len(primary)) >= len(students.school))
+    return _rows_from_primary(
+        exam,
+        year,
+        school,
+        np.concatenate([students.codes, students.codes[retaking]]),
+        primary,
+        np.arange(len(primary)) >= len(students.school),
+    )
 
 
-def _rows_from_primary(exam: GiaExam, year: int, school: np.ndarray, codes: np.ndarray, primary: np.ndarray,
-                       retake: np.ndarray) -> GiaRows:
+def _rows_from_primary(
+    exam: GiaExam, year: int, school: np.ndarray, codes: np.ndarray, primary: np.ndarray, retake: np.ndarray
+) -> GiaRows:
     min_test, min_mark = gia_minimums()[(year, exam.exam_type, exam.subject_code)]
     absent = np.full(len(primary), -1, dtype=np.int16)
     has_test = exam.test_scale is not None
@@ -125,14 +142,26 @@ def _rows_from_primary(exam: GiaExam, year: int, school: np.ndarray, codes: np.n
     )
 
 
-def _school_mark_rows(rng: np.random.Generator, schools: Schools, exam: GiaExam, year: int,
-                      students: _Students) -> GiaRows:
+def _school_mark_rows(
+    rng: np.random.Generator, schools: Schools, exam: GiaExam, year: int, students: _Students
+) -> GiaRows:
     """2020: the certificate mark of the intermediate attestation, never «2»."""
     latent = students.ability + schools.journal_leniency[students.school] + rng.normal(0, 0.55, len(students.school))
     mark = (3 + (latent > 0.0) + (latent > 1.1)).astype(np.int8)
     absent = np.full(len(mark), -1, dtype=np.int16)
-    return GiaRows(exam, year, students.school, students.codes, absent, absent, mark, None, absent,
-                   np.zeros(len(mark), dtype=bool), school_marks=True)
+    return GiaRows(
+        exam,
+        year,
+        students.school,
+        students.codes,
+        absent,
+        absent,
+        mark,
+        None,
+        absent,
+        np.zeros(len(mark), dtype=bool),
+        school_marks=True,
+    )
 
 
 def _grade9_rows(rng, schools, plan, students: _Students, year: int) -> list[GiaRows]:
@@ -155,11 +184,15 @@ def _grade11_rows(rng, schools, plan, students: _Students, year: int) -> list[Gi
     sitting = rng.random(len(students.school)) < (0.9 if year == SCHOOL_MARKS_YEAR else 1.0)
     result = [_scored_rows(rng, plan, GIA_EXAMS["ЕГЭ RU"], year, _subset(students, sitting, n_schools), "all")]
     profile = chooses_profile_maths(rng, students.ability)
-    result.append(_scored_rows(rng, plan, GIA_EXAMS["ЕГЭ MA_PROF"], year,
-                               _subset(students, profile & sitting, n_schools), "profile"))
+    result.append(
+        _scored_rows(
+            rng, plan, GIA_EXAMS["ЕГЭ MA_PROF"], year, _subset(students, profile & sitting, n_schools), "profile"
+        )
+    )
     if gia_exam_held("ЕГЭ MA_BASE", year):
-        result.append(_scored_rows(rng, plan, GIA_EXAMS["ЕГЭ MA_BASE"], year,
-                                   _subset(students, ~profile, n_schools), "base"))
+        result.append(
+            _scored_rows(rng, plan, GIA_EXAMS["ЕГЭ MA_BASE"], year, _subset(students, ~profile, n_schools), "base")
+        )
     return result
 
 
@@ -169,6 +202,5 @@ def generate_gia(schools: Schools, plan: Plan, cohorts: dict[int, np.ndarray], y
     n11 = _grade_counts(schools, plan, cohorts, year, 11, TAKES_EGE)
     codes = participant_codes(seed, "gia", year, int(n9.sum() + n11.sum()))
     grade9 = _students(schools, n9, codes[: n9.sum()], rng, year)
-    grade11 = _students(schools, n11, codes[n9.sum():], rng, year)
+    grade11 = _students(schools, n11, codes[n9.sum() :], rng, year)
     return _grade9_rows(rng, schools, plan, grade9, year) + _grade11_rows(rng, schools, plan, grade11, year)
-

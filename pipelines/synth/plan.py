@@ -26,8 +26,13 @@ from pipelines.synth.schools import TAKES_EGE, TAKES_OGE, Schools
 from pipelines.synth.specs import FIOKO_GIA_LABELS, FIOKO_VPR_WORKS, MARKER_COLUMNS, fioko_vpr_label
 
 SHNOR_CASES = ("shnor_two_works_prev_year", "shnor_works_in_two_years", "shnor_near_miss")
-VPR_CASES = ("vpr_inflated_level", "vpr_lenient_grading_at_cuts", "vpr_help_on_hard_tasks",
-             "vpr_above_journal", "vpr_jump_then_fall")
+VPR_CASES = (
+    "vpr_inflated_level",
+    "vpr_lenient_grading_at_cuts",
+    "vpr_help_on_hard_tasks",
+    "vpr_above_journal",
+    "vpr_jump_then_fall",
+)
 # case → (share of schools, minimum count)
 CASE_RATES = {
     "shnor_two_works_prev_year": (0.012, 2),
@@ -111,8 +116,9 @@ def _group_of(label: str) -> str:
     return "grade9" if label.startswith("ОГЭ") else "grade11"
 
 
-def _controllable_labels(schools: Schools, school: int, works: tuple[str, ...], year: int,
-                         with_ege: bool = True) -> list[str]:
+def _controllable_labels(
+    schools: Schools, school: int, works: tuple[str, ...], year: int, with_ege: bool = True
+) -> list[str]:
     """FIOKO works whose participant count the plan can set: ВПР 5–6, ОГЭ (not 2020 school marks), ЕГЭ RU.
 
     ЕГЭ RU is left out in 2020, when only part of grade 11 sat it.
@@ -147,8 +153,12 @@ class _Planner:
         candidates = candidates[~self.taken[candidates]]
         if len(candidates) == 0:
             return []
-        chosen = self.rng.choice(candidates, size=min(count, len(candidates)), replace=False,
-                                 p=weights[candidates] / weights[candidates].sum())
+        chosen = self.rng.choice(
+            candidates,
+            size=min(count, len(candidates)),
+            replace=False,
+            p=weights[candidates] / weights[candidates].sum(),
+        )
         self.taken[chosen] = True
         return sorted(int(c) for c in chosen)
 
@@ -191,8 +201,14 @@ class _Planner:
             if len(labels) < 2:
                 continue
             for j, label in enumerate(labels[:2]):
-                self.plant_low(school, "shnor_two_works_prev_year", list_year - 1, str(label), list_year,
-                               boundary=(i == 0 and j == 0))
+                self.plant_low(
+                    school,
+                    "shnor_two_works_prev_year",
+                    list_year - 1,
+                    str(label),
+                    list_year,
+                    boundary=(i == 0 and j == 0),
+                )
             self.keep_not_low(list_year - 2, school)
 
         candidates, list_years = self.shnor_candidates(with_two_years=True)
@@ -246,7 +262,7 @@ class _Planner:
         pool = [y for y in self.years if y >= FIRST_MARKERS_YEAR]
         pool = pool if len(pool) >= length else self.years
         start = int(self.rng.integers(0, max(1, len(pool) - length + 1)))
-        return pool[start:start + length]
+        return pool[start : start + length]
 
     def choose_works(self, school: int, count: int) -> list[str]:
         """Works for a ВПР case, a marker work (4–5 RU/MA) first so FIOKO's list can show it."""
@@ -259,8 +275,9 @@ class _Planner:
     def plant_vpr(self, case: str, school: int, years: list[int], works: list[str], note: str = "") -> None:
         for year in years:
             for work in works:
-                self.set_size(year, f"ВПР {work}", school,
-                              max(MIN_PLANTED_PARTICIPANTS, round(self.natural_size[school] * 0.93)))
+                self.set_size(
+                    year, f"ВПР {work}", school, max(MIN_PLANTED_PARTICIPANTS, round(self.natural_size[school] * 0.93))
+                )
                 self.plan.plants.append(Plant(school, case, year, work, None, note))
 
     def plant_objectivity(self) -> None:
@@ -273,14 +290,20 @@ class _Planner:
             ("vpr_above_journal", 2, 1),
         ):
             for school in self.pick(candidates, weights, self.count(case)):
-                self.plant_vpr(case, school, self.consecutive_years(years_count),
-                               self.choose_works(school, works_count))
+                self.plant_vpr(
+                    case, school, self.consecutive_years(years_count), self.choose_works(school, works_count)
+                )
         if len(self.years) >= 3:
             for school in self.pick(candidates, weights, self.count("vpr_jump_then_fall")):
                 inner = self.years[1:-1]
                 jump = int(self.rng.choice([y for y in inner if y >= FIRST_MARKERS_YEAR] or inner))
-                self.plant_vpr("vpr_jump_then_fall", school, [jump], self.school_works(school),
-                               note=f"gain in {jump}, back to the usual level in {jump + 1}")
+                self.plant_vpr(
+                    "vpr_jump_then_fall",
+                    school,
+                    [jump],
+                    self.school_works(school),
+                    note=f"gain in {jump}, back to the usual level in {jump + 1}",
+                )
 
     def plant_honest_high_performers(self) -> None:
         """The best selective school (gymnasium, lyceum, УИОП), then the best of those and high-context schools."""
@@ -291,14 +314,23 @@ class _Planner:
         eligible = self.whole_range & has_vpr & ~self.taken
         by_ability = np.argsort(-self.schools.ability, kind="stable")
         best_selective = [s for s in by_ability if eligible[s] and selective[s]][:1]
-        others = [s for s in by_ability
-                  if eligible[s] and (selective[s] or high_context[s]) and s not in best_selective]
+        others = [
+            s for s in by_ability if eligible[s] and (selective[s] or high_context[s]) and s not in best_selective
+        ]
         chosen = sorted(int(s) for s in (best_selective + others)[: self.count("honest_high_performer")])
         self.taken[chosen] = True
         for school in chosen:
             for year in self.years:
-                self.plan.plants.append(Plant(school, "honest_high_performer", year, None, None,
-                                              "high results confirmed by ОГЭ/ЕГЭ and journal marks"))
+                self.plan.plants.append(
+                    Plant(
+                        school,
+                        "honest_high_performer",
+                        year,
+                        None,
+                        None,
+                        "high results confirmed by ОГЭ/ЕГЭ and journal marks",
+                    )
+                )
 
     def plant_passport_inconsistency(self) -> None:
         existing = np.flatnonzero(self.whole_range & (self.schools.registry["enrolment"].to_numpy() >= 100))
@@ -308,8 +340,16 @@ class _Planner:
     def note_new_schools(self) -> None:
         opened = self.schools.registry["opened_year"].to_numpy()
         for school in np.flatnonzero(opened > self.years[0]):
-            self.plan.plants.append(Plant(int(school), "new_school_opened", int(opened[school]), None, None,
-                                          f"opened in {opened[school]}: results from {opened[school]} only"))
+            self.plan.plants.append(
+                Plant(
+                    int(school),
+                    "new_school_opened",
+                    int(opened[school]),
+                    None,
+                    None,
+                    f"opened in {opened[school]}: results from {opened[school]} only",
+                )
+            )
 
 
 def _all_fioko_labels() -> tuple[str, ...]:

@@ -32,8 +32,9 @@ SCALES = {
     "region": Scale(regions=1, schools=1000, municipalities_per_region=20),
     # A real federal year has about 20 million ВПР and 7 million ГИА participant rows, over more subjects
     # than the Russian and maths works specified here; larger cohorts give the same volume with these works.
-    "federal": Scale(regions=80, schools=40000, municipalities_per_region=None, every_vpr_work=True,
-                     cohort_factor=1.85),
+    "federal": Scale(
+        regions=80, schools=40000, municipalities_per_region=None, every_vpr_work=True, cohort_factor=1.85
+    ),
 }
 
 SETTLEMENTS = ("город", "посёлок городского типа", "село")
@@ -43,29 +44,62 @@ SETTLEMENT_MIX = {
     "district": (0.12, 0.18, 0.70),
 }
 TYPE_MIX = {
-    "город": {"СОШ": 0.56, "гимназия": 0.10, "лицей": 0.08, "СОШ с УИОП": 0.09, "ООШ": 0.04,
-              "вечерняя (сменная)": 0.05, "коррекционная": 0.08},
-    "посёлок городского типа": {"СОШ": 0.72, "ООШ": 0.16, "гимназия": 0.05, "вечерняя (сменная)": 0.03,
-                                "коррекционная": 0.04},
+    "город": {
+        "СОШ": 0.56,
+        "гимназия": 0.10,
+        "лицей": 0.08,
+        "СОШ с УИОП": 0.09,
+        "ООШ": 0.04,
+        "вечерняя (сменная)": 0.05,
+        "коррекционная": 0.08,
+    },
+    "посёлок городского типа": {
+        "СОШ": 0.72,
+        "ООШ": 0.16,
+        "гимназия": 0.05,
+        "вечерняя (сменная)": 0.03,
+        "коррекционная": 0.04,
+    },
     "село": {"СОШ": 0.48, "ООШ": 0.32, "НОШ": 0.13, "интернат": 0.07},
 }
 # Median students per grade and the spread of its logarithm, by settlement and type.
 COHORT_SIZE = {
-    ("город", "СОШ"): (55, 0.45), ("город", "гимназия"): (85, 0.30), ("город", "лицей"): (80, 0.30),
-    ("город", "СОШ с УИОП"): (75, 0.35), ("город", "ООШ"): (25, 0.40), ("город", "вечерняя (сменная)"): (12, 0.40),
+    ("город", "СОШ"): (55, 0.45),
+    ("город", "гимназия"): (85, 0.30),
+    ("город", "лицей"): (80, 0.30),
+    ("город", "СОШ с УИОП"): (75, 0.35),
+    ("город", "ООШ"): (25, 0.40),
+    ("город", "вечерняя (сменная)"): (12, 0.40),
     ("город", "коррекционная"): (9, 0.35),
-    ("посёлок городского типа", "СОШ"): (28, 0.45), ("посёлок городского типа", "ООШ"): (10, 0.40),
+    ("посёлок городского типа", "СОШ"): (28, 0.45),
+    ("посёлок городского типа", "ООШ"): (10, 0.40),
     ("посёлок городского типа", "гимназия"): (45, 0.30),
     ("посёлок городского типа", "вечерняя (сменная)"): (8, 0.40),
     ("посёлок городского типа", "коррекционная"): (7, 0.35),
-    ("село", "СОШ"): (10, 0.55), ("село", "ООШ"): (5.5, 0.50), ("село", "НОШ"): (4, 0.40),
+    ("село", "СОШ"): (10, 0.55),
+    ("село", "ООШ"): (5.5, 0.50),
+    ("село", "НОШ"): (4, 0.40),
     ("село", "интернат"): (12, 0.40),
 }
 CONTEXT_SHIFT_BY_SETTLEMENT = {"город": 0.45, "посёлок городского типа": 0.0, "село": -0.45}
-CONTEXT_SHIFT_BY_TYPE = {"гимназия": 0.55, "лицей": 0.55, "СОШ с УИОП": 0.35, "ООШ": -0.15, "НОШ": -0.1,
-                         "вечерняя (сменная)": -0.6, "коррекционная": -0.7, "интернат": -0.5}
-ABILITY_SHIFT_BY_TYPE = {"гимназия": 0.45, "лицей": 0.50, "СОШ с УИОП": 0.30, "интернат": -0.20,
-                         "вечерняя (сменная)": -0.70, "коррекционная": -0.90}
+CONTEXT_SHIFT_BY_TYPE = {
+    "гимназия": 0.55,
+    "лицей": 0.55,
+    "СОШ с УИОП": 0.35,
+    "ООШ": -0.15,
+    "НОШ": -0.1,
+    "вечерняя (сменная)": -0.6,
+    "коррекционная": -0.7,
+    "интернат": -0.5,
+}
+ABILITY_SHIFT_BY_TYPE = {
+    "гимназия": 0.45,
+    "лицей": 0.50,
+    "СОШ с УИОП": 0.30,
+    "интернат": -0.20,
+    "вечерняя (сменная)": -0.70,
+    "коррекционная": -0.90,
+}
 CONTEXT_WEIGHT_IN_ABILITY = 0.45
 
 VPR_GRADES = {"НОШ": (4,), "вечерняя (сменная)": (), "коррекционная": ()}
@@ -163,8 +197,9 @@ def _schools_of_municipality(rng: np.random.Generator, muni: str, kind: str, n: 
             else:
                 number += 1
                 place = f"№ {number}" + (f" пгт {urban_centre}" if settlement != "город" else "")
-            rows.append({"municipality": muni, "settlement_type": settlement, "school_type": school_type,
-                         "place": place})
+            rows.append(
+                {"municipality": muni, "settlement_type": settlement, "school_type": school_type, "place": place}
+            )
     return rows
 
 
@@ -202,18 +237,27 @@ def build_schools(scale_name: str, seed: int, last_year: int) -> Schools:
     n = len(registry)
     settlement, school_type = registry["settlement_type"], registry["school_type"]
 
-    region_shift = registry["region_code"].map(
-        {c: s for c, s in zip(sorted(set(registry["region_code"])), rng.normal(0, 0.3, 100))}
-    ).to_numpy() if scale.regions > 1 else np.zeros(n)
-    context = (rng.normal(size=n) + settlement.map(CONTEXT_SHIFT_BY_SETTLEMENT).to_numpy()
-               + school_type.map(CONTEXT_SHIFT_BY_TYPE).fillna(0).to_numpy() + region_shift)
+    region_shift = (
+        registry["region_code"].map(dict(zip(sorted(set(registry["region_code"])), rng.normal(0, 0.3, 100)))).to_numpy()
+        if scale.regions > 1
+        else np.zeros(n)
+    )
+    context = (
+        rng.normal(size=n)
+        + settlement.map(CONTEXT_SHIFT_BY_SETTLEMENT).to_numpy()
+        + school_type.map(CONTEXT_SHIFT_BY_TYPE).fillna(0).to_numpy()
+        + region_shift
+    )
     context = (context - context.mean()) / context.std()
 
     medians, sigmas = zip(*(COHORT_SIZE[(s, t)] for s, t in zip(settlement, school_type)))
     cohort = np.clip(np.array(medians) * np.exp(np.array(sigmas) * rng.normal(size=n)), 2, 210) * scale.cohort_factor
 
-    ability = (CONTEXT_WEIGHT_IN_ABILITY * context + rng.normal(0, 0.25, n)
-               + school_type.map(ABILITY_SHIFT_BY_TYPE).fillna(0).to_numpy())
+    ability = (
+        CONTEXT_WEIGHT_IN_ABILITY * context
+        + rng.normal(0, 0.25, n)
+        + school_type.map(ABILITY_SHIFT_BY_TYPE).fillna(0).to_numpy()
+    )
     ability -= np.average(ability, weights=cohort)
 
     ownership = [_ownership(rng, t, s) for t, s in zip(school_type, settlement)]
@@ -229,8 +273,17 @@ def build_schools(scale_name: str, seed: int, last_year: int) -> Schools:
     grades = school_type.map(GRADES_IN_SCHOOL).fillna(9 + 2 * 0.45).to_numpy()
     registry["enrolment"] = np.maximum(5, np.rint(cohort * grades * rng.normal(1.0, 0.05, n))).astype(int)
 
-    columns = ["login", "full_name", "short_name", "municipality", "settlement_type", "school_type",
-               "enrolment", "opened_year", "region_code"]
+    columns = [
+        "login",
+        "full_name",
+        "short_name",
+        "municipality",
+        "settlement_type",
+        "school_type",
+        "enrolment",
+        "opened_year",
+        "region_code",
+    ]
     return Schools(
         registry=registry[columns],
         context=context,

@@ -46,13 +46,15 @@ def _bisect(share_at, target: float, low: float, high: float, iterations: int = 
     return (low + high) / 2
 
 
-def _calibrate(totals_at, fail_below: int, top_from: int | None, fail_share: float,
-               top_share: float | None) -> tuple[float, float]:
+def _calibrate(
+    totals_at, fail_below: int, top_from: int | None, fail_share: float, top_share: float | None
+) -> tuple[float, float]:
     """(slope, offset) of the item model giving the target shares of failures and of the top mark.
 
     `totals_at(slope, offset)` simulates the reference population's primary scores. A steeper slope
     spreads scores, so with the failure share held the top share grows with it.
     """
+
     def offset_for(slope: float) -> float:
         return _bisect(lambda offset: float((totals_at(slope, offset) < fail_below).mean()), fail_share, -8.0, 8.0)
 
@@ -91,8 +93,9 @@ def vpr_model(code: str, year: int) -> VprModel:
     def totals_at(slope: float, offset: float) -> np.ndarray:
         return (uniforms < sigmoid(slope * ability[:, None] - (base + offset)[None, :])[:, points]).sum(axis=1)
 
-    slope, offset = _calibrate(totals_at, work.cuts[0], work.cuts[2], TARGET_VPR_FAIL_SHARE[work.grade],
-                               TARGET_VPR_TOP_SHARE[work.grade])
+    slope, offset = _calibrate(
+        totals_at, work.cuts[0], work.cuts[2], TARGET_VPR_FAIL_SHARE[work.grade], TARGET_VPR_TOP_SHARE[work.grade]
+    )
     model = VprModel(work, slope, base + offset, np.zeros(3))
     grid = np.linspace(-8, 8, 3201)
     thresholds = grid[np.searchsorted(model.expected_primary(grid), np.asarray(work.cuts, dtype=float))]
@@ -170,11 +173,13 @@ def gia_parameters(exam: GiaExam, year: int, population: str = "all") -> tuple[f
         return (uniforms < sigmoid(slope * ability - offset)[:, None]).sum(axis=1)
 
     top_from = exam.mark_cuts[2] if exam.mark_cuts else None
-    return _calibrate(totals_at, exam.lowest_passing_primary(year), top_from, exam.target_fail_share,
-                      exam.target_top_share)
+    return _calibrate(
+        totals_at, exam.lowest_passing_primary(year), top_from, exam.target_fail_share, exam.target_top_share
+    )
 
 
-def draw_gia_primary(rng: np.random.Generator, exam: GiaExam, parameters: tuple[float, float],
-                     ability: np.ndarray) -> np.ndarray:
+def draw_gia_primary(
+    rng: np.random.Generator, exam: GiaExam, parameters: tuple[float, float], ability: np.ndarray
+) -> np.ndarray:
     slope, location = parameters
     return rng.binomial(exam.max_primary_score, sigmoid(slope * ability - location)).astype(np.int16)

@@ -53,8 +53,15 @@ def planted_frame(plan: Plan, schools: Schools, stats: pd.DataFrame, passport_de
         rows.append({"login": logins[p.school], "year": p.year, "case": p.case, "work_code": p.work, "detail": detail})
     if plan.passport_inconsistent is not None:
         school, year = plan.passport_inconsistent
-        rows.append({"login": logins[school], "year": year, "case": "passport_inconsistent_share",
-                     "work_code": None, "detail": passport_detail})
+        rows.append(
+            {
+                "login": logins[school],
+                "year": year,
+                "case": "passport_inconsistent_share",
+                "work_code": None,
+                "detail": passport_detail,
+            }
+        )
     frame = pd.DataFrame(rows, columns=PLANTED_COLUMNS)
     frame["year"] = frame["year"].astype("Int64")
     return frame.sort_values(["case", "login", "year", "work_code"], na_position="first").reset_index(drop=True)
@@ -69,15 +76,22 @@ def shnsu_frame(schools: Schools, is_shnsu: np.ndarray, years: list[int]) -> pd.
     frames = []
     for year in years:
         exists = schools.exists_in(year)
-        frames.append(pd.DataFrame({
-            "login": schools.login[exists], "year": year, "context_latent": np.round(schools.context[exists], 4),
-            "is_shnsu": np.where(is_shnsu[exists], "true", "false"),
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "login": schools.login[exists],
+                    "year": year,
+                    "context_latent": np.round(schools.context[exists], 4),
+                    "is_shnsu": np.where(is_shnsu[exists], "true", "false"),
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
-def write_ground_truth(out: Path, planted: pd.DataFrame, shnor: pd.DataFrame, shnsu: pd.DataFrame,
-                       manifest: dict) -> None:
+def write_ground_truth(
+    out: Path, planted: pd.DataFrame, shnor: pd.DataFrame, shnsu: pd.DataFrame, manifest: dict
+) -> None:
     folder = out / "ground_truth"
     folder.mkdir(parents=True, exist_ok=True)
     planted.to_csv(folder / "planted.csv", index=False, lineterminator="\n")

@@ -60,8 +60,9 @@ class VprBatch:
         return np.bincount(self.school, weights=self.mark == 2, minlength=len(self.offsets) - 1).astype(int)
 
 
-def participant_counts(schools: Schools, plan: Plan, cohorts: dict[int, np.ndarray], year: int,
-                       work: VprWork, seed: int) -> np.ndarray:
+def participant_counts(
+    schools: Schools, plan: Plan, cohorts: dict[int, np.ndarray], year: int, work: VprWork, seed: int
+) -> np.ndarray:
     rng = stream(seed, "vpr-participants", year, work.code)
     takes = np.array([work.grade in schools.vpr_grades(i) for i in range(len(schools))])
     counts = np.where(takes, rng.binomial(cohorts[work.grade], schools.participation), 0)
@@ -120,8 +121,15 @@ def planned_fail_count(control: FailControl, n: int, failing_now: int) -> int | 
     return just_under if failing_now > just_under else None
 
 
-def controlled_targets(rng: np.random.Generator, controls: dict[int, FailControl], offsets: np.ndarray,
-                       primary: np.ndarray, ranking: np.ndarray, passing: int, maximum: int) -> tuple:
+def controlled_targets(
+    rng: np.random.Generator,
+    controls: dict[int, FailControl],
+    offsets: np.ndarray,
+    primary: np.ndarray,
+    ranking: np.ndarray,
+    passing: int,
+    maximum: int,
+) -> tuple:
     """Rows and new primary scores giving each controlled school its planned number of failures.
 
     The weakest students (by `ranking`) are the ones who fail; only rows on the wrong side move.
@@ -138,13 +146,16 @@ def controlled_targets(rng: np.random.Generator, controls: dict[int, FailControl
         drop = np.flatnonzero(should_fail & ~failing)
         lift = np.flatnonzero(~should_fail & failing)
         rows += [start + drop, start + lift]
-        targets += [rng.integers(max(0, passing - 4), passing, len(drop)),
-                    rng.integers(passing, min(passing + 3, maximum) + 1, len(lift))]
+        targets += [
+            rng.integers(max(0, passing - 4), passing, len(drop)),
+            rng.integers(passing, min(passing + 3, maximum) + 1, len(lift)),
+        ]
     return np.concatenate(rows), np.concatenate(targets)
 
 
-def generate_vpr(schools: Schools, plan: Plan, cohorts: dict[int, np.ndarray], year: int, work_code: str,
-                 seed: int) -> VprBatch:
+def generate_vpr(
+    schools: Schools, plan: Plan, cohorts: dict[int, np.ndarray], year: int, work_code: str, seed: int
+) -> VprBatch:
     model = vpr_model(work_code, year)
     work = model.work
     rng = stream(seed, "vpr", year, work_code)
@@ -166,13 +177,19 @@ def generate_vpr(schools: Schools, plan: Plan, cohorts: dict[int, np.ndarray], y
     scores[rows] = move_totals(rng, scores[rows], work.task_max, targets)
     primary = primary_scores(scores)
     controls = plan.fail_controls.get((year, fioko_vpr_label(work_code)), {})
-    rows, targets = controlled_targets(rng, controls, offsets, primary, vpr_ability + rng.normal(0, 0.01, len(school)),
-                                       work.cuts[0], work.max_primary_score)
+    rows, targets = controlled_targets(
+        rng,
+        controls,
+        offsets,
+        primary,
+        vpr_ability + rng.normal(0, 0.01, len(school)),
+        work.cuts[0],
+        work.max_primary_score,
+    )
     scores[rows] = move_totals(rng, scores[rows], work.task_max, targets)
     primary = primary_scores(scores)
 
-    journal = journal_marks(rng, model, true_ability,
-                            schools.journal_leniency[school] + effects["journal"][school])
+    journal = journal_marks(rng, model, true_ability, schools.journal_leniency[school] + effects["journal"][school])
     journal[rng.random(len(school)) < JOURNAL_MISSING_SHARE] = 0
     position = np.arange(len(school)) - offsets[school]
     classes = np.minimum(np.ceil(counts / CLASS_SIZE), len(CLASS_LETTERS)).astype(int)
@@ -191,4 +208,3 @@ def generate_vpr(schools: Schools, plan: Plan, cohorts: dict[int, np.ndarray], y
         mark=work.marks_for(primary),
         journal=journal,
     )
-

@@ -48,38 +48,77 @@ A3_SKIPPED = ("X", "x", "Х", "не пройд.")  # Latin X, Latin x, Cyrillic 
 A3_SKIPPED_WEIGHTS = (0.7, 0.1, 0.08, 0.12)
 TEMPLATE_ROWS = (2, 9)  # blank form rows after the filled ones, each with only its formula total (0)
 
-A1_HEADER = ("Код", "Вариант", "Класс № (список формируется из листа \"Классы\")", "Пол",
-             "Отметка за предыдущий триместр/ четверть/полугодие", "Итого баллов")
-A1_HEADER_2026 = ("Код участника", "Вариант", "Порядковый номер класса",
-                  "Отметка за предыдущий триместр/ четверть/полугодие", "Итого баллов")
+A1_HEADER = (
+    "Код",
+    "Вариант",
+    'Класс № (список формируется из листа "Классы")',
+    "Пол",
+    "Отметка за предыдущий триместр/ четверть/полугодие",
+    "Итого баллов",
+)
+A1_HEADER_2026 = (
+    "Код участника",
+    "Вариант",
+    "Порядковый номер класса",
+    "Отметка за предыдущий триместр/ четверть/полугодие",
+    "Итого баллов",
+)
 A2_PREFIX = ("Пользователь", "Код региона", "Регион", "Муниципалитет", "Школа", "Дата загрузки")
-A2_CLASSES_HEADER = (*A2_PREFIX, "Буква (цифра) класса. Введите \"нет\" - если отсутствует",
-                     "Основной учебник по предмету", "Другое (автор учебника)", "Другое (название учебника)")
+A2_CLASSES_HEADER = (
+    *A2_PREFIX,
+    'Буква (цифра) класса. Введите "нет" - если отсутствует',
+    "Основной учебник по предмету",
+    "Другое (автор учебника)",
+    "Другое (название учебника)",
+)
 A2_TAIL = ("Наименование класса", "Пол", "Отметка за предыдущий триместр/ четверть/полугодие", "Итого баллов")
-A3_HEAD = ("логин школы", "регион", "номер обучающегося", "код обучающегося",
-           "отметка за предыдущую четверть/триместр", "пол", "класс", "вариант", "всего баллов")
+A3_HEAD = (
+    "логин школы",
+    "регион",
+    "номер обучающегося",
+    "код обучающегося",
+    "отметка за предыдущую четверть/триместр",
+    "пол",
+    "класс",
+    "вариант",
+    "всего баллов",
+)
 A3_TAIL = ("Учебник", "Др.уч. автор", "Др.уч. название")
 
 REGION_NAMES = {86: "Ханты-Мансийский автономный округ - Югра"}
 SUBJECT_DATIVE = {
-    "Русский язык": "русскому языку", "Математика": "математике", "Окружающий мир": "окружающему миру",
-    "История": "истории", "Обществознание": "обществознанию", "География": "географии",
-    "Биология": "биологии", "Физика": "физике", "Химия": "химии", "Английский язык": "английскому языку",
-    "Немецкий язык": "немецкому языку", "Французский язык": "французскому языку",
+    "Русский язык": "русскому языку",
+    "Математика": "математике",
+    "Окружающий мир": "окружающему миру",
+    "История": "истории",
+    "Обществознание": "обществознанию",
+    "География": "географии",
+    "Биология": "биологии",
+    "Физика": "физике",
+    "Химия": "химии",
+    "Английский язык": "английскому языку",
+    "Немецкий язык": "немецкому языку",
+    "Французский язык": "французскому языку",
 }
 TEXTBOOKS = {  # (subject code, primary school?) → textbooks as ФИС ОКО lists them
-    ("RU", True): ("Канакина В.П., Горецкий В.Г. Русский язык {g} класс АО \"Издательство \"Просвещение\"",
-                   "Иванов С.В., Евдокимова А.О., Кузнецова М.И. Русский язык {g} класс "
-                   "ООО \"Издательский центр ВЕНТАНА-ГРАФ\""),
-    ("RU", False): ("Ладыженская Т.А., Баранов М.Т., Тростенцова Л.А. и др. Русский язык (в 2 частях) {g} класс "
-                    "АО \"Издательство \"Просвещение\"",
-                    "Разумовская М.М., Львова С.И., Капинос В.И. и др. Русский язык {g} класс ООО \"ДРОФА\""),
-    ("MA", True): ("Моро М.И., Бантова М.А., Бельтюкова Г.В. и др. Математика (в 2 частях) {g} класс "
-                   "АО \"Издательство \"Просвещение\"",
-                   "Дорофеев Г.В., Миракова Т.Н., Бука Т.Б. Математика {g} класс АО \"Издательство \"Просвещение\""),
-    ("MA", False): ("Мерзляк А.Г., Полонский В.Б., Якир М.С. Математика {g} класс "
-                    "ООО \"Издательский центр ВЕНТАНА-ГРАФ\"",
-                    "Виленкин Н.Я., Жохов В.И., Чесноков А.С. и др. Математика {g} класс ООО \"ИОЦ МНЕМОЗИНА\""),
+    ("RU", True): (
+        'Канакина В.П., Горецкий В.Г. Русский язык {g} класс АО "Издательство "Просвещение"',
+        'Иванов С.В., Евдокимова А.О., Кузнецова М.И. Русский язык {g} класс ООО "Издательский центр ВЕНТАНА-ГРАФ"',
+    ),
+    ("RU", False): (
+        "Ладыженская Т.А., Баранов М.Т., Тростенцова Л.А. и др. Русский язык (в 2 частях) {g} класс "
+        'АО "Издательство "Просвещение"',
+        'Разумовская М.М., Львова С.И., Капинос В.И. и др. Русский язык {g} класс ООО "ДРОФА"',
+    ),
+    ("MA", True): (
+        "Моро М.И., Бантова М.А., Бельтюкова Г.В. и др. Математика (в 2 частях) {g} класс "
+        'АО "Издательство "Просвещение"',
+        'Дорофеев Г.В., Миракова Т.Н., Бука Т.Б. Математика {g} класс АО "Издательство "Просвещение"',
+    ),
+    ("MA", False): (
+        'Мерзляк А.Г., Полонский В.Б., Якир М.С. Математика {g} класс ООО "Издательский центр ВЕНТАНА-ГРАФ"',
+        'Виленкин Н.Я., Жохов В.И., Чесноков А.С. и др. Математика {g} класс ООО "ИОЦ МНЕМОЗИНА"',
+    ),
 }
 
 
@@ -143,8 +182,12 @@ def roster(batch: VprBatch, seed: int) -> Roster:
     counts = participants + absent
     offsets = np.concatenate([[0], np.cumsum(counts)])
     school = school[order]
-    return Roster(school=school, offsets=offsets, source=source[order],
-                  number=(np.arange(len(order)) - offsets[school] + 1).astype(np.int64))
+    return Roster(
+        school=school,
+        offsets=offsets,
+        source=source[order],
+        number=(np.arange(len(order)) - offsets[school] + 1).astype(np.int64),
+    )
 
 
 @dataclass
@@ -198,18 +241,29 @@ def _participant_arrays(batch: VprBatch, rows: Roster, start: int, stop: int) ->
     source = rows.source[start:stop]
     present = np.maximum(source, 0)
     return {
-        "absent": rows.absent[start:stop], "number": rows.number[start:stop],
-        "code": rows.codes(batch.work.grade)[start:stop], "school": rows.school[start:stop],
-        "variant": batch.variant[present], "scores": batch.scores[present], "primary": batch.primary[present],
-        "journal": batch.journal[present], "female": batch.female[present],
+        "absent": rows.absent[start:stop],
+        "number": rows.number[start:stop],
+        "code": rows.codes(batch.work.grade)[start:stop],
+        "school": rows.school[start:stop],
+        "variant": batch.variant[present],
+        "scores": batch.scores[present],
+        "primary": batch.primary[present],
+        "journal": batch.journal[present],
+        "female": batch.female[present],
         "class_index": batch.class_index[present],
     }
 
 
 def _work_fields(batch: VprBatch) -> dict:
     work = batch.work
-    return {"year": batch.year, "grade": work.grade, "subject": work.subject_name, "subject_code": work.subject_code,
-            "tasks": task_labels(batch), "task_max": work.task_max.tolist()}
+    return {
+        "year": batch.year,
+        "grade": work.grade,
+        "subject": work.subject_name,
+        "subject_code": work.subject_code,
+        "tasks": task_labels(batch),
+        "task_max": work.task_max.tolist(),
+    }
 
 
 def a1_payloads(batch: VprBatch, schools: Schools, seed: int) -> list[dict]:
@@ -217,12 +271,17 @@ def a1_payloads(batch: VprBatch, schools: Schools, seed: int) -> list[dict]:
     rows, style = roster(batch, seed), styles(batch, seed)
     logins = schools.login
     fields = _work_fields(batch)
-    return [{**fields, "login": logins[s],
-             "rows": _participant_arrays(batch, rows, rows.offsets[s], rows.offsets[s + 1]),
-             "skipped": None if style.blank_skipped[s] else "X",
-             "no_journal": NO_JOURNAL_MARK if style.journal_words[s] else None,
-             "template_rows": int(style.template_rows[s])}
-            for s in np.flatnonzero(batch.participants())]
+    return [
+        {
+            **fields,
+            "login": logins[s],
+            "rows": _participant_arrays(batch, rows, rows.offsets[s], rows.offsets[s + 1]),
+            "skipped": None if style.blank_skipped[s] else "X",
+            "no_journal": NO_JOURNAL_MARK if style.journal_words[s] else None,
+            "template_rows": int(style.template_rows[s]),
+        }
+        for s in np.flatnonzero(batch.participants())
+    ]
 
 
 def region_name(code: int) -> str:
@@ -245,16 +304,20 @@ def region_payload(batch: VprBatch, schools: Schools, seed: int) -> dict:
     registry = schools.registry
     classes = np.minimum(np.ceil(batch.participants() / CLASS_SIZE), len(CLASS_LETTERS)).astype(int)
     return {
-        **_work_fields(batch), "layout": layout_for(batch.year),
+        **_work_fields(batch),
+        "layout": layout_for(batch.year),
         "rows": _participant_arrays(batch, rows, 0, len(rows.school)),
         "login": schools.login.tolist(),
         "municipality": registry["municipality"].tolist(),
-        "municipality_label": [f"{code} | {name}"
-                               for code, name in zip(municipality_codes(schools), registry["municipality"])],
+        "municipality_label": [
+            f"{code} | {name}" for code, name in zip(municipality_codes(schools), registry["municipality"])
+        ],
         "region_code": registry["region_code"].astype(int).tolist(),
-        "school_label": [f"{login} | {fioko_style_name(name)}"
-                         for login, name in zip(schools.login, registry["short_name"])],
-        "classes": classes.tolist(), "style": style,
+        "school_label": [
+            f"{login} | {fioko_style_name(name)}" for login, name in zip(schools.login, registry["short_name"])
+        ],
+        "classes": classes.tolist(),
+        "style": style,
     }
 
 
@@ -275,8 +338,14 @@ def write_a1(landing: Path, form: dict) -> None:
     r = form["rows"]
     row = 0
     for absent, code, variant, scores, primary, journal, female, class_index in zip(
-        r["absent"].tolist(), r["code"].tolist(), r["variant"].tolist(), r["scores"].tolist(), r["primary"].tolist(),
-        r["journal"].tolist(), r["female"].tolist(), r["class_index"].tolist(),
+        r["absent"].tolist(),
+        r["code"].tolist(),
+        r["variant"].tolist(),
+        r["scores"].tolist(),
+        r["primary"].tolist(),
+        r["journal"].tolist(),
+        r["female"].tolist(),
+        r["class_index"].tolist(),
     ):
         row += 1
         if absent:
@@ -342,8 +411,14 @@ def write_a2(landing: Path, p: dict) -> None:
 
     def prefix(s: int) -> list:
         code = p["region_code"][s]
-        return [p["login"][s], float(code), f"reg{code:02d}0000 | {region_name(code)}",
-                p["municipality_label"][s], p["school_label"][s], _upload_date(year, int(style.upload_seconds[s]))]
+        return [
+            p["login"][s],
+            float(code),
+            f"reg{code:02d}0000 | {region_name(code)}",
+            p["municipality_label"][s],
+            p["school_label"][s],
+            _upload_date(year, int(style.upload_seconds[s])),
+        ]
 
     def label(s: int, class_index: int):
         value = class_label(int(style.class_style[s]), grade, class_index, p["classes"][s], "A2")
@@ -360,10 +435,20 @@ def write_a2(landing: Path, p: dict) -> None:
     sheet.write_row(0, 0, header)
     n_tasks = len(p["tasks"])
     current, school_prefix = -1, []
-    for row, (s, absent, code, variant, scores, primary, journal, female, class_index) in enumerate(zip(
-        schools, r["absent"].tolist(), r["code"].tolist(), r["variant"].tolist(), r["scores"].tolist(),
-        r["primary"].tolist(), r["journal"].tolist(), r["female"].tolist(), r["class_index"].tolist(),
-    ), start=1):
+    for row, (s, absent, code, variant, scores, primary, journal, female, class_index) in enumerate(
+        zip(
+            schools,
+            r["absent"].tolist(),
+            r["code"].tolist(),
+            r["variant"].tolist(),
+            r["scores"].tolist(),
+            r["primary"].tolist(),
+            r["journal"].tolist(),
+            r["female"].tolist(),
+            r["class_index"].tolist(),
+        ),
+        start=1,
+    ):
         if s != current:
             current, school_prefix = s, prefix(s)
             text = bool(style.text_cells[s])
@@ -373,8 +458,20 @@ def write_a2(landing: Path, p: dict) -> None:
             continue
         cells = ["X" if v == NOT_ATTEMPTED else (str(v) if text else float(v)) for v in scores]
         mark = (str(journal) if text else float(journal)) if journal else missing_journal
-        sheet.write_row(row, 0, [*school_prefix, float(code), str(variant) if text else float(variant), *cells,
-                                 label(s, class_index), "ж" if female else "м", mark, float(primary)])
+        sheet.write_row(
+            row,
+            0,
+            [
+                *school_prefix,
+                float(code),
+                str(variant) if text else float(variant),
+                *cells,
+                label(s, class_index),
+                "ж" if female else "м",
+                mark,
+                float(primary),
+            ],
+        )
     workbook.close()
 
 
@@ -387,11 +484,21 @@ def write_a3(landing: Path, p: dict) -> None:
     n_tasks = len(p["tasks"])
     sheet.write_row(0, 0, [*A3_HEAD, *(f"балл за {i}" for i in range(1, n_tasks + 1)), *A3_TAIL])
     current = -1
-    for row, (s, absent, number, code, variant, scores, primary, journal, female, class_index) in enumerate(zip(
-        schools, r["absent"].tolist(), r["number"].tolist(), r["code"].tolist(), r["variant"].tolist(),
-        r["scores"].tolist(), r["primary"].tolist(), r["journal"].tolist(), r["female"].tolist(),
-        r["class_index"].tolist(),
-    ), start=1):
+    for row, (s, absent, number, code, variant, scores, primary, journal, female, class_index) in enumerate(
+        zip(
+            schools,
+            r["absent"].tolist(),
+            r["number"].tolist(),
+            r["code"].tolist(),
+            r["variant"].tolist(),
+            r["scores"].tolist(),
+            r["primary"].tolist(),
+            r["journal"].tolist(),
+            r["female"].tolist(),
+            r["class_index"].tolist(),
+        ),
+        start=1,
+    ):
         if s != current:
             current = s
             head = [p["login"][s], p["municipality"][s]]
@@ -404,9 +511,22 @@ def write_a3(landing: Path, p: dict) -> None:
             sheet.write_row(row, 0, [*head, str(number), str(code), "", "", "", ABSENT])
             continue
         cells = [skipped if v == NOT_ATTEMPTED else str(v) for v in scores]
-        sheet.write_row(row, 0, [
-            *head, str(number), str(code), str(journal) if journal else missing_journal, sexes[0 if female else 1],
-            class_label(class_style, grade, class_index, p["classes"][s], "A3"), str(variant), str(primary), *cells,
-            textbook, "", "",
-        ])
+        sheet.write_row(
+            row,
+            0,
+            [
+                *head,
+                str(number),
+                str(code),
+                str(journal) if journal else missing_journal,
+                sexes[0 if female else 1],
+                class_label(class_style, grade, class_index, p["classes"][s], "A3"),
+                str(variant),
+                str(primary),
+                *cells,
+                textbook,
+                "",
+                "",
+            ],
+        )
     workbook.close()

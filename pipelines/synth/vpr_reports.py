@@ -44,14 +44,22 @@ FLAT_SCORES = "Первичные баллы по ОО"
 SHEET_NAME_LIMIT = 31  # Excel's limit, where ФИС ОКО cuts its sheet names
 WHOLE_SAMPLE = "Вся выборка"
 GROUP_HEADER = ("Группы участников", "Кол-во ОО", "Кол-во участников")
-JOURNAL_GROUPS = ("Понизили (Отметка < Отметка по журналу)", "Подтвердили (Отметка = Отметке по журналу)",
-                  "Повысили (Отметка > Отметка по журналу)")
-JOURNAL_HEADER = ("Группы участников", "Кол-во участников(всего)",
-                  *(f"{group} {what}" for group in JOURNAL_GROUPS for what in ("%", "Кол-во участников")))
+JOURNAL_GROUPS = (
+    "Понизили (Отметка < Отметка по журналу)",
+    "Подтвердили (Отметка = Отметке по журналу)",
+    "Повысили (Отметка > Отметка по журналу)",
+)
+JOURNAL_HEADER = (
+    "Группы участников",
+    "Кол-во участников(всего)",
+    *(f"{group} {what}" for group in JOURNAL_GROUPS for what in ("%", "Кол-во участников")),
+)
 FLAT_KEYS = ("Год", "Класс", "Предмет", "Муниципалитет", "Логин", "ОО", "Кол-во участников")
 AUTUMN_YEAR = 2020  # the 2020 ВПР was written in the autumn
-GENERATED_FILES = tuple(f"vpr_reports/[0-9][0-9][0-9][0-9]/{name} *.xlsx"
-                        for name in (MARK_STATISTICS, JOURNAL_COMPARISON, FLAT_MARKS, FLAT_SCORES))
+GENERATED_FILES = tuple(
+    f"vpr_reports/[0-9][0-9][0-9][0-9]/{name} *.xlsx"
+    for name in (MARK_STATISTICS, JOURNAL_COMPARISON, FLAT_MARKS, FLAT_SCORES)
+)
 
 
 @dataclass
@@ -76,9 +84,14 @@ def work_counts(batch: VprBatch) -> WorkCounts:
 
     mark, journal = batch.mark.astype(np.int64), batch.journal.astype(np.int64)
     comparison = np.sign(mark - journal) + 1  # 0 понизили, 1 подтвердили, 2 повысили
-    return WorkCounts(year=batch.year, work=batch.work, participants=batch.participants(),
-                      marks=per_school(mark - 2, 4), journal=per_school(comparison, 3, keep=journal > 0),
-                      scores=per_school(batch.primary.astype(np.int64), top + 1))
+    return WorkCounts(
+        year=batch.year,
+        work=batch.work,
+        participants=batch.participants(),
+        marks=per_school(mark - 2, 4),
+        journal=per_school(comparison, 3, keep=journal > 0),
+        scores=per_school(batch.primary.astype(np.int64), top + 1),
+    )
 
 
 def _percent(counts: np.ndarray, total: float) -> list[float | None]:
@@ -122,8 +135,15 @@ def _report_date(year: int) -> str:
 def _title_block(report: str, counts: WorkCounts) -> list[list]:
     work = counts.work
     subject, _ = _subject(work)
-    return [[report], [], [f"ВПР {counts.year} {subject} {work.grade} класс"], ["Предмет:", subject],
-            ["Максимальный первичный балл:", work.max_primary_score], ["Дата:", _report_date(counts.year)], []]
+    return [
+        [report],
+        [],
+        [f"ВПР {counts.year} {subject} {work.grade} класс"],
+        ["Предмет:", subject],
+        ["Максимальный первичный балл:", work.max_primary_score],
+        ["Дата:", _report_date(counts.year)],
+        [],
+    ]
 
 
 def _write_sheet(path: Path, sheet: str, rows: list[list]) -> None:
@@ -143,11 +163,20 @@ def write_mark_statistics(landing: Path, schools: Schools, counts: WorkCounts) -
     rows = [*_title_block(MARK_STATISTICS, counts), [*GROUP_HEADER, 2, 3, 4, 5]]
     for group in _hierarchy(schools, counts.participants, whole_sample=True):
         n = int(counts.participants[group.schools].sum())
-        rows.append([group.label, None if group.is_school else len(group.schools), n,
-                     *_percent(counts.marks[group.schools].sum(axis=0), n)])
+        rows.append(
+            [
+                group.label,
+                None if group.is_school else len(group.schools),
+                n,
+                *_percent(counts.marks[group.schools].sum(axis=0), n),
+            ]
+        )
     _, abbreviation = _subject(counts.work)
-    _write_sheet(_file(landing, counts.year, MARK_STATISTICS, counts), f"{abbreviation} {counts.work.grade} "
-                 f"{MARK_STATISTICS}", rows)
+    _write_sheet(
+        _file(landing, counts.year, MARK_STATISTICS, counts),
+        f"{abbreviation} {counts.work.grade} {MARK_STATISTICS}",
+        rows,
+    )
 
 
 def write_journal_comparison(landing: Path, schools: Schools, counts: WorkCounts) -> None:
@@ -155,19 +184,36 @@ def write_journal_comparison(landing: Path, schools: Schools, counts: WorkCounts
     for group in _hierarchy(schools, counts.participants, whole_sample=False):
         pupils = counts.journal[group.schools].sum(axis=0)
         shares = _percent(pupils, float(pupils.sum()))
-        rows.append([group.label, int(counts.participants[group.schools].sum()),
-                     *(value for share, count in zip(shares, pupils.tolist()) for value in (share, count))])
+        rows.append(
+            [
+                group.label,
+                int(counts.participants[group.schools].sum()),
+                *(value for share, count in zip(shares, pupils.tolist()) for value in (share, count)),
+            ]
+        )
     _, abbreviation = _subject(counts.work)
-    _write_sheet(_file(landing, counts.year, JOURNAL_COMPARISON, counts),
-                 f"{abbreviation} {counts.work.grade} {JOURNAL_COMPARISON}", rows)
+    _write_sheet(
+        _file(landing, counts.year, JOURNAL_COMPARISON, counts),
+        f"{abbreviation} {counts.work.grade} {JOURNAL_COMPARISON}",
+        rows,
+    )
 
 
 def _flat_rows(schools: Schools, counts: WorkCounts, measure: np.ndarray) -> list[list]:
     registry, subject = schools.registry, _subject(counts.work)[0]
-    return [[counts.year, counts.work.grade, subject, registry["municipality"].iat[s], schools.login[s],
-             registry["short_name"].iat[s], int(counts.participants[s]),
-             *_percent(measure[s], float(counts.participants[s]))]
-            for s in np.flatnonzero(counts.participants > 0)]
+    return [
+        [
+            counts.year,
+            counts.work.grade,
+            subject,
+            registry["municipality"].iat[s],
+            schools.login[s],
+            registry["short_name"].iat[s],
+            int(counts.participants[s]),
+            *_percent(measure[s], float(counts.participants[s])),
+        ]
+        for s in np.flatnonzero(counts.participants > 0)
+    ]
 
 
 def write_flat_marks(landing: Path, schools: Schools, year: int, works: list[WorkCounts]) -> None:

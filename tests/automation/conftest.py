@@ -16,6 +16,12 @@ def made_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("summary")
     landing = prepare(root)
     env = environment(root, landing)
-    done = subprocess.run([sys.executable, "-m", "pipelines.run", "--log", str(root / "run.log")], env=env,
-                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        [sys.executable, "-m", "pipelines.run", "--log", str(root / "run.log")],
+        env=env,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     return root, landing, env, done

@@ -15,8 +15,9 @@ from tests.quality.sample_run import DAGSTER_UI_URL, patched_environ
 def evaluate(sample, cursor=None):
     with patched_environ(sample.env):
         links = AlertLinks(dagster_url=DAGSTER_UI_URL, publish_dir=str(sample.publish_dir))
-        context = dg.build_sensor_context(instance=sample.instance(), cursor=cursor, definitions=defs(),
-                                          resources={"alert_links": links})
+        context = dg.build_sensor_context(
+            instance=sample.instance(), cursor=cursor, definitions=defs(), resources={"alert_links": links}
+        )
         return check_failure_alert_sensor(context)
 
 
@@ -53,9 +54,12 @@ def test_failed_checks_and_flagged_schools_arrive_by_mail_and_webhook(sample, mo
     assert len(inflated) == 1
     login, year = inflated["login"].iloc[0], inflated["year"].iloc[0]
     with smtp_server() as smtp, http_server() as web:
-        monkeypatch.setenv("ALERT_URLS", f"mailto://127.0.0.1:{smtp.server_address[1]}"
-                                         f"?from=monitoring@uo.local&to=analyst@uo.local, "
-                                         f"json://127.0.0.1:{web.server_address[1]}/alerts")
+        monkeypatch.setenv(
+            "ALERT_URLS",
+            f"mailto://127.0.0.1:{smtp.server_address[1]}"
+            f"?from=monitoring@uo.local&to=analyst@uo.local, "
+            f"json://127.0.0.1:{web.server_address[1]}/alerts",
+        )
         result = evaluate(sample)
         assert len(smtp.messages) == 1 and len(web.requests) == 1
         mail = smtp.messages[0]
@@ -75,20 +79,24 @@ def test_failed_checks_and_flagged_schools_arrive_by_mail_and_webhook(sample, mo
     assert lines[2] == ""
     headings = [n for n, line in enumerate(lines) if line.endswith("(предупреждение, неблокирующая)")]
     objectivity = next(n for n in headings if "Признаки необъективности ВПР" in lines[n])
-    block = [line for line in lines[objectivity:next((n for n in headings if n > objectivity), len(lines))] if line]
+    block = [line for line in lines[objectivity : next((n for n in headings if n > objectivity), len(lines))] if line]
     assert block[1] == "Проверка: objectivity_flags на objectivity/mart_objectivity_flags"
     assert block[2].startswith("Что не так: Не выполнено ожиданий: ")
     schools_at = next(n for n, line in enumerate(block) if line.startswith("Школы ("))
-    schools = [line for line in block[schools_at + 1:] if line.startswith("- ")]
+    schools = [line for line in block[schools_at + 1 :] if line.startswith("- ")]
     assert any(line.startswith(f"- {login} — ") and line.endswith(f" ({year})") for line in schools)
     steps = [line for line in block if line.startswith("Что делать: ")]
     assert len(steps) == 1 and "reviews/reviews.csv" in steps[0]
-    links = {line.split(": ", 1)[0]: line.split(": ", 1)[1] for line in block if line.startswith(
-        ("Запуск в Dagster: ", "Проверка в Dagster: ", "Data Docs: "))}
+    links = {
+        line.split(": ", 1)[0]: line.split(": ", 1)[1]
+        for line in block
+        if line.startswith(("Запуск в Dagster: ", "Проверка в Dagster: ", "Data Docs: "))
+    }
     run_id = links["Запуск в Dagster"].removeprefix(f"{DAGSTER_UI_URL}/runs/")
     assert sample.instance().get_run_by_id(run_id) is not None
-    assert links["Проверка в Dagster"] == (f"{DAGSTER_UI_URL}/assets/objectivity/mart_objectivity_flags"
-                                          "?view=checks&checkDetail=objectivity_flags")
+    assert links["Проверка в Dagster"] == (
+        f"{DAGSTER_UI_URL}/assets/objectivity/mart_objectivity_flags?view=checks&checkDetail=objectivity_flags"
+    )
     assert links["Data Docs"].startswith("file://")
     release = (sample.publish_dir / "current").resolve().as_uri()
     assert lines[-1] == f"Текущий выпуск для аналитиков: {release}"

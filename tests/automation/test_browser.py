@@ -22,8 +22,16 @@ from tests.conftest import REPO_ROOT
 from tests.quality.sample_run import patched_environ
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 WEBSERVER = Path(shutil.which("dagster-webserver", path=str(Path(os.sys.executable).parent)) or "dagster-webserver")
 
 
@@ -57,9 +65,14 @@ def dagster_ui(made_run, tmp_path_factory):
     assert done.returncode in (0, 3), done.stdout + done.stderr[-2000:]
     port = free_port()
     log = (tmp_path_factory.mktemp("webserver") / "webserver.log").open("w")
-    server = subprocess.Popen([str(WEBSERVER), "-h", "127.0.0.1", "-p", str(port), "-w", "workspace.yaml"],
-                              cwd=REPO_ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
-                              start_new_session=True)
+    server = subprocess.Popen(
+        [str(WEBSERVER), "-h", "127.0.0.1", "-p", str(port), "-w", "workspace.yaml"],
+        cwd=REPO_ROOT,
+        env={**os.environ, **env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 180

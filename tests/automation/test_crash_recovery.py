@@ -29,8 +29,14 @@ def test_a_run_killed_during_the_dbt_build_is_recovered_by_the_next_run(sample, 
     with patched_environ({"DAGSTER_HOME": env["DAGSTER_HOME"]}):
         instance = dg.DagsterInstance.get()
     log = (tmp_path / "killed.log").open("w")
-    child = subprocess.Popen([sys.executable, "-m", "pipelines.run", "--force"], env=env, cwd=REPO_ROOT,
-                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "pipelines.run", "--force"],
+        env=env,
+        cwd=REPO_ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     killed = None
     deadline = time.monotonic() + 900  # a guard against a hung test, not a measurement
     while killed is None and child.poll() is None and time.monotonic() < deadline:
@@ -44,8 +50,9 @@ def test_a_run_killed_during_the_dbt_build_is_recovered_by_the_next_run(sample, 
     assert killed.run_id in instance.event_log_storage.get_concurrency_info(POOL).active_run_ids
     assert (RUN_TARGETS / killed.run_id).is_dir()
 
-    after = subprocess.run([sys.executable, "-m", "pipelines.run"], env=env, cwd=REPO_ROOT,
-                           capture_output=True, text=True, timeout=1200)
+    after = subprocess.run(
+        [sys.executable, "-m", "pipelines.run"], env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=1200
+    )
     assert after.returncode in (0, 3), after.stdout[-3000:] + after.stderr[-3000:]
     assert f"восстановлен запуск {killed.run_id[:8]} (monitoring_job, STARTED): его процесса" in after.stdout
     assert "освобождено мест в пуле: 1" in after.stdout

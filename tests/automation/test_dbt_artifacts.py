@@ -26,4 +26,8 @@ def test_folders_of_ended_or_old_runs_are_removed_and_others_kept(sample, tmp_pa
     lines = clean_dbt_targets(instance, target)
     assert lines and lines[0].startswith("удалено папок артефактов dbt, оставленных прежними запусками: 2 ")
     assert sorted(p.relative_to(target).as_posix() for p in target.rglob("*")) == [
-        "manifest.json", "runs", "runs/someone-elses-run", "runs/someone-elses-run/run_results.json"]
+        "manifest.json",
+        "runs",
+        "runs/someone-elses-run",
+        "runs/someone-elses-run/run_results.json",
+    ]

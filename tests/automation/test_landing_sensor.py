@@ -37,8 +37,9 @@ def instance(tmp_path):
 
 
 def tick(instance, landing, cursor=None) -> dg.SensorResult:
-    context = dg.build_sensor_context(instance=instance, cursor=cursor,
-                                      resources={"landing": Folder(path=str(landing))})
+    context = dg.build_sensor_context(
+        instance=instance, cursor=cursor, resources={"landing": Folder(path=str(landing))}
+    )
     return landing_folder_sensor(context)
 
 

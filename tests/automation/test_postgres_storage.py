@@ -22,8 +22,13 @@ def test_runs_and_materialisations_are_stored_in_postgres(pipeline_env, postgres
     home = tmp_path / "dagster_home_pg"
     home.mkdir()
     shutil.copy(REPO_ROOT / "config" / "dagster_postgres.yaml", home / "dagster.yaml")
-    for variable, key in {"DAGSTER_PG_HOST": "host", "DAGSTER_PG_PORT": "port", "DAGSTER_PG_USER": "user",
-                          "DAGSTER_PG_PASSWORD": "password", "DAGSTER_PG_DB": "dbname"}.items():
+    for variable, key in {
+        "DAGSTER_PG_HOST": "host",
+        "DAGSTER_PG_PORT": "port",
+        "DAGSTER_PG_USER": "user",
+        "DAGSTER_PG_PASSWORD": "password",
+        "DAGSTER_PG_DB": "dbname",
+    }.items():
         monkeypatch.setenv(variable, str(postgres_database[key]))
     monkeypatch.setenv("DAGSTER_HOME", str(home))
 

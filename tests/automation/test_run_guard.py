@@ -19,8 +19,9 @@ def test_a_second_run_is_refused_while_one_holds_the_lock(tmp_path):
     landing = prepare(tmp_path)
     env = environment(tmp_path, landing)
     with run_lock(lock_path(tmp_path / "warehouse" / "monitoring.duckdb")):
-        second = subprocess.run([sys.executable, "-m", "pipelines.run"], env=env, cwd=REPO_ROOT,
-                                capture_output=True, text=True, timeout=300)
+        second = subprocess.run(
+            [sys.executable, "-m", "pipelines.run"], env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300
+        )
     assert second.returncode == 2
     assert "уже идёт другой запуск конвейера" in second.stderr
     assert f"PID {os.getpid()}" in second.stderr
@@ -45,9 +46,17 @@ def held_warehouse(tmp_path):
     warehouse.parent.mkdir(exist_ok=True)
     duckdb.connect(str(warehouse)).close()
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1], read_only=True); "
-         "print('open', flush=True); sys.stdin.read()", str(warehouse)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys; c = duckdb.connect(sys.argv[1], read_only=True); "
+            "print('open', flush=True); sys.stdin.read()",
+            str(warehouse),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert holder.stdout.readline().strip() == "open"
     yield warehouse, holder.pid
     holder.stdin.close()

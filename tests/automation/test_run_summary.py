@@ -7,7 +7,6 @@ import sys
 
 import dagster as dg
 import duckdb
-import pytest
 
 from pipelines.run import REPOSITORY_LABEL, REPOSITORY_LABEL_TAG
 from pipelines.summary import EXIT_CODES, WARNINGS
@@ -32,8 +31,11 @@ def test_the_figures_match_the_warehouse_and_the_release(made_run):
     root, landing, env, done = made_run
     out = done.stdout
     with duckdb.connect(env["WAREHOUSE_PATH"], read_only=True) as con:
-        files = dict(con.execute("select source, count(*) from ops.loaded_files where status = 'loaded' "
-                                 "group by source").fetchall())
+        files = dict(
+            con.execute(
+                "select source, count(*) from ops.loaded_files where status = 'loaded' group by source"
+            ).fetchall()
+        )
     from pipelines.ingest.sources import SOURCES
 
     for source, count in files.items():  # a first run: every file is loaded, none unchanged or quarantined
@@ -43,10 +45,13 @@ def test_the_figures_match_the_warehouse_and_the_release(made_run):
     assert f"Выпуск {release} (опубликован в этом запуске):" in out
     assert str(release_dir / "monitoring.xlsx") in out
     with duckdb.connect(str(release_dir / "monitoring.duckdb"), read_only=True) as con:
-        [(year, shnor)] = con.execute("select year, count(*) filter (where is_shnor_computed) from school_flags "
-                                      "where year = (select max(year) from school_flags) group by year").fetchall()
-        [(pending,)] = con.execute("select count(distinct login) from objectivity_flags "
-                                   "where status = 'на проверке'").fetchall()
+        [(year, shnor)] = con.execute(
+            "select year, count(*) filter (where is_shnor_computed) from school_flags "
+            "where year = (select max(year) from school_flags) group by year"
+        ).fetchall()
+        [(pending,)] = con.execute(
+            "select count(distinct login) from objectivity_flags where status = 'на проверке'"
+        ).fetchall()
     assert f"  ШНОР в {year} году: {shnor}; прежнего выпуска нет" in out
     assert f"  с признаками необъективности на проверке: {pending};" in out
     with patched_environ({"DAGSTER_HOME": env["DAGSTER_HOME"]}):

@@ -28,7 +28,11 @@ def test_schedule_fires_in_march_and_november():
     fires = cron_string_iterator(start, monitoring_schedule.cron_schedule, "Europe/Moscow")
     first_four = [next(fires) for _ in range(4)]
     assert [(d.year, d.month, d.day, d.hour) for d in first_four] == [
-        (2025, 3, 1, 6), (2025, 11, 1, 6), (2026, 3, 1, 6), (2026, 11, 1, 6)]
+        (2025, 3, 1, 6),
+        (2025, 11, 1, 6),
+        (2026, 3, 1, 6),
+        (2026, 11, 1, 6),
+    ]
 
 
 def test_raw_suites_run_in_the_monitoring_job_not_in_campaign_ingestion(monkeypatch):

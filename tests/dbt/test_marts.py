@@ -36,12 +36,25 @@ SELECTION = ["--select", "+path:models/marts", "--indirect-selection", "cautious
 def _dbt(args: list[str], tmp: Path) -> None:
     from dbt.cli.main import dbtRunner
 
-    result = dbtRunner().invoke([
-        *args, "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
-        "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs"), "--quiet",
-    ])
-    failures = [f"{r.node.unique_id}: {r.status} {r.message}" for r in getattr(result.result, "results", [])
-                if str(r.status) in ("error", "fail", "runtime error")]
+    result = dbtRunner().invoke(
+        [
+            *args,
+            "--project-dir",
+            str(DBT_DIR),
+            "--profiles-dir",
+            str(DBT_DIR),
+            "--target-path",
+            str(tmp / "target"),
+            "--log-path",
+            str(tmp / "logs"),
+            "--quiet",
+        ]
+    )
+    failures = [
+        f"{r.node.unique_id}: {r.status} {r.message}"
+        for r in getattr(result.result, "results", [])
+        if str(r.status) in ("error", "fail", "runtime error")
+    ]
     assert result.success, f"dbt {' '.join(args)} failed: {result.exception or failures}"
 
 
@@ -98,30 +111,40 @@ def _truth(warehouse, name: str) -> pd.DataFrame:
 
 def test_computed_shnor_equals_ground_truth(warehouse):
     expected = _truth(warehouse, "shnor_expected.csv")
-    computed = _query(warehouse["database"], """
+    computed = _query(
+        warehouse["database"],
+        """
         select login, year, shnor_criterion as criterion, shnor_level_computed as level, triggering_works as low_works
         from marts.mart_school_flags where is_shnor_computed
-    """)
+    """,
+    )
     key = ["login", "year", "criterion"]
-    assert computed.sort_values(key)[key].to_records(index=False).tolist() == \
-        expected.sort_values(key)[key].to_records(index=False).tolist()
+    assert (
+        computed.sort_values(key)[key].to_records(index=False).tolist()
+        == expected.sort_values(key)[key].to_records(index=False).tolist()
+    )
     merged = expected.merge(computed, on=["login", "year"], suffixes=("_expected", "_computed"))
     assert (merged["low_works_expected"] == merged["low_works_computed"]).all()
     assert (merged["level_expected"] == merged["level_computed"]).all()
 
 
 def test_computed_shnor_agrees_with_official_lists(warehouse):
-    flags = _query(warehouse["database"], """
+    flags = _query(
+        warehouse["database"],
+        """
         select * from marts.mart_school_flags where fioko_list_published and has_results_prev_year
-    """)
+    """,
+    )
     assert len(flags) > 0
     assert flags["status_agrees"].all()
 
 
 def test_near_misses_and_boundary(warehouse):
     planted = _truth(warehouse, "planted.csv")
-    flags = _query(warehouse["database"], "select login, year, is_shnor_computed, low_works_count_prev_year "
-                                          "from marts.mart_school_flags")
+    flags = _query(
+        warehouse["database"],
+        "select login, year, is_shnor_computed, low_works_count_prev_year from marts.mart_school_flags",
+    )
     near_misses = planted[planted["case"] == "shnor_near_miss"]
     assert len(near_misses) > 0
     for row in near_misses.itertuples():
@@ -139,9 +162,12 @@ def test_near_misses_and_boundary(warehouse):
 def test_shnsu_matches_ground_truth_within_tolerance(warehouse):
     expected = _truth(warehouse, "shnsu_expected.csv")
     expected["is_shnsu"] = expected["is_shnsu"].astype(str).str.lower() == "true"
-    context = _query(warehouse["database"], """
+    context = _query(
+        warehouse["database"],
+        """
         select login, year, isbsh, is_shnsu, isbsh_rank_from_bottom, schools_ranked from marts.mart_school_context
-    """)
+    """,
+    )
     merged = expected.merge(context, on=["login", "year"], suffixes=("_expected", "_computed"))
     assert len(merged) == len(expected)
     for _, year in merged.groupby("year"):
@@ -168,9 +194,22 @@ def test_unit_tests_of_the_rules_pass(warehouse):
     from dbt.cli.main import dbtRunner
 
     tmp = warehouse["tmp"]
-    result = dbtRunner().invoke(["test", "--select", "test_type:unit", "--project-dir", str(DBT_DIR),
-                                 "--profiles-dir", str(DBT_DIR), "--target-path", str(tmp / "target"),
-                                 "--log-path", str(tmp / "logs"), "--quiet"])
+    result = dbtRunner().invoke(
+        [
+            "test",
+            "--select",
+            "test_type:unit",
+            "--project-dir",
+            str(DBT_DIR),
+            "--profiles-dir",
+            str(DBT_DIR),
+            "--target-path",
+            str(tmp / "target"),
+            "--log-path",
+            str(tmp / "logs"),
+            "--quiet",
+        ]
+    )
     statuses = [str(r.status) for r in result.result.results]
     assert result.success and len(statuses) >= 7 and set(statuses) == {"pass"}, statuses
 

@@ -37,7 +37,9 @@ def duckdb_tables(warehouse) -> list[tuple[str, str]]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return con.execute(
             "select table_schema, table_name from information_schema.tables where table_schema in "
-            f"({', '.join('?' * len(COMPARED_SCHEMAS))}) order by 1, 2", list(COMPARED_SCHEMAS)).fetchall()
+            f"({', '.join('?' * len(COMPARED_SCHEMAS))}) order by 1, 2",
+            list(COMPARED_SCHEMAS),
+        ).fetchall()
 
 
 def plain(value):
@@ -54,8 +56,11 @@ def plain(value):
 def canonical(frame: pd.DataFrame) -> pd.DataFrame:
     """Values as plain Python numbers and strings, rows in a fixed order, for comparing two engines."""
     frame = frame.astype(object).map(plain)
-    numeric = [column for column in frame.columns
-               if frame[column].map(lambda value: value is None or isinstance(value, float)).all()]
+    numeric = [
+        column
+        for column in frame.columns
+        if frame[column].map(lambda value: value is None or isinstance(value, float)).all()
+    ]
     frame = frame.astype(dict.fromkeys(numeric, "float64"))
     return frame.sort_values(list(frame.columns), na_position="first", kind="stable").reset_index(drop=True)
 
@@ -80,7 +85,8 @@ def test_task_scores_keep_blank_tasks_in_place(sample, postgres_database, postgr
     with duckdb.connect(str(sample.warehouse), read_only=True) as con:
         participant, work, year, scores = con.execute(
             "select participant_code, work_code, year, task_scores from raw.vpr_results "
-            "where list_contains(list_transform(task_scores, lambda s: s is null), true) limit 1").fetchone()
+            "where list_contains(list_transform(task_scores, lambda s: s is null), true) limit 1"
+        ).fetchone()
     with psycopg2.connect(**postgres_database) as server, server.cursor() as cursor:
         cursor.execute(query, (participant, work, year))
         assert cursor.fetchone()[0] == scores
@@ -96,8 +102,9 @@ def test_every_model_matches_duckdb(sample, postgres_database, postgres_build):
             actual = fetch_frame(server.cursor(), sql.SQL("select * from {}").format(sql.Identifier(schema, table)))
             assert list(actual.columns) == list(expected.columns), f"{schema}.{table}: columns differ"
             try:
-                pd.testing.assert_frame_equal(canonical(actual), canonical(expected), check_dtype=False,
-                                              rtol=1e-9, atol=1e-12)
+                pd.testing.assert_frame_equal(
+                    canonical(actual), canonical(expected), check_dtype=False, rtol=1e-9, atol=1e-12
+                )
             except AssertionError as difference:
                 mismatched.append(f"{schema}.{table}: {difference}")
     assert not mismatched, "\n\n".join(mismatched)

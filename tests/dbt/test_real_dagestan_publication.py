@@ -25,9 +25,14 @@ def test_the_sample_with_the_real_dagestan_list_builds_and_publishes(tmp_path):
     shutil.copy(REAL_MARKERS, landing / "fioko" / "objectivity_markers_dagestan_2023_2025.xlsx")  # bytes unchanged
     listed = pd.read_excel(REAL_MARKERS, engine="calamine")
     schools = listed.drop_duplicates("Логин")
-    write_xlsx(landing / "registry" / "dagestan.xlsx", "Реестр ОО",
-               [["Логин", "Полное наименование", "Муниципалитет"],
-                *schools[["Логин", "ОО", "Муниципалитет"]].astype(str).values.tolist()])
+    write_xlsx(
+        landing / "registry" / "dagestan.xlsx",
+        "Реестр ОО",
+        [
+            ["Логин", "Полное наименование", "Муниципалитет"],
+            *schools[["Логин", "ОО", "Муниципалитет"]].astype(str).values.tolist(),
+        ],
+    )
     env = environment(tmp_path, landing)
     with patched_environ(env):
         with duckdb.connect(env["WAREHOUSE_PATH"]) as con:
@@ -37,8 +42,11 @@ def test_the_sample_with_the_real_dagestan_list_builds_and_publishes(tmp_path):
         assert any(issue.rule == "repeated_row" for issue in markers.issues)
         result = run_monitoring_job(dg.DagsterInstance.get())
 
-    failed = [c.asset_check_key for c in result.get_asset_check_evaluations() if not c.passed
-              and c.severity == dg.AssetCheckSeverity.ERROR]
+    failed = [
+        c.asset_check_key
+        for c in result.get_asset_check_evaluations()
+        if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR
+    ]
     assert result.success and not failed, failed
     assert (tmp_path / "published" / "current" / "monitoring.duckdb").is_file()
     with duckdb.connect(env["WAREHOUSE_PATH"], read_only=True) as con:

@@ -22,8 +22,10 @@ RU5_2021_CUT_3 = 18  # FIOKO's 2021 scale for RU5: 0–17 is «2»
 def region(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("real_landing")
     landing, database = tmp / "landing", tmp / "monitoring.duckdb"
-    for source, target in (("registry/logins_minimal.xlsx", "registry/logins_minimal.xlsx"),
-                           ("vpr/region_export_2021_RU5.xlsx", "vpr/2021/region_export_2021_RU5.xlsx")):
+    for source, target in (
+        ("registry/logins_minimal.xlsx", "registry/logins_minimal.xlsx"),
+        ("vpr/region_export_2021_RU5.xlsx", "vpr/2021/region_export_2021_RU5.xlsx"),
+    ):
         (landing / target).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(REAL_DIR / source, landing / target)
     with duckdb.connect(str(database)) as con:
@@ -36,9 +38,11 @@ def region(tmp_path_factory):
 
 def test_every_school_of_the_export_gets_its_ru5_2021_indicators_from_the_2021_scale(region):
     with duckdb.connect(str(region)) as con:  # as dbt's in-process connection is configured
-        expected = dict(con.execute(f"""
+        expected = dict(
+            con.execute(f"""
             select login, round(100.0 * count(*) filter (where primary_score < {RU5_2021_CUT_3}) / count(*), 6)
-            from raw.vpr_results where not is_absent group by login""").fetchall())
+            from raw.vpr_results where not is_absent group by login""").fetchall()
+        )
         [(schools,)] = con.execute("select count(distinct login) from raw.vpr_results").fetchall()
         published = con.execute("""
             select login, school_name, participants, fail_share_pct from marts.mart_school_work_indicators

@@ -15,17 +15,23 @@ from pipelines.ingest.load import load_landing
 from pipelines.published import open_current
 from tests.conftest import REPO_ROOT, SAMPLE_PARTICIPANT_KEY
 from tests.dbt.test_marts import _dbt
-from tests.quality.sample_run import environment, patched_environ, run_monitoring_job
 from tests.ingest.conftest import JOURNAL_COMPARISON, VPR_ROWS, Landing
+from tests.quality.sample_run import environment, patched_environ, run_monitoring_job
 
 STATISTICS_HEADER = ["Группы участников", "Кол-во ОО", "Кол-во участников", 2, 3, 4, 5]
 # (login, participants, % of 2, 3, 4, 5) per year and work. sch860002 has ≥ 30 % «2» in both grade-5 works
 # of 2023: ШНОР in 2024 (two low works in the year before). sch860001 is low in MA5 2023 only.
 SCHOOLS = {
-    (2023, "MA5"): [("sch860001", 20, 30.0, 40.0, 20.0, 10.0), ("sch860002", 8, 37.5, 50.0, 12.5, 0),
-                    ("sch860003", 12, 0, 25.0, 41.67, 33.33)],
-    (2023, "RU5"): [("sch860001", 20, 10.0, 40.0, 35.0, 15.0), ("sch860002", 10, 30.0, 40.0, 30.0, 0),
-                    ("sch860003", 12, 0, 25.0, 50.0, 25.0)],
+    (2023, "MA5"): [
+        ("sch860001", 20, 30.0, 40.0, 20.0, 10.0),
+        ("sch860002", 8, 37.5, 50.0, 12.5, 0),
+        ("sch860003", 12, 0, 25.0, 41.67, 33.33),
+    ],
+    (2023, "RU5"): [
+        ("sch860001", 20, 10.0, 40.0, 35.0, 15.0),
+        ("sch860002", 10, 30.0, 40.0, 30.0, 0),
+        ("sch860003", 12, 0, 25.0, 50.0, 25.0),
+    ],
     (2022, "MA5"): [("sch860001", 18, 5.56, 50.0, 27.78, 16.67), ("sch860002", 9, 11.11, 55.56, 33.33, 0)],
 }
 SELECTION = ["--select", "+path:models/marts", "+path:models/objectivity", "--indirect-selection", "cautious"]
@@ -38,9 +44,13 @@ def statistics(landing: Landing, year: int, work: str) -> None:
     rows += [[f"Школа ({login})", None, n, *shares] for login, n, *shares in SCHOOLS[year, work]]
     from pipelines.ingest.works import work_spec
     from tests.ingest.conftest import report_title_block, write_xlsx
+
     title = report_title_block("Статистика по отметкам", year, subject, 5, work_spec(work, year).max_primary_score)
-    write_xlsx(landing.root / "vpr_reports" / str(year) / f"{work} Статистика по отметкам.xlsx",
-               f"{abbreviation} 5 Статистика по отметкам", [*title, *rows])
+    write_xlsx(
+        landing.root / "vpr_reports" / str(year) / f"{work} Статистика по отметкам.xlsx",
+        f"{abbreviation} 5 Статистика по отметкам",
+        [*title, *rows],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +60,12 @@ def reports_only(tmp_path_factory):
     landing.registry()
     for year, work in SCHOOLS:
         statistics(landing, year, work)
-    landing.vpr_report(rows=JOURNAL_COMPARISON, report="Сравнение отметок с отметками по журналу",
-                       sheet="МА 5 Сравнение отметок с отметк", name="Сравнение.xlsx")
+    landing.vpr_report(
+        rows=JOURNAL_COMPARISON,
+        report="Сравнение отметок с отметками по журналу",
+        sheet="МА 5 Сравнение отметок с отметк",
+        name="Сравнение.xlsx",
+    )
     with duckdb.connect(str(database)) as con:
         reports = load_landing(landing.root, con)
         assert reports["vpr_report_counts"].rows_rejected == 0 and not reports["vpr_report_counts"].files_quarantined
@@ -143,16 +157,31 @@ def test_participant_rows_win_and_every_disagreement_is_listed(both_levels):
     assert participants == marks == 3
     assert ("participants", 3, 20, 10) in listed
     assert {m for m, *_ in listed} >= {"participants", "mark_2", "mark_3", "mark_4", "mark_5"} - {
-        m for m, p, r, _ in listed if p == r}
+        m for m, p, r, _ in listed if p == r
+    }
 
 
 # One region generated twice from the same simulated participants (municipality scale, two years: the ШНОР
 # lists of both years need the year before): once as participant rows, once as ФИС ОКО reports only.
 GENERATED_YEARS, GENERATED_SEED = range(2022, 2024), 3
-COUNTS = ["participants", "mark_2", "mark_3", "mark_4", "mark_5", "with_journal", "lowered", "confirmed", "raised",
-          "with_score"]
-REPORT_LEVELS = {"level_above_region": "mark_statistics", "vpr_above_journal": "journal_comparison",
-                 "journal_above_vpr": "journal_comparison", "heaping_at_cuts": "score_distribution"}
+COUNTS = [
+    "participants",
+    "mark_2",
+    "mark_3",
+    "mark_4",
+    "mark_5",
+    "with_journal",
+    "lowered",
+    "confirmed",
+    "raised",
+    "with_score",
+]
+REPORT_LEVELS = {
+    "level_above_region": "mark_statistics",
+    "vpr_above_journal": "journal_comparison",
+    "journal_above_vpr": "journal_comparison",
+    "heaping_at_cuts": "score_distribution",
+}
 # What only participant rows carry: absent pupils, and the standardised scores behind the z-based columns.
 PARTICIPANT_ONLY = {"absent", "level_of_detail"}
 
@@ -160,8 +189,10 @@ PARTICIPANT_ONLY = {"absent", "level_of_detail"}
 def _generated_warehouse(tmp, level: str):
     from pipelines.synth import generate
 
-    landing, database = generate("municipality", GENERATED_YEARS, GENERATED_SEED, tmp / level, vpr_level=level), \
-        tmp / f"{level}.duckdb"
+    landing, database = (
+        generate("municipality", GENERATED_YEARS, GENERATED_SEED, tmp / level, vpr_level=level),
+        tmp / f"{level}.duckdb",
+    )
     with duckdb.connect(str(database)) as con:
         reports = load_landing(landing, con)
     assert not any(report.files_quarantined for report in reports.values())
@@ -187,31 +218,39 @@ def _frame(database, sql: str) -> pd.DataFrame:
 
 
 def _both(two_levels, sql: str, key: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    participants, reports = (_frame(two_levels[level], sql).sort_values(key).reset_index(drop=True)
-                             for level in ("participants", "reports"))
+    participants, reports = (
+        _frame(two_levels[level], sql).sort_values(key).reset_index(drop=True) for level in ("participants", "reports")
+    )
     return participants, reports
 
 
 def test_generated_reports_carry_no_participant_rows(two_levels):
-    [(rows, reports)] = _frame(two_levels["reports"], """
+    [(rows, reports)] = _frame(
+        two_levels["reports"],
+        """
         select (select count(*) from raw.vpr_results), (select count(distinct _source_file) from raw.vpr_report_counts)
-    """).itertuples(index=False)
-    levels = _frame(two_levels["reports"],
-                    "select distinct level_of_detail from intermediate.int_vpr_school_work_counts")
+    """,
+    ).itertuples(index=False)
+    levels = _frame(
+        two_levels["reports"], "select distinct level_of_detail from intermediate.int_vpr_school_work_counts"
+    )
     assert rows == 0 and reports == 2 * 6 * 3 + 2  # per year: 6 works × (B1, B2, scores) and the flat marks
     assert levels["level_of_detail"].tolist() == ["reports"]
 
 
 def test_both_levels_count_the_same_pupils(two_levels):
     key = ["year", "login", "work_code"]
-    participants, reports = _both(two_levels, f"select {', '.join(key + COUNTS)} "
-                                              "from intermediate.int_vpr_school_work_counts", key)
+    participants, reports = _both(
+        two_levels, f"select {', '.join(key + COUNTS)} from intermediate.int_vpr_school_work_counts", key
+    )
     assert len(participants) > 100
     pd.testing.assert_frame_equal(participants, reports, check_dtype=False)
     score_key = [*key, "score"]
-    participants, reports = _both(two_levels, f"select {', '.join(score_key)}, pupils from "
-                                              "intermediate.int_vpr_school_work_score_counts where pupils > 0",
-                                  score_key)
+    participants, reports = _both(
+        two_levels,
+        f"select {', '.join(score_key)}, pupils from intermediate.int_vpr_school_work_score_counts where pupils > 0",
+        score_key,
+    )
     pd.testing.assert_frame_equal(participants, reports, check_dtype=False)
 
 
@@ -232,8 +271,9 @@ def test_both_levels_give_the_same_shnor_status(two_levels):
     expected = pd.read_csv(two_levels["truth"] / "shnor_expected.csv")
     flagged = reports[reports["is_shnor_computed"]]
     assert len(expected) > 5
-    assert sorted(zip(flagged["login"], flagged["year"], flagged["shnor_criterion"])) == \
-        sorted(zip(expected["login"], expected["year"], expected["criterion"]))
+    assert sorted(zip(flagged["login"], flagged["year"], flagged["shnor_criterion"])) == sorted(
+        zip(expected["login"], expected["year"], expected["criterion"])
+    )
 
 
 def test_report_level_signs_agree_with_participant_level_within_tolerance(two_levels):
@@ -241,18 +281,23 @@ def test_report_level_signs_agree_with_participant_level_within_tolerance(two_le
     exact below 10 000 pupils); only «Результат выше региона» may lose the confirmation of a sign that needs
     participant rows."""
     key = ["year", "login", "work_code", "sign"]
-    participants, reports = _both(two_levels, """
+    participants, reports = _both(
+        two_levels,
+        """
         select year, login, work_code, sign, role, n, estimate, ci_low, ci_high, reference, threshold, triggered,
                flagged, is_computable, computed_from, reason
-        from objectivity.mart_objectivity_flags where work_code <> 'ALL'""", key)
+        from objectivity.mart_objectivity_flags where work_code <> 'ALL'""",
+        key,
+    )
     assert participants[key].equals(reports[key])
     computable = reports["is_computable"]
     assert set(reports.loc[computable, "sign"]) == set(REPORT_LEVELS)
     assert (reports.loc[computable, "computed_from"] == reports.loc[computable, "sign"].map(REPORT_LEVELS)).all()
     assert participants.loc[computable, "computed_from"].eq("participant_rows").all()
     measured = ["n", "estimate", "ci_low", "ci_high", "reference", "threshold", "triggered"]
-    pd.testing.assert_frame_equal(participants.loc[computable, measured], reports.loc[computable, measured],
-                                  check_dtype=False, atol=1e-9)
+    pd.testing.assert_frame_equal(
+        participants.loc[computable, measured], reports.loc[computable, measured], check_dtype=False, atol=1e-9
+    )
     assert reports.loc[computable, "triggered"].any()
     standalone = computable & (reports["role"] != "needs_confirmation")
     assert participants.loc[standalone, "flagged"].equals(reports.loc[standalone, "flagged"])

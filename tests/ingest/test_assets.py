@@ -15,14 +15,19 @@ def materialize(landing, database, partition_key, row_level=False) -> dg.Execute
     instance = dg.DagsterInstance.ephemeral()
     register_campaigns(instance, [partition_key])
     return dg.materialize(
-        INGEST_ASSETS, partition_key=partition_key, run_config=config, instance=instance,
+        INGEST_ASSETS,
+        partition_key=partition_key,
+        run_config=config,
+        instance=instance,
         resources={"duckdb": DuckDBResource(database=str(database)), "landing": Folder(path=str(landing.root))},
     )
 
 
 def metadata(result: dg.ExecuteInProcessResult) -> dict[str, dict]:
-    return {event.asset_key.to_user_string(): {k: v.value for k, v in event.materialization.metadata.items()}
-            for event in result.get_asset_materialization_events()}
+    return {
+        event.asset_key.to_user_string(): {k: v.value for k, v in event.materialization.metadata.items()}
+        for event in result.get_asset_materialization_events()
+    }
 
 
 def checks(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluation]:
@@ -39,9 +44,17 @@ def test_materialising_a_campaign_reports_rows_files_and_quarantine(landing, tmp
     assert result.success
     meta = metadata(result)
     assert {key: m["dagster/row_count"] for key, m in meta.items()} == {
-        "raw/schools": 3, "raw/login_aliases": 0, "raw/fioko_shnor": 1, "raw/fioko_objectivity_markers": 8,
-        "raw/fioko_risk_profiles": 2, "raw/social_passport": 2, "raw/gia_school_codes": 0, "raw/vpr_results": 3,
-        "raw/vpr_report_counts": 0, "raw/gia_results": 0}
+        "raw/schools": 3,
+        "raw/login_aliases": 0,
+        "raw/fioko_shnor": 1,
+        "raw/fioko_objectivity_markers": 8,
+        "raw/fioko_risk_profiles": 2,
+        "raw/social_passport": 2,
+        "raw/gia_school_codes": 0,
+        "raw/vpr_results": 3,
+        "raw/vpr_report_counts": 0,
+        "raw/gia_results": 0,
+    }
     vpr = meta["raw/vpr_results"]
     assert (vpr["files_found"], vpr["files_loaded"], vpr["files_quarantined"], vpr["files_skipped"]) == (2, 1, 1, 0)
     assert vpr["preview"] == NO_PREVIEW  # participant rows stay out of the UI, counts only
@@ -52,8 +65,10 @@ def test_materialising_a_campaign_reports_rows_files_and_quarantine(landing, tmp
     failed = found["raw/vpr_results"]
     assert failed.check_name == QUARANTINE_CHECK and failed.severity == dg.AssetCheckSeverity.WARN
     assert "vpr/2024/sch860003/Математика 5 класс.xlsx" in failed.metadata["quarantined_files"].value
-    assert "row 2, column «Отметка за предыдущий триместр/ четверть/полугодие»: value 7 is not a journal mark 2–5" \
+    assert (
+        "row 2, column «Отметка за предыдущий триместр/ четверть/полугодие»: value 7 is not a journal mark 2–5"
         in failed.metadata["issues"].value
+    )
 
     result = materialize(landing, database, "2022-2023/H2", row_level=True)
     meta = metadata(result)

@@ -21,12 +21,19 @@ def _rows(con, source, file):
     return con.execute(f"select count(*) from raw.{source} where _source_file = ?", [file]).fetchone()[0]
 
 
-@pytest.mark.parametrize("source, write, file", [
-    ("fioko_shnor", lambda l, rows: l.shnor(rows=SHNOR if rows else SHNOR[:1]), "fioko/shnor_2023.xlsx"),
-    ("vpr_results", lambda l, rows: l.vpr_form() if rows else l.vpr_form(rows=[]),
-     "vpr/2023/sch860001/Математика 5 класс.xlsx"),
-    ("gia_results", lambda l, rows: l.gia(lines=GIA_ROWS if rows else GIA_ROWS[:1]), "gia/gia_2023.csv"),
-], ids=["shnor", "vpr_form", "gia_csv"])
+@pytest.mark.parametrize(
+    "source, write, file",
+    [
+        ("fioko_shnor", lambda l, rows: l.shnor(rows=SHNOR if rows else SHNOR[:1]), "fioko/shnor_2023.xlsx"),
+        (
+            "vpr_results",
+            lambda l, rows: l.vpr_form() if rows else l.vpr_form(rows=[]),
+            "vpr/2023/sch860001/Математика 5 класс.xlsx",
+        ),
+        ("gia_results", lambda l, rows: l.gia(lines=GIA_ROWS if rows else GIA_ROWS[:1]), "gia/gia_2023.csv"),
+    ],
+    ids=["shnor", "vpr_form", "gia_csv"],
+)
 def test_a_header_only_version_does_not_wipe_the_rows_of_a_good_one(empty_landing, con, source, write, file):
     empty_landing.registry()
     write(empty_landing, True)
@@ -42,7 +49,8 @@ def test_a_header_only_version_does_not_wipe_the_rows_of_a_good_one(empty_landin
     assert issue.message == (
         f"{file}: this version has no rows, and would remove the {before} row(s) of its earlier version: it is "
         f"quarantined and those rows are kept. If the file is meant to be empty, put an empty file "
-        f"«{file}.intentionally-empty» beside it (docs/inputs.md)")
+        f"«{file}.intentionally-empty» beside it (docs/inputs.md)"
+    )
     assert _rows(con, source, file) == before
 
     # the documented way to say «this is intentional»: the marker file; the quarantined version is read again
@@ -75,17 +83,28 @@ def test_every_file_no_source_reads_is_listed_with_the_reason(empty_landing, con
 
     report = load_landing(root, con, sources={"schools"})["schools"]
 
-    gia_reason = ("its campaign cannot be told: a file of the CSV layout (header starting «Год») is read only as "
-                  "gia/gia_<YYYY>.csv, a РЦОИ list by the date of its title row; rename it, e.g. gia/gia_2023.csv")
+    gia_reason = (
+        "its campaign cannot be told: a file of the CSV layout (header starting «Год») is read only as "
+        "gia/gia_<YYYY>.csv, a РЦОИ list by the date of its title row; rename it, e.g. gia/gia_2023.csv"
+    )
     assert report.unread == [
-        ("fioko/ШНОР 2023.xlsx", "FIOKO lists are recognised by their name: rename it to shnor_<YYYY>.xlsx, "
-         "objectivity_markers*.xlsx or risk_profiles_<YYYY>.xlsx (e.g. fioko/shnor_2023.xlsx), as docs/inputs.md says"),
+        (
+            "fioko/ШНОР 2023.xlsx",
+            "FIOKO lists are recognised by their name: rename it to shnor_<YYYY>.xlsx, "
+            "objectivity_markers*.xlsx or risk_profiles_<YYYY>.xlsx (e.g. fioko/shnor_2023.xlsx), "
+            "as docs/inputs.md says",
+        ),
         ("gia/gia_2023 (1).csv", gia_reason),
         ("gia/ГИА_2023.csv", gia_reason),
-        ("vpr/2023/sch860001/Математика 5 класс.xls",
-         "an Excel 97–2003 workbook (.xls) is not read: open it in Excel and save it as .xlsx («Книга Excel»)"),
-        ("отчёты/заметки.docx", "the folder «отчёты/» is not an input folder; inputs go in registry/, fioko/, vpr/, "
-         "vpr_reports/, gia/, social_passport/, reviews/ (docs/inputs.md)"),
+        (
+            "vpr/2023/sch860001/Математика 5 класс.xls",
+            "an Excel 97–2003 workbook (.xls) is not read: open it in Excel and save it as .xlsx («Книга Excel»)",
+        ),
+        (
+            "отчёты/заметки.docx",
+            "the folder «отчёты/» is not an input folder; inputs go in registry/, fioko/, vpr/, "
+            "vpr_reports/, gia/, social_passport/, reviews/ (docs/inputs.md)",
+        ),
     ]
     assert f"gia/ГИА_2023.csv: not read — {gia_reason}" in report.notes
 
@@ -98,19 +117,28 @@ def _encrypted_workbook() -> bytes:
     return b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 500 + "EncryptedPackage".encode("utf-16-le") + b"\x00" * 500
 
 
-@pytest.mark.parametrize("data, says", [
-    (b"", "is empty (0 bytes or only blanks): download or save it again"),
-    (_encrypted_workbook(), "is a password-protected (encrypted) workbook: open it in Excel, remove the password"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 1000, "is an Excel 97–2003 workbook (.xls) under an .xlsx name"),
-    ("Год;Логин;Наименование ОО\r\n2023;sch860002;школа\r\n".encode("cp1251"),
-     "is a text file (CSV?) saved under an .xlsx name, not an Excel workbook"),
-    (None, "is truncated or damaged (an incomplete download or copy?): download or save it again"),
-], ids=["empty", "encrypted", "xls", "csv_inside", "truncated"])
+@pytest.mark.parametrize(
+    "data, says",
+    [
+        (b"", "is empty (0 bytes or only blanks): download or save it again"),
+        (_encrypted_workbook(), "is a password-protected (encrypted) workbook: open it in Excel, remove the password"),
+        (
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 1000,
+            "is an Excel 97–2003 workbook (.xls) under an .xlsx name",
+        ),
+        (
+            "Год;Логин;Наименование ОО\r\n2023;sch860002;школа\r\n".encode("cp1251"),
+            "is a text file (CSV?) saved under an .xlsx name, not an Excel workbook",
+        ),
+        (None, "is truncated or damaged (an incomplete download or copy?): download or save it again"),
+    ],
+    ids=["empty", "encrypted", "xls", "csv_inside", "truncated"],
+)
 def test_an_unreadable_workbook_is_said_to_be_what_it_really_is(empty_landing, con, data, says):
     empty_landing.registry()
     path = empty_landing.shnor()
     if data is None:  # a download cut in the middle
-        data = path.read_bytes()[:len(path.read_bytes()) // 2]
+        data = path.read_bytes()[: len(path.read_bytes()) // 2]
     path.write_bytes(data)
 
     report = load_landing(empty_landing.root, con, sources={"schools", "fioko_shnor"})["fioko_shnor"]
@@ -123,12 +151,19 @@ def test_an_unreadable_workbook_is_said_to_be_what_it_really_is(empty_landing, c
 SAVE_AS = "save it again as «CSV (разделители — точка с запятой)» in Windows-1251 or as «CSV UTF-8»"
 
 
-@pytest.mark.parametrize("encoding, lines, says", [
-    ("utf-16", GIA_ROWS, f"is UTF-16 text (Excel's «Текст Юникод»), not UTF-8 or Windows-1251: {SAVE_AS}"),
-    ("koi8_r", GIA_ROWS, "is KOI8-R text, not UTF-8 or Windows-1251 (its header reads as «Год» only in KOI8-R): "
-                         f"{SAVE_AS}"),
-    ("cp1251", [], "is empty: it has no lines, not even a header"),
-], ids=["utf16", "koi8r", "empty"])
+@pytest.mark.parametrize(
+    "encoding, lines, says",
+    [
+        ("utf-16", GIA_ROWS, f"is UTF-16 text (Excel's «Текст Юникод»), not UTF-8 or Windows-1251: {SAVE_AS}"),
+        (
+            "koi8_r",
+            GIA_ROWS,
+            f"is KOI8-R text, not UTF-8 or Windows-1251 (its header reads as «Год» only in KOI8-R): {SAVE_AS}",
+        ),
+        ("cp1251", [], "is empty: it has no lines, not even a header"),
+    ],
+    ids=["utf16", "koi8r", "empty"],
+)
 def test_an_unreadable_csv_is_said_to_be_what_it_really_is(empty_landing, con, encoding, lines, says):
     empty_landing.registry()
     path = empty_landing.gia(lines=lines, encoding=encoding)
@@ -150,7 +185,8 @@ def test_a_reordered_header_is_read_by_its_names(empty_landing, con):
 
     assert report.issues == [] and report.files_loaded == [XLSX_AT]
     assert con.execute("select year, login, level from raw.fioko_shnor").fetchall() == [
-        (2023, "sch860002", "Умеренно неуспевающие")]
+        (2023, "sch860002", "Умеренно неуспевающие")
+    ]
 
 
 def test_excel_error_values_are_reported_with_their_cell_not_read_as_empty(empty_landing, con):
@@ -162,6 +198,7 @@ def test_excel_error_values_are_reported_with_their_cell_not_read_as_empty(empty
     workbook = xlsxwriter.Workbook(str(path))
     sheet = workbook.add_worksheet("Протокол")
     from tests.ingest.conftest import FIRST_TASK, JOURNAL, VPR_ROWS
+
     for r, row in enumerate([VPR_HEADER, *VPR_ROWS]):
         sheet.write_row(r, 0, row)
     sheet.write_formula(1, JOURNAL, "=1/0", None, "#DIV/0!")
@@ -184,7 +221,8 @@ def test_a_passport_of_a_future_year_is_rejected(empty_landing, con):
     report = load_landing(empty_landing.root, con, sources={"schools", "social_passport"})["social_passport"]
     assert [i.message for i in report.issues if i.rule == "future_year"] == [
         f"social_passport/social_passport_{future}.xlsx: year {future} is in the future: results and passports go up "
-        f"to the current year, {future - 5} (from the file's name)"]
+        f"to the current year, {future - 5} (from the file's name)"
+    ]
     assert report.files_quarantined == [f"social_passport/social_passport_{future}.xlsx"]
 
 
@@ -196,13 +234,15 @@ def test_a_second_markers_file_contradicting_the_first_is_rejected(empty_landing
     load_landing(empty_landing.root, con, sources={"schools", "fioko_objectivity_markers"})
     empty_landing.markers(name="objectivity_markers_2023 копия.xlsx")  # the same list again: agrees
     report = load_landing(empty_landing.root, con, sources={"schools", "fioko_objectivity_markers"})[
-        "fioko_objectivity_markers"]
+        "fioko_objectivity_markers"
+    ]
     assert report.files_loaded == ["fioko/objectivity_markers_2023 копия.xlsx"]
     contradicting = set_cell(set_cell(MARKERS, 0, "4 МА", 0), 0, "Количество маркеров", 1)
     empty_landing.markers(rows=contradicting, name="objectivity_markers_2023_v2.xlsx")
 
     report = load_landing(empty_landing.root, con, sources={"schools", "fioko_objectivity_markers"})[
-        "fioko_objectivity_markers"]
+        "fioko_objectivity_markers"
+    ]
 
     assert report.files_quarantined == ["fioko/objectivity_markers_2023_v2.xlsx"]
     [message] = [i.message for i in report.issues if i.rule == "contradicts_file"]
@@ -210,7 +250,8 @@ def test_a_second_markers_file_contradicting_the_first_is_rejected(empty_landing
         "fioko/objectivity_markers_2023_v2.xlsx, sheet «Признаки необъективности папка », row 2: "
         "Год 2023, Логин «sch860001» is already loaded from fioko/objectivity_markers_2023.xlsx, row 2 "
         "with other values («Количество маркеров» 1 here, 2 there; «4 МА» 0 here, 1 there); the lists "
-        "contradict each other: correct or remove one")
+        "contradict each other: correct or remove one"
+    )
 
 
 def test_a_misspelt_optional_header_is_reported_not_loaded_as_an_empty_column(empty_landing, con):

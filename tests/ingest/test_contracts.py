@@ -86,6 +86,7 @@ def eight_participants() -> list[list]:
 def two_protocol_sheets(landing: Landing) -> Path:
     path = landing.vpr_form()
     import xlsxwriter
+
     workbook = xlsxwriter.Workbook(str(path))
     for sheet in ("Протокол", "Протокол_2"):
         worksheet = workbook.add_worksheet(sheet)
@@ -496,8 +497,7 @@ COVERED_ELSEWHERE = {
     "participant_key": "test_gia_lists.py::test_without_a_key_a_list_with_documents_is_refused_and_says_how_to_set_one",
     "no_document": "test_gia_lists.py::test_a_list_without_documents_is_refused",
     "gia_minimum": "test_gia_lists.py::test_a_minimum_disagreeing_with_the_seed_is_a_warning",
-    "gia_participants_total":
-        "test_gia_lists.py::test_the_real_lists_load_with_a_crosswalk_and_the_appeal_updates_its_score",
+    "gia_participants_total": "test_gia_lists.py::test_the_real_lists_load_with_a_crosswalk_and_the_appeal_updates_its_score",  # noqa: E501
     "school_code_format": "test_gia_lists.py::test_a_school_code_that_is_not_a_code_is_reported",
     "code_mapped_twice": "test_gia_lists.py::test_a_code_mapped_to_two_logins_is_reported",
 }

@@ -19,8 +19,9 @@ def small_blocks(monkeypatch):
 
 
 def rows(con) -> list[tuple]:
-    return con.execute("select _row_number, participant_code, primary_score, mark, form from raw.gia_results "
-                       "order by _row_number").fetchall()
+    return con.execute(
+        "select _row_number, participant_code, primary_score, mark, form from raw.gia_results order by _row_number"
+    ).fetchall()
 
 
 def test_a_key_repeated_in_a_later_batch_is_found_with_its_first_line(empty_landing, con, small_blocks):
@@ -32,7 +33,8 @@ def test_a_key_repeated_in_a_later_batch_is_found_with_its_first_line(empty_land
     assert report.files_quarantined == [GIA]
     assert [i.message for i in report.issues] == [
         f"{GIA}, line 6: a second row for Год 2023, Тип экзамена «ОГЭ», Код предмета 1, Код участника «P-8F3A21C0», "
-        "Пересдача 0; the first is line 2"]
+        "Пересдача 0; the first is line 2"
+    ]
 
 
 def test_row_level_quarantine_leaves_out_only_the_failing_lines(empty_landing, con, small_blocks):
@@ -56,13 +58,21 @@ def test_issues_of_every_batch_are_capped_per_file_and_counted_in_full(empty_lan
 
     assert len(report.issues) == ISSUES_PER_FILE and {i.rule for i in report.issues} == {"mark"}
     assert con.execute("select errors, status from ops.loaded_files where source = 'gia_results'").fetchall() == [
-        (ISSUES_PER_FILE + 30, "quarantined")]
+        (ISSUES_PER_FILE + 30, "quarantined")
+    ]
 
 
 def test_title_lines_short_lines_and_numbers_typed_with_spaces(empty_landing, con, small_blocks):
     empty_landing.registry()
-    empty_landing.gia(lines=["Результаты ГИА 2023", "", GIA_ROWS[0], GIA_ROWS[1].replace(";27;", "; 1 024 ;"),
-                             "2023;ОГЭ;2;Математика;sch860002;P-5"])
+    empty_landing.gia(
+        lines=[
+            "Результаты ГИА 2023",
+            "",
+            GIA_ROWS[0],
+            GIA_ROWS[1].replace(";27;", "; 1 024 ;"),
+            "2023;ОГЭ;2;Математика;sch860002;P-5",
+        ]
+    )
 
     report = load_landing(empty_landing.root, con, sources=SOURCES)["gia_results"]
 
@@ -72,13 +82,19 @@ def test_title_lines_short_lines_and_numbers_typed_with_spaces(empty_landing, co
 
 def test_quoted_cells_with_line_breaks_keep_the_line_numbers_a_person_sees(empty_landing, con):
     empty_landing.registry()
-    empty_landing.gia(lines=[GIA_ROWS[0], GIA_ROWS[1].replace("Русский язык", '"Русский\r\nязык"'),
-                             GIA_ROWS[2].replace(";68;", ";пять;")])
+    empty_landing.gia(
+        lines=[
+            GIA_ROWS[0],
+            GIA_ROWS[1].replace("Русский язык", '"Русский\r\nязык"'),
+            GIA_ROWS[2].replace(";68;", ";пять;"),
+        ]
+    )
 
     report = load_landing(empty_landing.root, con, sources=SOURCES)["gia_results"]
 
     assert [i.message for i in report.issues] == [
-        f"{GIA}, line 4, column «Тестовый балл»: value «пять» is not a number"]
+        f"{GIA}, line 4, column «Тестовый балл»: value «пять» is not a number"
+    ]
 
 
 def test_a_file_that_is_not_cp1251_or_utf8_is_quarantined(empty_landing, con):

@@ -17,8 +17,10 @@ KEY = "test-key"
 SOURCES = {"schools", "gia_school_codes", "gia_results"}
 SHARED_REAL = Path(os.environ.get("SHARED_REAL_DIR") or REPO_ROOT.parent / "shared" / "real")
 REAL_GIA = SHARED_REAL / "gia"
-needs_real = pytest.mark.skipif(not REAL_GIA.is_dir(), reason=f"the real РЦОИ lists are not here: {REAL_GIA} "
-                                                             "(set SHARED_REAL_DIR to the folder holding gia/)")
+needs_real = pytest.mark.skipif(
+    not REAL_GIA.is_dir(),
+    reason=f"the real РЦОИ lists are not here: {REAL_GIA} (set SHARED_REAL_DIR to the folder holding gia/)",
+)
 SURNAMES = ("Иванов", "Петров", "Смирнов", "Кузнецова")
 NAMES = ("Иван", "Петр", "Семен", "Викторович", "Иванович", "Петрович")
 DOCUMENTS = ("111111", "222222", "444444", "666666", "1111 222222", "3333 444444", "123456", "654321")
@@ -93,21 +95,35 @@ def key(monkeypatch):
 
 
 def results(con, file: str) -> list[tuple]:
-    return con.execute("select exam_type, subject_code, exam_date::varchar, school_code, primary_score, test_score, "
-                       "mark, min_score from raw.gia_results where _source_file = ? order by _row_number",
-                       [file]).fetchall()
+    return con.execute(
+        "select exam_type, subject_code, exam_date::varchar, school_code, primary_score, test_score, "
+        "mark, min_score from raw.gia_results where _source_file = ? order by _row_number",
+        [file],
+    ).fetchall()
 
 
 # --- the real lists ---------------------------------------------------------------------------------------------
 
 REAL = {  # file: (kind, exam, subject, date, footer minimum, rows as (Код ОО, primary, test score, mark))
     "rus_2022_ege_vedomost.csv": ("results", "ЕГЭ", 1, "2022-06-23", 24.0, [("111002", 6, 39, None)]),
-    "mathbase_2022_ege_vedomost.csv": ("results", "ЕГЭ", 22, "2022-06-27", None,
-                                       [("111001", 13, None, 4), ("111001", 6, None, 2), ("111002", 13, None, 4)]),
+    "mathbase_2022_ege_vedomost.csv": (
+        "results",
+        "ЕГЭ",
+        22,
+        "2022-06-27",
+        None,
+        [("111001", 13, None, 4), ("111001", 6, None, 2), ("111002", 13, None, 4)],
+    ),
     "kege_2021_vedomost.csv": ("results", "ЕГЭ", 25, "2021-06-24", None, [("111001", 16, 65, None)]),
     "eng_2021_ege_vedomost.csv": ("results", "ЕГЭ", 9, "2021-06-18", None, [("111001", 29, 29, None)]),
-    "eng_2022_ege_vedomost.csv": ("results", "ЕГЭ", 9, "2022-06-14", None,
-                                  [("111001", 56, 56, None), ("111002", 39, 39, None), ("111002", 39, 39, None)]),
+    "eng_2022_ege_vedomost.csv": (
+        "results",
+        "ЕГЭ",
+        9,
+        "2022-06-14",
+        None,
+        [("111001", 56, 56, None), ("111002", 39, 39, None), ("111002", 39, 39, None)],
+    ),
     "obsh_2021_appeals.csv": ("appeals", "ЕГЭ", 12, "2021-06-15", None, None),
 }
 
@@ -123,23 +139,49 @@ def test_each_real_list_is_read_unchanged(name):
     parsed = parse_list(name, (REAL_GIA / name).read_bytes(), KEY)
     assert (parsed.kind, parsed.exam_type, parsed.subject_code, str(parsed.exam_date)) == (kind, exam, subject, date)
     assert parsed.footer.get("minimum", (None, None))[1] == minimum
-    assert not set(parsed.frame.columns) & {"surname", "first_name", "patronymic", "document", "document_series",
-                                            "document_number"}
+    assert not set(parsed.frame.columns) & {
+        "surname",
+        "first_name",
+        "patronymic",
+        "document",
+        "document_series",
+        "document_number",
+    }
     if rows is not None:
-        got = [(r.school_code, _number(r.primary_score), _number(getattr(r, "test_score", None)),
-                _number(getattr(r, "mark", None))) for r in parsed.frame.itertuples()]
+        got = [
+            (
+                r.school_code,
+                _number(r.primary_score),
+                _number(getattr(r, "test_score", None)),
+                _number(getattr(r, "mark", None)),
+            )
+            for r in parsed.frame.itertuples()
+        ]
         assert got == rows
     else:
         row = parsed.frame.iloc[0]
-        assert (row.school_code, row.score_before, row.primary_score_after, row.test_score_after) == \
-            ("111002", 41, 22, 42)
+        assert (row.school_code, row.score_before, row.primary_score_after, row.test_score_after) == (
+            "111002",
+            41,
+            22,
+            42,
+        )
 
 
 @needs_real
 def test_the_real_lists_load_with_a_crosswalk_and_the_appeal_updates_its_score(empty_landing, con, key, tmp_path):
     empty_landing.registry()
-    crosswalk(empty_landing, [CROSSWALK[0], *[[year, login, None, code, None, None] for year in (2021, 2022)
-                                               for login, code in (("sch860001", "111001"), ("sch860002", "111002"))]])
+    crosswalk(
+        empty_landing,
+        [
+            CROSSWALK[0],
+            *[
+                [year, login, None, code, None, None]
+                for year in (2021, 2022)
+                for login, code in (("sch860001", "111001"), ("sch860002", "111002"))
+            ],
+        ],
+    )
     (empty_landing.root / "gia").mkdir(parents=True)
     for path in REAL_GIA.glob("*.csv"):
         shutil.copy(path, empty_landing.root / "gia" / path.name)
@@ -160,6 +202,7 @@ def test_the_real_lists_load_with_a_crosswalk_and_the_appeal_updates_its_score(e
 
 # --- project-written variants ----------------------------------------------------------------------------------
 
+
 def test_every_layout_variant_is_read_with_its_exam_and_scores(empty_landing, con, key):
     empty_landing.registry()
     crosswalk(empty_landing)
@@ -172,19 +215,27 @@ def test_every_layout_variant_is_read_with_its_exam_and_scores(empty_landing, co
     report = load_landing(empty_landing.root, con, sources=SOURCES)["gia_results"]
 
     assert report.files_quarantined == []
-    assert results(con, "gia/spaced.csv") == [("ЕГЭ", 1, "2023-05-29", "111001", 30, 62, None, 24),
-                                              ("ЕГЭ", 1, "2023-05-29", "111002", 5, 20, None, 24)]
-    assert results(con, "gia/2023/base.csv") == [("ЕГЭ", 22, "2023-06-01", "111001", 15, None, 4, None),
-                                                 ("ЕГЭ", 22, "2023-06-01", "111002", 5, None, 2, None)]
-    assert results(con, "gia/oge_math.csv") == [("ОГЭ", 2, "2023-06-02", "111001", 20, None, 4, None),
-                                                ("ОГЭ", 2, "2023-06-02", "111003", 6, None, 2, None)]
+    assert results(con, "gia/spaced.csv") == [
+        ("ЕГЭ", 1, "2023-05-29", "111001", 30, 62, None, 24),
+        ("ЕГЭ", 1, "2023-05-29", "111002", 5, 20, None, 24),
+    ]
+    assert results(con, "gia/2023/base.csv") == [
+        ("ЕГЭ", 22, "2023-06-01", "111001", 15, None, 4, None),
+        ("ЕГЭ", 22, "2023-06-01", "111002", 5, None, 2, None),
+    ]
+    assert results(con, "gia/oge_math.csv") == [
+        ("ОГЭ", 2, "2023-06-02", "111001", 20, None, 4, None),
+        ("ОГЭ", 2, "2023-06-02", "111003", 6, None, 2, None),
+    ]
     assert results(con, "gia/russkiy_gve.csv") == [("ГВЭ", 1, "2023-05-24", "111001", 12, None, 4, None)]
     assert results(con, "gia/english.csv") == [("ЕГЭ", 9, "2023-06-14", "111001", 62, 68, None, None)]
-    assert con.execute("select primary_score_oral, primary_score_written from raw.gia_results "
-                       "where subject_code = 9").fetchall() == [(12, 50)]
+    assert con.execute(
+        "select primary_score_oral, primary_score_written from raw.gia_results where subject_code = 9"
+    ).fetchall() == [(12, 50)]
     # one participant, one code in every list: «4510 123456» and Серия 4510 + Номер 123456
-    assert con.execute("select count(distinct participant_code) from raw.gia_results "
-                       "where school_code = '111001'").fetchall() == [(1,)]
+    assert con.execute(
+        "select count(distinct participant_code) from raw.gia_results where school_code = '111001'"
+    ).fetchall() == [(1,)]
 
 
 def test_a_list_whose_exam_type_cannot_be_told_is_reported(empty_landing, con, key):
@@ -240,8 +291,12 @@ def test_a_minimum_disagreeing_with_the_seed_is_a_warning(empty_landing, con, ke
 
 def test_bad_cells_are_named_by_row_and_column_never_by_personal_values(empty_landing, con, key):
     empty_landing.registry()
-    bad = [*SPACED[:2], SPACED[2].replace(";;62", ";;162"), SPACED[2].replace(";;30;;", ";;31;;"),
-           SPACED[3].replace("654321", "")]
+    bad = [
+        *SPACED[:2],
+        SPACED[2].replace(";;62", ";;162"),
+        SPACED[2].replace(";;30;;", ";;31;;"),
+        SPACED[3].replace("654321", ""),
+    ]
     write_list(empty_landing, "spaced.csv", bad)
 
     report = load_landing(empty_landing.root, con, sources=SOURCES)["gia_results"]
@@ -249,8 +304,10 @@ def test_bad_cells_are_named_by_row_and_column_never_by_personal_values(empty_la
     assert report.files_quarantined == ["gia/spaced.csv"]
     messages = sorted(i.message for i in report.issues)
     assert "gia/spaced.csv, line 3, column «Балл»: value 162 is outside the test score range 0–100" in messages
-    assert "gia/spaced.csv, line 4, column «Документ»: the same document as line 3 " \
-           "(a second row for one participant)" in messages
+    assert (
+        "gia/spaced.csv, line 4, column «Документ»: the same document as line 3 "
+        "(a second row for one participant)" in messages
+    )
     assert not any(word in message for message in messages for word in (*SURNAMES, "Анна", "4510", "123456"))
     stored = con.execute("select string_agg(message || coalesce(value, ''), ' ') from ops.quarantine").fetchall()[0][0]
     assert not any(word in stored for word in (*SURNAMES, "Анна", "Сергеевна", "123456", "654321"))
@@ -263,11 +320,15 @@ def test_an_unmapped_school_code_keeps_its_rows_aside_until_mapped(empty_landing
 
     report = load_landing(empty_landing.root, con, sources=SOURCES)["gia_results"]
 
-    assert report.notes == ["gia/spaced.csv: school code 111002 is not in registry/gia_school_codes.xlsx for 2023 "
-                            "(lines 4); its 1 row(s) are kept aside until it is mapped"]
+    assert report.notes == [
+        "gia/spaced.csv: school code 111002 is not in registry/gia_school_codes.xlsx for 2023 "
+        "(lines 4); its 1 row(s) are kept aside until it is mapped"
+    ]
     # both rows are stored, with their РЦОИ code: dbt maps them (stg_gia_results) and lists the unmapped ones
-    assert con.execute("select school_code, login from raw.gia_results order by _row_number").fetchall() == \
-        [("111001", None), ("111002", None)]
+    assert con.execute("select school_code, login from raw.gia_results order by _row_number").fetchall() == [
+        ("111001", None),
+        ("111002", None),
+    ]
     unmapped = con.execute("""
         select r._source_file, r._row_number, r.school_code from raw.gia_results r
         where not exists (select 1 from raw.gia_school_codes c where c.year = r.year and c.school_code = r.school_code)
@@ -282,9 +343,10 @@ def test_an_appeals_list_is_kept_as_history(empty_landing, con, key):
 
     load_landing(empty_landing.root, con, sources=SOURCES)
 
-    assert con.execute("select exam_type, subject_code, school_code, appeal_state, score_before, primary_score_after, "
-                       "test_score_after, score_difference, participant_code from raw.gia_appeals").fetchall() == [
-        ("ЕГЭ", 1, "111002", "Апелляция удовлетворена", 20, 9, 26, 6, participant_code("4511654321", KEY))]
+    assert con.execute(
+        "select exam_type, subject_code, school_code, appeal_state, score_before, primary_score_after, "
+        "test_score_after, score_difference, participant_code from raw.gia_appeals"
+    ).fetchall() == [("ЕГЭ", 1, "111002", "Апелляция удовлетворена", 20, 9, 26, 6, participant_code("4511654321", KEY))]
     assert con.execute("select count(*) from raw.gia_results").fetchall() == [(2,)]  # the appeal adds no result row
 
 
@@ -310,8 +372,12 @@ def test_no_personal_value_reaches_the_warehouse(empty_landing, con, key, tmp_pa
     for word in (*SURNAMES, "Анна", "Сергеевна", "Петрович", "4510 123456", "4511 654321", "123456", "654321"):
         assert word.encode("utf-8") not in data and word.encode("cp1251") not in data, word
     check = duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True)
-    text = " ".join(str(v) for table in ("gia_results", "gia_appeals") for row in
-                    check.execute(f"select * from raw.{table}").fetchall() for v in row)
+    text = " ".join(
+        str(v)
+        for table in ("gia_results", "gia_appeals")
+        for row in check.execute(f"select * from raw.{table}").fetchall()
+        for v in row
+    )
     assert not any(word in text for word in (*SURNAMES, "Анна", "123456", "654321"))
     check.close()
 
@@ -341,8 +407,9 @@ def test_a_school_code_that_is_not_a_code_is_reported(empty_landing, con, key):
     empty_landing.registry()
     write_list(empty_landing, "x.csv", [*SPACED[:2], SPACED[2].replace("111001", "школа 1")])
     [issue] = load_landing(empty_landing.root, con, sources=SOURCES)["gia_results"].issues
-    assert issue.message == ("gia/x.csv, line 3, column «Код ОО»: value «школа 1» is not a РЦОИ school code "
-                             "such as 111001")
+    assert issue.message == (
+        "gia/x.csv, line 3, column «Код ОО»: value «школа 1» is not a РЦОИ school code such as 111001"
+    )
 
 
 def test_a_code_mapped_to_two_logins_is_reported(empty_landing, con):

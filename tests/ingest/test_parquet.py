@@ -8,12 +8,24 @@ import pyarrow.parquet as pq
 from pipelines.ingest.load import load_landing
 
 PARQUET = "vpr/vpr_2024.parquet"
-SCHEMA = pa.schema([
-    ("year", pa.int32()), ("login", pa.string()), ("work_code", pa.string()), ("subject_code", pa.string()),
-    ("grade", pa.int32()), ("participant_code", pa.string()), ("class_letter", pa.string()), ("variant", pa.int32()),
-    ("sex", pa.string()), ("task_scores", pa.list_(pa.int16())), ("task_max", pa.list_(pa.int16())),
-    ("primary_score", pa.int32()), ("mark", pa.int32()), ("journal_mark", pa.int32()),
-])
+SCHEMA = pa.schema(
+    [
+        ("year", pa.int32()),
+        ("login", pa.string()),
+        ("work_code", pa.string()),
+        ("subject_code", pa.string()),
+        ("grade", pa.int32()),
+        ("participant_code", pa.string()),
+        ("class_letter", pa.string()),
+        ("variant", pa.int32()),
+        ("sex", pa.string()),
+        ("task_scores", pa.list_(pa.int16())),
+        ("task_max", pa.list_(pa.int16())),
+        ("primary_score", pa.int32()),
+        ("mark", pa.int32()),
+        ("journal_mark", pa.int32()),
+    ]
+)
 ROWS = [
     {
         "year": 2024,

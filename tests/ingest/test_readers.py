@@ -301,11 +301,8 @@ def test_the_real_dagestan_list_loads_unchanged_with_empty_markers_kept(empty_la
         "select count(*) filter (where marker = 0), count(*) filter (where marker = 1) "
         "from raw.fioko_objectivity_markers"
     ).fetchall() == [(1165, 822)]
-    assert (
-        con.execute("""select count(*) from (select _row_number, any_value(marker_count) c, sum(marker) s
-            from raw.fioko_objectivity_markers group by _row_number) where c <> coalesce(s, 0)""").fetchall()
-        == [(0,)]
-    )
+    assert con.execute("""select count(*) from (select _row_number, any_value(marker_count) c, sum(marker) s
+            from raw.fioko_objectivity_markers group by _row_number) where c <> coalesce(s, 0)""").fetchall() == [(0,)]
     assert dict(
         con.execute("select distinct marker_column, work_code from raw.fioko_objectivity_markers").fetchall()
     ) == {"4 РУ": "RU4", "4 МА": "MA4", "5 РУ": "RU5", "5 МА": "MA5"}

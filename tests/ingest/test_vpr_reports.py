@@ -39,7 +39,14 @@ def test_real_mark_statistics_reads_unchanged(empty_landing, con):
         select distinct year, work_code, report, report_title, report_date, max_primary_score, _sheet
         from raw.vpr_report_counts""").fetchall()
     assert (year, work, kind, title, date, maximum, sheet) == (
-        2026, "RU4", "mark_statistics", "Статистика по отметкам", "20.04.2026", 24, "РУ 4 Статистика по отметкам")
+        2026,
+        "RU4",
+        "mark_statistics",
+        "Статистика по отметкам",
+        "20.04.2026",
+        24,
+        "РУ 4 Статистика по отметкам",
+    )
     groups = con.execute("""select _row_number, group_level, group_name, login, municipality_code, schools,
                                    participants,
                                    list(count order by measure)

@@ -27,13 +27,19 @@ def fingerprint(publish_dir) -> dict[str, str]:
 
 
 def check_outcomes(result: dg.ExecuteInProcessResult) -> dict[str, bool]:
-    return {e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data.passed
-            for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+    return {
+        e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data.passed
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
 
 
 def published(result: dg.ExecuteInProcessResult) -> set[str]:
-    return {e.asset_key.to_user_string() for e in result.all_events
-            if e.event_type_value == "ASSET_MATERIALIZATION" and e.asset_key.path[0] == "publish"}
+    return {
+        e.asset_key.to_user_string()
+        for e in result.all_events
+        if e.event_type_value == "ASSET_MATERIALIZATION" and e.asset_key.path[0] == "publish"
+    }
 
 
 def test_bad_raw_results_stop_the_build_and_the_publication(sample, tmp_path):

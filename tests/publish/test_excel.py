@@ -12,8 +12,16 @@ import pytest
 
 from pipelines.defs.publish import excel
 from pipelines.defs.publish.config import Highlight
-from pipelines.defs.publish.excel import (CONTENTS_SHEET, SUMMARY_SHEET, Sheet, column_letter, column_spec, file_name,
-                                          write_workbook, write_workbooks)
+from pipelines.defs.publish.excel import (
+    CONTENTS_SHEET,
+    SUMMARY_SHEET,
+    Sheet,
+    column_letter,
+    column_spec,
+    file_name,
+    write_workbook,
+    write_workbooks,
+)
 
 TRICKY_TEXT = "  «СОШ» № 1 & <лицей>\nстрока 2\x01"
 HEADERS = ["Год", "Логин ОО", "Наименование ОО", "Доля, %", "Есть признаки", "Дата решения", "Числитель", "Уровень"]
@@ -35,12 +43,23 @@ def con():
 
 
 def sheet_of(con, name: str = "Лист «1»", rows: int = 3, table: str = "marts", **more) -> Sheet:
-    columns = con.execute("select column_name, data_type from duckdb_columns() where table_name = ? "
-                          "order by column_index", [table]).fetchall()
-    options = dict(name=name, title="Таблица", headers=HEADERS[: len(columns)], table=table, columns=columns,
-                   rows=rows, freeze_columns=2, note="примечание", full_table=f"parquet/{table}.parquet", key=table,
-                   labels={"territory_level": {"municipality": "муниципалитет", "region": "регион"}},
-                   highlights=[Highlight("flagged", "да", "alarm")])
+    columns = con.execute(
+        "select column_name, data_type from duckdb_columns() where table_name = ? order by column_index", [table]
+    ).fetchall()
+    options = {
+        "name": name,
+        "title": "Таблица",
+        "headers": HEADERS[: len(columns)],
+        "table": table,
+        "columns": columns,
+        "rows": rows,
+        "freeze_columns": 2,
+        "note": "примечание",
+        "full_table": f"parquet/{table}.parquet",
+        "key": table,
+        "labels": {"territory_level": {"municipality": "муниципалитет", "region": "регион"}},
+        "highlights": [Highlight("flagged", "да", "alarm")],
+    }
     return Sheet(**{**options, **more})
 
 
@@ -57,8 +76,16 @@ def test_values_blanks_labels_and_formats_survive_the_round_trip(con, tmp_path):
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0] == tuple(HEADERS)
     # shares in percent points become Excel percentages; codes become Russian labels
-    assert rows[1] == (2024, "sch1", TRICKY_TEXT.replace("\x01", ""), 0.125, "да", dt.datetime(2024, 3, 1, 6, 30), 7,
-                       "муниципалитет")
+    assert rows[1] == (
+        2024,
+        "sch1",
+        TRICKY_TEXT.replace("\x01", ""),
+        0.125,
+        "да",
+        dt.datetime(2024, 3, 1, 6, 30),
+        7,
+        "муниципалитет",
+    )
     assert rows[2] == (2023, "sch2", None, None, "нет", None, None, "регион")  # NULL and NaN are blank
     assert rows[3] == (2022, "sch3", "x", None, None, None, 3, None)  # infinity is blank too
     assert sheet["A2"].number_format == "0" and sheet["D2"].number_format == "0.0%"
@@ -78,8 +105,9 @@ def test_number_formats_have_fixed_decimals(con):
 
 def test_lists_of_codes_are_translated_part_by_part():
     con = duckdb.connect()
-    spec = column_spec("triggering_works", "VARCHAR",
-                       replacements={"MA": "МА", "MA_BASE": "МА баз.", "RU": "РУ", "|": "; ", ":": ": "})
+    spec = column_spec(
+        "triggering_works", "VARCHAR", replacements={"MA": "МА", "MA_BASE": "МА баз.", "RU": "РУ", "|": "; ", ":": ": "}
+    )
     value = con.execute(f"select {spec.select} from (select '2019:ЕГЭ MA_BASE|2019:ВПР RU6' as triggering_works)")
     assert value.fetchone()[0] == "2019: ЕГЭ МА баз.; 2019: ВПР РУ6"
 
@@ -127,7 +155,9 @@ def test_every_part_is_well_formed_and_declared(con, tmp_path):
         for name in names:
             ElementTree.fromstring(archive.read(name))
         types = archive.read("[Content_Types].xml").decode()
-    assert all(f'PartName="/{name}"' in types for name in names if name.startswith(("xl/worksheets/sheet", "xl/tables/")))
+    assert all(
+        f'PartName="/{name}"' in types for name in names if name.startswith(("xl/worksheets/sheet", "xl/tables/"))
+    )
     assert [n for n in names if not n.endswith(".xml") and not n.endswith(".rels")] == []
 
 
@@ -154,19 +184,30 @@ def test_a_table_too_large_for_a_sheet_points_to_its_parquet_file(con, tmp_path,
     assert "3 строк" in sheet["A1"].value
 
 
-FORMULAS = ["=HYPERLINK(\"http://example.org\",\"ссылка\")", "=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1:A2)",
-            "\t=1+1"]
+FORMULAS = ['=HYPERLINK("http://example.org","ссылка")', "=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1:A2)", "\t=1+1"]
 
 
 @pytest.mark.parametrize("in_memory_rows", [1000, 0], ids=["in memory", "streamed"])
 def test_text_that_looks_like_a_formula_is_written_so_spreadsheets_never_evaluate_it(tmp_path, in_memory_rows):
     con = duckdb.connect()
     con.execute("create table marts (login varchar, comment varchar)")
-    con.executemany("insert into marts values (?, ?)", [[f"sch{n}", text] for n, text in enumerate([*FORMULAS, "обычный"])])
-    columns = con.execute("select column_name, data_type from duckdb_columns() where table_name = 'marts' "
-                          "order by column_index").fetchall()
-    sheet = Sheet(name="Лист", title="Т", headers=["Логин", "Комментарий"], table="marts", columns=columns,
-                  rows=len(FORMULAS) + 1, freeze_columns=1, note="", full_table="parquet/marts.parquet")
+    con.executemany(
+        "insert into marts values (?, ?)", [[f"sch{n}", text] for n, text in enumerate([*FORMULAS, "обычный"])]
+    )
+    columns = con.execute(
+        "select column_name, data_type from duckdb_columns() where table_name = 'marts' order by column_index"
+    ).fetchall()
+    sheet = Sheet(
+        name="Лист",
+        title="Т",
+        headers=["Логин", "Комментарий"],
+        table="marts",
+        columns=columns,
+        rows=len(FORMULAS) + 1,
+        freeze_columns=1,
+        note="",
+        full_table="parquet/marts.parquet",
+    )
     path = tmp_path / "book.xlsx"
     write_workbook(con, path, [sheet], "Заголовок", "r1", in_memory_rows=in_memory_rows)
 
@@ -175,7 +216,9 @@ def test_text_that_looks_like_a_formula_is_written_so_spreadsheets_never_evaluat
     assert "<f>" not in xml and "<f " not in xml  # no formula anywhere
     book = openpyxl.load_workbook(path)["Лист"]
     assert [book.cell(row, 2).value for row in range(2, len(FORMULAS) + 2)] == FORMULAS  # kept exactly as typed
-    assert all(book.cell(row, 2).data_type == "s" and book.cell(row, 2).quotePrefix for row in range(2, len(FORMULAS) + 2))
+    assert all(
+        book.cell(row, 2).data_type == "s" and book.cell(row, 2).quotePrefix for row in range(2, len(FORMULAS) + 2)
+    )
     assert not book.cell(len(FORMULAS) + 2, 2).quotePrefix  # ordinary text keeps the ordinary style
 
 
@@ -199,40 +242,83 @@ def test_above_the_threshold_each_territory_gets_a_workbook_of_its_schools(tmp_p
         con.execute(f"copy {table} to '{tmp_path / 'parquet' / table}.parquet' (format parquet)")
 
     def sheet(table, name, headers, rows):
-        columns = con.execute("select column_name, data_type from duckdb_columns() where table_name = ? "
-                              "order by column_index", [table]).fetchall()
-        return Sheet(name=name, title=name, headers=headers, table=table, columns=columns, rows=rows,
-                     freeze_columns=1, note="", full_table=f"parquet/{table}.parquet", key=table)
+        columns = con.execute(
+            "select column_name, data_type from duckdb_columns() where table_name = ? order by column_index", [table]
+        ).fetchall()
+        return Sheet(
+            name=name,
+            title=name,
+            headers=headers,
+            table=table,
+            columns=columns,
+            rows=rows,
+            freeze_columns=1,
+            note="",
+            full_table=f"parquet/{table}.parquet",
+            key=table,
+        )
 
-    sheets = [sheet("flags", "ШНОР", ["Год", "Логин", "Муниципалитет", "ШНОР"], 4),
-              sheet("components", "Компоненты", ["Год", "Логин", "Компонент"], 3),
-              sheet("kpis", "Показатели", ["Год", "Муниципалитет", "Доля, %"], 1)]
-    done = write_workbooks(con, tmp_path, "main.xlsx", sheets, "Заголовок", "r1", split_column="municipality",
-                           split_above_rows=6, folder="excel", in_memory_rows=1000, workers=workers)
+    sheets = [
+        sheet("flags", "ШНОР", ["Год", "Логин", "Муниципалитет", "ШНОР"], 4),
+        sheet("components", "Компоненты", ["Год", "Логин", "Компонент"], 3),
+        sheet("kpis", "Показатели", ["Год", "Муниципалитет", "Доля, %"], 1),
+    ]
+    done = write_workbooks(
+        con,
+        tmp_path,
+        "main.xlsx",
+        sheets,
+        "Заголовок",
+        "r1",
+        split_column="municipality",
+        split_above_rows=6,
+        folder="excel",
+        in_memory_rows=1000,
+        workers=workers,
+    )
 
     assert set(done.territories) == {"Северный", "Южный", "Без муниципалитета"}
     south = openpyxl.load_workbook(done.territories["Южный"])
     assert south.sheetnames == [SUMMARY_SHEET, CONTENTS_SHEET, "ШНОР", "Компоненты"]
     assert [r[1] for r in south["ШНОР"].iter_rows(min_row=2, values_only=True)] == ["sch2", "sch3"]
-    assert [r[1:] for r in south["Компоненты"].iter_rows(min_row=2, values_only=True)] == [("sch3", "ОВЗ"), ("sch3", "Сельская местность")]
+    assert [r[1:] for r in south["Компоненты"].iter_rows(min_row=2, values_only=True)] == [
+        ("sch3", "ОВЗ"),
+        ("sch3", "Сельская местность"),
+    ]
     assert south[SUMMARY_SHEET]["A3"].value == "Муниципалитет: Южный"
     main = openpyxl.load_workbook(tmp_path / "main.xlsx")
     assert main.sheetnames == [SUMMARY_SHEET, CONTENTS_SHEET, "Показатели"]
     # relative links to files, in the Windows form Excel expects
-    links = {c.value: c.hyperlink.target.replace("\\", "/").replace("%20", " ")
-             for c in main[CONTENTS_SHEET]["A"] if c.hyperlink and c.hyperlink.target}
+    links = {
+        c.value: c.hyperlink.target.replace("\\", "/").replace("%20", " ")
+        for c in main[CONTENTS_SHEET]["A"]
+        if c.hyperlink and c.hyperlink.target
+    }
     assert links == {name: path.relative_to(tmp_path).as_posix() for name, path in done.territories.items()}
     assert all(path.parent == tmp_path / "excel" for path in done.territories.values())
     # every school-level row is in exactly one territory's workbook
     rows = sum(openpyxl.load_workbook(p)["ШНОР"].max_row - 1 for p in done.territories.values())
     assert done.cells == 4 * 4 - 1 + 3 * 3 + 3  # sch4 has no municipality
     assert [c.value for c in main[CONTENTS_SHEET]["C"] if isinstance(c.value, int)][-3:] == [2, 4, 1]  # rows of each
-    assert rows == 4 and con.execute("select count(*) from duckdb_tables() where table_name like '_workbook%'").fetchone()[0] == 0
+    assert (
+        rows == 4
+        and con.execute("select count(*) from duckdb_tables() where table_name like '_workbook%'").fetchone()[0] == 0
+    )
 
 
 def test_below_the_threshold_one_workbook_holds_everything(con, tmp_path):
-    done = write_workbooks(con, tmp_path, "main.xlsx", [sheet_of(con)], "Заголовок", "r1", split_column="municipality",
-                           split_above_rows=3, folder="excel", in_memory_rows=1000)
+    done = write_workbooks(
+        con,
+        tmp_path,
+        "main.xlsx",
+        [sheet_of(con)],
+        "Заголовок",
+        "r1",
+        split_column="municipality",
+        split_above_rows=3,
+        folder="excel",
+        in_memory_rows=1000,
+    )
     assert done.territories == {} and not (tmp_path / "excel").exists()
     assert openpyxl.load_workbook(done.main).sheetnames == [SUMMARY_SHEET, CONTENTS_SHEET, "Лист «1»"]
     assert done.cells == 3 * 8 - 8 and done.seconds > 0

@@ -28,7 +28,9 @@ def test_current_is_a_relative_link_to_a_complete_release(current):
     assert target.startswith(f"{RELEASES}/") and not os.path.isabs(target)
     manifest = json.loads((current / MANIFEST).read_text(encoding="utf-8"))
     assert manifest["release"] == os.path.basename(target)
-    expected = {CONFIG.duckdb_file, CONFIG.excel_file} | {f"{CONFIG.parquet_folder}/{m.name}.parquet" for m in CONFIG.marts}
+    expected = {CONFIG.duckdb_file, CONFIG.excel_file} | {
+        f"{CONFIG.parquet_folder}/{m.name}.parquet" for m in CONFIG.marts
+    }
     expected.add(README)
     docs = {name for name in manifest["files"] if name.startswith(f"{DATA_DOCS}/")}
     assert f"{DATA_DOCS}/index.html" in docs

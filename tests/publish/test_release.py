@@ -51,12 +51,14 @@ def edited_config(tmp_path, old: str, new: str):
 
 
 def test_participant_level_relations_cannot_be_configured(tmp_path):
-    participant_table = edited_config(tmp_path, "relation: objectivity.mart_objectivity_flags",
-                                      "relation: staging.stg_vpr_results")
+    participant_table = edited_config(
+        tmp_path, "relation: objectivity.mart_objectivity_flags", "relation: staging.stg_vpr_results"
+    )
     with pytest.raises(PublicationConfigError, match="not in a mart schema"):
         load_publication_config(participant_table)
-    participant_column = edited_config(tmp_path, "      reason: Обоснование",
-                                       "      reason: Обоснование\n      participant_code: Код участника")
+    participant_column = edited_config(
+        tmp_path, "      reason: Обоснование", "      reason: Обоснование\n      participant_code: Код участника"
+    )
     with pytest.raises(PublicationConfigError, match="participant-level"):
         load_publication_config(participant_column)
 
@@ -66,10 +68,14 @@ def test_suppression_empties_small_groups_and_flags_them():
     numeric = set(mart.suppression.columns) | {mart.suppression.count_column}
     con = duckdb.connect()
     con.execute("create schema marts")
-    con.execute(f"create table {mart.relation} as select "
-                + ", ".join(f"{'n' if c in numeric else 'cast(n as varchar)'} as {c}"
-                            for c in dict.fromkeys([*mart.columns, *mart.order_by]))
-                + f" from (values ({mart.suppression.min_n - 1}.0), ({mart.suppression.min_n}.0)) as t(n)")
+    con.execute(
+        f"create table {mart.relation} as select "
+        + ", ".join(
+            f"{'n' if c in numeric else 'cast(n as varchar)'} as {c}"
+            for c in dict.fromkeys([*mart.columns, *mart.order_by])
+        )
+        + f" from (values ({mart.suppression.min_n - 1}.0), ({mart.suppression.min_n}.0)) as t(n)"
+    )
     rows = con.execute(published_select(mart, CONFIG)).df()
     small = rows[CONFIG.suppressed_flag_column]
     assert list(small) == [True, False]

@@ -60,7 +60,7 @@ def test_a_full_disk_leaves_room_for_the_next_run_and_current_untouched(tmp_path
         publish(None, tmp_path, CONFIG, "newrun00-0000")
     assert os.readlink(tmp_path / CURRENT) == f"{RELEASES}/{names[-1]}"
     left = sorted(p.name for p in (tmp_path / RELEASES).iterdir() if (p / "manifest.json").exists())
-    assert left == names[-(CONFIG.releases_to_keep - 1):]
+    assert left == names[-(CONFIG.releases_to_keep - 1) :]
 
 
 def test_prune_to_zero_keeps_only_the_current_release(tmp_path):

@@ -54,14 +54,18 @@ def summary_rows(book, title: str) -> list[tuple]:
 
 def test_the_summary_agrees_with_the_published_marts(book, current):
     shnor = {row[0]: row[1:6] for row in summary_rows(book, "ШНОР по годам перечня")}
-    expected = published(current, "select year, count(*), count(*) filter (where is_shnor_computed) from school_flags "
-                                  "group by year")
+    expected = published(
+        current, "select year, count(*), count(*) filter (where is_shnor_computed) from school_flags group by year"
+    )
     assert {year: values[:2] for year, values in shnor.items()} == {y: (n, c) for y, n, c in expected}
     year, (schools, computed, share, _, _) = max(shnor.items())
     assert share == pytest.approx(computed / schools)
     kpis = {row[0]: row[1:] for row in summary_rows(book, "Показатели программы: достижение целевых значений")}
-    met = published(current, "select year, count(*) filter (where is_met), count(*) filter (where not is_met) "
-                             "from program_kpis group by year")
+    met = published(
+        current,
+        "select year, count(*) filter (where is_met), count(*) filter (where not is_met) "
+        "from program_kpis group by year",
+    )
     assert {y: (k[1], k[2]) for y, k in kpis.items()} == {y: (m, n) for y, m, n in met}
     pending = published(current, "select distinct login from objectivity_school_year where status = 'на проверке'")
     listed = {row[0]: row for row in summary_rows(book, f"ОО, требующие внимания, {year} год")}
@@ -74,20 +78,28 @@ def test_the_summary_has_charts_of_shnor_and_of_targets(current):
         xml = [archive.read(name).decode() for name in charts]
         drawing_rels = archive.read("xl/worksheets/_rels/sheet1.xml.rels").decode()
     assert len(charts) == 2 and "drawing" in drawing_rels  # both on the first sheet, the summary
-    assert "Динамика ШНОР" in xml[0] and "<c:barDir val=\"col\"/>" in xml[0]
-    assert "Цель и факт" in xml[1] and "<c:barDir val=\"bar\"/>" in xml[1]
+    assert "Динамика ШНОР" in xml[0] and '<c:barDir val="col"/>' in xml[0]
+    assert "Цель и факт" in xml[1] and '<c:barDir val="bar"/>' in xml[1]
     assert all(f"{SUMMARY_SHEET}!$" in text for text in xml)  # the series are the summary's cells
 
 
 def test_shares_are_percentages_and_numbers_have_fixed_decimals(book):
     sheet = book[MARTS["school_work_indicators"].sheet]
-    formats = {sheet[f"{column_of(sheet, header)}2"].number_format
-               for column, header in MARTS["school_work_indicators"].columns.items() if column.endswith("_pct")}
+    formats = {
+        sheet[f"{column_of(sheet, header)}2"].number_format
+        for column, header in MARTS["school_work_indicators"].columns.items()
+        if column.endswith("_pct")
+    }
     assert formats == {"0.0%"}
     assert sheet[f"{column_of(sheet, 'Средняя отметка')}2"].number_format == "0.00"
     assert sheet[f"{column_of(sheet, 'Участников')}2"].number_format == "0"
-    every_format = {cell.number_format for ws in book.worksheets for row in ws.iter_rows(min_row=2, max_row=30)
-                    for cell in row if isinstance(cell.value, float)}
+    every_format = {
+        cell.number_format
+        for ws in book.worksheets
+        for row in ws.iter_rows(min_row=2, max_row=30)
+        for cell in row
+        if isinstance(cell.value, float)
+    }
     assert not any("#" in code for code in every_format), every_format
     value = sheet[f"{column_of(sheet, 'Успеваемость, %')}2"].value
     assert 0 <= value <= 1  # percent points of the mart, as an Excel percentage
@@ -106,7 +118,9 @@ def test_every_mart_is_an_excel_table_with_a_frozen_header_and_a_print_setup(boo
 def test_long_text_wraps_in_rows_tall_enough_to_show_it(book):
     sheet = book[MARTS["school_flags"].sheet]
     reason = column_of(sheet, "Основание")
-    long_rows = [c.row for c in sheet[reason][1:] if c.value and len(c.value) > 2 * sheet.column_dimensions[reason].width]
+    long_rows = [
+        c.row for c in sheet[reason][1:] if c.value and len(c.value) > 2 * sheet.column_dimensions[reason].width
+    ]
     assert long_rows
     assert all(sheet[f"{reason}{r}"].alignment.wrap_text for r in long_rows)
     assert all(sheet.row_dimensions[r].height and sheet.row_dimensions[r].height >= 30 for r in long_rows)
@@ -121,10 +135,14 @@ def test_shnor_schools_pending_flags_and_unmet_targets_are_highlighted(book):
     column = column_of(shnor, "ШНОР по расчёту")
     assert any(formula == f'${column}2="да"' for _, formula in rules(MARTS["school_flags"].sheet))
     flags = book[MARTS["objectivity_flags"].sheet]
-    assert any(formula == f'${column_of(flags, "Статус проверки")}2="на проверке"'
-               for _, formula in rules(MARTS["objectivity_flags"].sheet))
+    assert any(
+        formula == f'${column_of(flags, "Статус проверки")}2="на проверке"'
+        for _, formula in rules(MARTS["objectivity_flags"].sheet)
+    )
     kpis = book[MARTS["program_kpis"].sheet]
-    assert any(formula == f'${column_of(kpis, "Достигнуто")}2="нет"' for _, formula in rules(MARTS["program_kpis"].sheet))
+    assert any(
+        formula == f'${column_of(kpis, "Достигнуто")}2="нет"' for _, formula in rules(MARTS["program_kpis"].sheet)
+    )
     assert any('="нет"' in formula for _, formula in rules(SUMMARY_SHEET))  # unmet targets on the summary too
 
 

@@ -120,8 +120,14 @@ def sample_run(root: Path) -> SampleRun:
                 load_landing(landing, con)
             instance = dg.DagsterInstance.get()
             result = run_monitoring_job(instance)
-        _cache["run"] = SampleRun(root, landing, Path(env["WAREHOUSE_PATH"]), Path(env["PUBLISH_DIR"]),
-                                  Path(env["DAGSTER_HOME"]), result.success)
+        _cache["run"] = SampleRun(
+            root,
+            landing,
+            Path(env["WAREHOUSE_PATH"]),
+            Path(env["PUBLISH_DIR"]),
+            Path(env["DAGSTER_HOME"]),
+            result.success,
+        )
     return _cache["run"]
 
 
@@ -130,8 +136,14 @@ def copy_run(run: SampleRun, root: Path) -> SampleRun:
     shutil.copytree(run.root / "warehouse", root / "warehouse")
     shutil.copytree(run.publish_dir, root / "published", symlinks=True)
     shutil.copytree(run.dagster_home, root / "dagster_home")
-    return SampleRun(root, run.landing, root / "warehouse" / run.warehouse.name, root / "published",
-                     root / "dagster_home", run.success)
+    return SampleRun(
+        root,
+        run.landing,
+        root / "warehouse" / run.warehouse.name,
+        root / "published",
+        root / "dagster_home",
+        run.success,
+    )
 
 
 @pytest.fixture(scope="session")

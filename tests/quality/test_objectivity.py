@@ -8,8 +8,13 @@ import pytest
 
 from tests.quality.sample_run import CONFIRMED, DISMISSED
 
-MANIPULATION_CASES = ("vpr_inflated_level", "vpr_lenient_grading_at_cuts", "vpr_help_on_hard_tasks",
-                      "vpr_above_journal", "vpr_jump_then_fall")
+MANIPULATION_CASES = (
+    "vpr_inflated_level",
+    "vpr_lenient_grading_at_cuts",
+    "vpr_help_on_hard_tasks",
+    "vpr_above_journal",
+    "vpr_jump_then_fall",
+)
 
 
 def test_monitoring_run_succeeds(sample):
@@ -63,8 +68,7 @@ def test_honest_high_performers_are_good_but_not_flagged(sample):
 
 def test_a_small_class_at_100_percent_is_not_evidence(sample):
     small = sample.query(
-        "select * from objectivity.obj_sign_tests "
-        "where sign = 'level_above_region' and n <= 5 and estimate = 1"
+        "select * from objectivity.obj_sign_tests where sign = 'level_above_region' and n <= 5 and estimate = 1"
     )
     assert len(small) > 0, "the sample has small classes with only «4» and «5»"
     assert not small["triggered"].any()
@@ -80,8 +84,10 @@ def test_flags_carry_statistic_interval_threshold_and_reason(sample):
 
 
 def test_reviewed_flags_keep_their_decision_and_stay_visible(sample):
-    flags = sample.query("select login, year, work_code, sign, flagged, status, reviewer "
-                         "from objectivity.mart_objectivity_flags where flagged")
+    flags = sample.query(
+        "select login, year, work_code, sign, flagged, status, reviewer "
+        "from objectivity.mart_objectivity_flags where flagged"
+    )
     status = {tuple(row[:4]): row[5] for row in flags.itertuples(index=False)}
     assert status[DISMISSED] == "снято"
     assert status[CONFIRMED] == "подтверждено"

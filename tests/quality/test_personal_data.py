@@ -31,7 +31,7 @@ def personal_values(landing: Path) -> tuple[set[str], set[str]]:
         if header is None:
             continue
         columns = {h: i for i, h in enumerate(header) if h in PERSONAL_HEADERS}
-        for row in rows[rows.index(header) + 1:]:
+        for row in rows[rows.index(header) + 1 :]:
             if not row or not re.fullmatch(r"\d+", row[0] or ""):
                 continue
             for h in ("Фамилия", "Имя", "Отчество"):
@@ -49,11 +49,16 @@ def text_cells(database: Path) -> set[str]:
     """Every text cell of every table of a DuckDB file."""
     cells = set()
     with duckdb.connect(str(database), read_only=True) as con:
-        columns = con.execute("select table_schema, table_name, column_name from information_schema.columns "
-                              "where data_type = 'VARCHAR'").fetchall()
+        columns = con.execute(
+            "select table_schema, table_name, column_name from information_schema.columns where data_type = 'VARCHAR'"
+        ).fetchall()
         for schema, table, column in columns:
-            cells |= {v for (v,) in con.execute(f'select distinct "{column}" from "{schema}"."{table}" '
-                                                f'where "{column}" is not null').fetchall()}
+            cells |= {
+                v
+                for (v,) in con.execute(
+                    f'select distinct "{column}" from "{schema}"."{table}" where "{column}" is not null'
+                ).fetchall()
+            }
     return cells
 
 
@@ -91,13 +96,21 @@ def run(tmp_path_factory):
     home.mkdir()
     shutil.copy(REPO_ROOT / "config" / "dagster.yaml", home / "dagster.yaml")
     (root / "warehouse").mkdir()
-    env = {**os.environ, "DAGSTER_HOME": str(home), "LANDING_DIR": str(landing),
-           "WAREHOUSE_PATH": str(root / "warehouse" / "monitoring.duckdb"), "PUBLISH_DIR": str(root / "published"),
-           "PARTICIPANT_CODE_SALT": SAMPLE_PARTICIPANT_KEY, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-           "DO_NOT_TRACK": "1", "GX_ANALYTICS_ENABLED": "false",
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    result = subprocess.run([sys.executable, "-m", "pipelines.run"], cwd=REPO_ROOT, env=env, capture_output=True,
-                            timeout=900)
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "LANDING_DIR": str(landing),
+        "WAREHOUSE_PATH": str(root / "warehouse" / "monitoring.duckdb"),
+        "PUBLISH_DIR": str(root / "published"),
+        "PARTICIPANT_CODE_SALT": SAMPLE_PARTICIPANT_KEY,
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DO_NOT_TRACK": "1",
+        "GX_ANALYTICS_ENABLED": "false",
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "pipelines.run"], cwd=REPO_ROOT, env=env, capture_output=True, timeout=900
+    )
     (root / "run.log").write_bytes(result.stdout + result.stderr)
     return root, landing, result
 
@@ -124,8 +137,11 @@ def test_a_run_writes_no_name_and_no_document_anywhere(run):
     databases = [root / "warehouse" / "monitoring.duckdb", *(root / "published").rglob("*.duckdb")]
     for database in databases:
         cells = text_cells(database)
-        leaked = {c for c in cells if c in names or c in documents
-                  or any(d in documents for d in re.findall(r"\d{4} ?\d{6}", c))}
+        leaked = {
+            c
+            for c in cells
+            if c in names or c in documents or any(d in documents for d in re.findall(r"\d{4} ?\d{6}", c))
+        }
         assert not leaked, f"{database}: {sorted(leaked)[:5]}"
 
     import pandas as pd
@@ -150,11 +166,20 @@ def test_a_run_writes_no_name_and_no_document_anywhere(run):
 def participant_codes(database: Path) -> set[str]:
     """Every pseudonymous participant code the run stored (ВПР, ГИА results and appeals)."""
     with duckdb.connect(str(database), read_only=True) as con:
-        tables = [f"{schema}.{table}" for schema, table in con.execute(
-            "select table_schema, table_name from information_schema.columns where column_name = 'participant_code' "
-            "and table_schema = 'raw'").fetchall()]
-        return {code for table in tables for (code,) in con.execute(
-            f"select distinct participant_code from {table} where participant_code is not null").fetchall()}
+        tables = [
+            f"{schema}.{table}"
+            for schema, table in con.execute(
+                "select table_schema, table_name from information_schema.columns "
+                "where column_name = 'participant_code' and table_schema = 'raw'"
+            ).fetchall()
+        ]
+        return {
+            code
+            for table in tables
+            for (code,) in con.execute(
+                f"select distinct participant_code from {table} where participant_code is not null"
+            ).fetchall()
+        }
 
 
 def test_no_participant_code_in_the_dagster_storage_or_the_run_output(run):
@@ -178,10 +203,17 @@ def test_participant_level_models_are_marked_in_dbt():
     from pipelines.defs.metadata import PARTICIPANT_COLUMNS
 
     manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
-    with_codes = {f"{node['schema']}.{node['name']}" for node in manifest["nodes"].values()
-                  if node["resource_type"] == "model" and set(node["columns"]) & PARTICIPANT_COLUMNS}
-    assert {"staging.stg_vpr_results", "staging.stg_gia_results", "intermediate.int_assessment_results",
-            "objectivity.obj_vpr_participants"} <= with_codes
+    with_codes = {
+        f"{node['schema']}.{node['name']}"
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and set(node["columns"]) & PARTICIPANT_COLUMNS
+    }
+    assert {
+        "staging.stg_vpr_results",
+        "staging.stg_gia_results",
+        "intermediate.int_assessment_results",
+        "objectivity.obj_vpr_participants",
+    } <= with_codes
     assert with_codes <= PARTICIPANT_LEVEL
 
 
@@ -207,8 +239,10 @@ def test_failing_rows_of_a_check_leave_participant_columns_out():
     from pipelines.defs.metadata import FAILING_ROWS, failing_rows_metadata
 
     with duckdb.connect() as con:
-        con.execute("create table failures as select 'sch1' as login, 'abcdef0123456789' as participant_code, "
-                    "5 as mark, i as row_id from range(20) as t(i)")
+        con.execute(
+            "create table failures as select 'sch1' as login, 'abcdef0123456789' as participant_code, "
+            "5 as mark, i as row_id from range(20) as t(i)"
+        )
         aggregated = failing_rows_metadata(con, "failures")
         pupils = failing_rows_metadata(con, "failures", participant_level=True)
     sample = aggregated["failing rows (sample)"].value

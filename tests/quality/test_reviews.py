@@ -13,10 +13,14 @@ def write(landing, text: str, encoding: str = "utf-8") -> None:
 
 
 def test_good_rows_load_from_cp1251_and_bad_rows_are_reported(tmp_path):
-    write(tmp_path, HEADER
-          + " SCH860021 ;2023;all;jump_then_fall;подтверждено;Иванова;2024-11-15;перепроверка\n"
-          + "sch860009;20x1;MA5;heaping;отклонено;;завтра;\n"
-          + "sch860025;2023;RU4;vpr_above_journal;снято;Петров;15.11.2024 10:30;\n", encoding="cp1251")
+    write(
+        tmp_path,
+        HEADER
+        + " SCH860021 ;2023;all;jump_then_fall;подтверждено;Иванова;2024-11-15;перепроверка\n"
+        + "sch860009;20x1;MA5;heaping;отклонено;;завтра;\n"
+        + "sch860025;2023;RU4;vpr_above_journal;снято;Петров;15.11.2024 10:30;\n",
+        encoding="cp1251",
+    )
     con = duckdb.connect()
     loaded, issues = load_reviews(con, tmp_path)
     assert loaded == 2

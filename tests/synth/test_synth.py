@@ -28,8 +28,13 @@ SEED = 5
 SEEDS_DIR = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds"
 REAL_MARKERS = "fioko_objectivity_markers_dagestan_2023_2025.xlsx"
 FIOKO_VPR = {"ВПР RU5", "ВПР MA5", "ВПР RU6", "ВПР MA6"}
-GIA_LABELS = {("ОГЭ", 1): "ОГЭ RU", ("ОГЭ", 2): "ОГЭ MA", ("ЕГЭ", 1): "ЕГЭ RU", ("ЕГЭ", 2): "ЕГЭ MA_PROF",
-              ("ЕГЭ", 22): "ЕГЭ MA_BASE"}
+GIA_LABELS = {
+    ("ОГЭ", 1): "ОГЭ RU",
+    ("ОГЭ", 2): "ОГЭ MA",
+    ("ЕГЭ", 1): "ЕГЭ RU",
+    ("ЕГЭ", 2): "ЕГЭ MA_PROF",
+    ("ЕГЭ", 22): "ЕГЭ MA_BASE",
+}
 
 
 @pytest.fixture(scope="module")
@@ -41,13 +46,25 @@ def read_titled(path: Path, first_header: str) -> pd.DataFrame:
     """Reads a sheet whose table starts at the first row whose first cell is `first_header`."""
     raw = pd.read_excel(path, header=None, engine="calamine", dtype=object)
     start = raw.index[raw[0].astype(str).str.strip() == first_header][0]
-    table = raw.iloc[start + 1:].reset_index(drop=True)
+    table = raw.iloc[start + 1 :].reset_index(drop=True)
     table.columns = [str(c).strip() for c in raw.iloc[start]]
     return table
 
 
-GIA_COLUMNS = ["Год", "Тип экзамена", "Код предмета", "Логин ОО", "Код участника", "Первичный балл",
-               "Тестовый балл", "Отметка", "Минимальный балл", "Процент выполнения", "Пересдача", "Форма"]
+GIA_COLUMNS = [
+    "Год",
+    "Тип экзамена",
+    "Код предмета",
+    "Логин ОО",
+    "Код участника",
+    "Первичный балл",
+    "Тестовый балл",
+    "Отметка",
+    "Минимальный балл",
+    "Процент выполнения",
+    "Пересдача",
+    "Форма",
+]
 LIST_KEY = "synth-test-key"
 
 
@@ -68,27 +85,49 @@ def read_gia(landing: Path, year: int) -> pd.DataFrame:
     frames = []
     for lst in (p for p in parsed if p.kind == "results"):
         f = lst.frame
-        frames.append(pd.DataFrame({
-            "Год": lst.year, "Тип экзамена": lst.exam_type, "Код предмета": lst.subject_code,
-            "Логин ОО": f["school_code"].map(login_of), "Код участника": f["participant_code"],
-            "Первичный балл": pd.to_numeric(f["primary_score"]),
-            "Тестовый балл": pd.to_numeric(f["test_score"]) if "test_score" in f else np.nan,
-            "Отметка": pd.to_numeric(f["mark"]) if "mark" in f else np.nan,
-            "Минимальный балл": lst.footer.get("minimum", (None, np.nan))[1],
-            "Процент выполнения": pd.to_numeric(f["percent_complete"]) if "percent_complete" in f else np.nan,
-            "Пересдача": int(lst.exam_date > first_day[(lst.exam_type, lst.subject_code)]), "Форма": "экзамен"}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "Год": lst.year,
+                    "Тип экзамена": lst.exam_type,
+                    "Код предмета": lst.subject_code,
+                    "Логин ОО": f["school_code"].map(login_of),
+                    "Код участника": f["participant_code"],
+                    "Первичный балл": pd.to_numeric(f["primary_score"]),
+                    "Тестовый балл": pd.to_numeric(f["test_score"]) if "test_score" in f else np.nan,
+                    "Отметка": pd.to_numeric(f["mark"]) if "mark" in f else np.nan,
+                    "Минимальный балл": lst.footer.get("minimum", (None, np.nan))[1],
+                    "Процент выполнения": pd.to_numeric(f["percent_complete"]) if "percent_complete" in f else np.nan,
+                    "Пересдача": int(lst.exam_date > first_day[(lst.exam_type, lst.subject_code)]),
+                    "Форма": "экзамен",
+                }
+            )
+        )
     csv_layout = landing / "gia" / f"gia_{year}.csv"
     if csv_layout.exists():
         frames.append(pd.read_csv(csv_layout, encoding="cp1251", sep=";", decimal=",")[GIA_COLUMNS])
     return pd.concat(frames, ignore_index=True)[GIA_COLUMNS]
 
 
-A1_TAIL = ["Класс № (список формируется из листа \"Классы\")", "Пол",
-           "Отметка за предыдущий триместр/ четверть/полугодие", "Итого баллов"]
+A1_TAIL = [
+    'Класс № (список формируется из листа "Классы")',
+    "Пол",
+    "Отметка за предыдущий триместр/ четверть/полугодие",
+    "Итого баллов",
+]
 A2_PREFIX = ["Пользователь", "Код региона", "Регион", "Муниципалитет", "Школа", "Дата загрузки"]
 A2_TAIL = ["Наименование класса", "Пол", "Отметка за предыдущий триместр/ четверть/полугодие", "Итого баллов"]
-A3_HEAD = ["логин школы", "регион", "номер обучающегося", "код обучающегося",
-           "отметка за предыдущую четверть/триместр", "пол", "класс", "вариант", "всего баллов"]
+A3_HEAD = [
+    "логин школы",
+    "регион",
+    "номер обучающегося",
+    "код обучающегося",
+    "отметка за предыдущую четверть/триместр",
+    "пол",
+    "класс",
+    "вариант",
+    "всего баллов",
+]
 A3_TAIL = ["Учебник", "Др.уч. автор", "Др.уч. название"]
 SUBJECTS = {"Русский язык": "RU", "Математика": "MA"}
 DATIVE = {"русскому языку": "RU", "математике": "MA"}
@@ -148,38 +187,62 @@ def read_vpr_files(landing: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
                 table = sheet_rows(path)
                 header, body = table[0], table[1:]
                 n_tasks = len(header) - len(A3_HEAD) - len(A3_TAIL)
-                tasks = tuple(header[len(A3_HEAD):len(A3_HEAD) + n_tasks])
+                tasks = tuple(header[len(A3_HEAD) : len(A3_HEAD) + n_tasks])
                 task_max = seed_task_max(work, year)
                 for cells in body:
                     login, code, variant, total = cells[0], cells[3], cells[7], cells[8]
-                    task_cells = cells[len(A3_HEAD):len(A3_HEAD) + n_tasks]
+                    task_cells = cells[len(A3_HEAD) : len(A3_HEAD) + n_tasks]
                     if variant == ABSENT:
                         others.append({**base, "kind": "absent", "login": login, "tasks": task_cells, "total": total})
                         continue
-                    rows.append({**base, "login": login, "code": code, "tasks": tasks, "task_max": task_max,
-                                 "scores": [score(v) for v in task_cells], "primary": int(total),
-                                 "journal": cells[4], "sex": cells[5], "class": cells[6], "raw": task_cells})
+                    rows.append(
+                        {
+                            **base,
+                            "login": login,
+                            "code": code,
+                            "tasks": tasks,
+                            "task_max": task_max,
+                            "scores": [score(v) for v in task_cells],
+                            "primary": int(total),
+                            "journal": cells[4],
+                            "sex": cells[5],
+                            "class": cells[6],
+                            "raw": task_cells,
+                        }
+                    )
                 continue
             table = sheet_rows(path, "Протокол")
             header, body = table[0], table[1:]
             first_task = header.index("Вариант") + 1
             tail = A2_TAIL if layout == "A2" else A1_TAIL
-            labels = header[first_task:len(header) - len(tail)]
+            labels = header[first_task : len(header) - len(tail)]
             parsed = [TASK_HEADER.fullmatch(label).groups() for label in labels]
             tasks, task_max = tuple(n for n, _ in parsed), [int(m) for _, m in parsed]
             for cells in body:
                 login = cells[0] if layout == "A2" else folder_login
                 code, variant, total = cells[first_task - 2], cells[first_task - 1], cells[-1]
-                task_cells = cells[first_task:first_task + len(labels)]
+                task_cells = cells[first_task : first_task + len(labels)]
                 if variant == ABSENT:
                     others.append({**base, "kind": "absent", "login": login, "tasks": task_cells, "total": total})
                     continue
                 if code == "":
                     others.append({**base, "kind": "template", "login": login, "tasks": cells[:-1], "total": total})
                     continue
-                rows.append({**base, "login": login, "code": code, "tasks": tasks, "task_max": task_max,
-                             "scores": [score(v) for v in task_cells], "primary": int(total),
-                             "journal": cells[-2], "sex": cells[-3], "class": cells[-4], "raw": task_cells})
+                rows.append(
+                    {
+                        **base,
+                        "login": login,
+                        "code": code,
+                        "tasks": tasks,
+                        "task_max": task_max,
+                        "scores": [score(v) for v in task_cells],
+                        "primary": int(total),
+                        "journal": cells[-2],
+                        "sex": cells[-3],
+                        "class": cells[-4],
+                        "raw": task_cells,
+                    }
+                )
     forms = pd.DataFrame(rows)
     forms["mark"] = [seed_mark(w, y, p) for w, y, p in zip(forms["work"], forms["year"], forms["primary"])]
     return forms, pd.DataFrame(others)
@@ -215,8 +278,11 @@ def seed_rows(name: str) -> list[dict[str, str]]:
 
 
 def work_spec(work: str, year: int) -> dict[str, str]:
-    (row,) = [r for r in seed_rows("vpr_works.csv")
-              if r["work_code"] == work and int(r["year_from"]) <= year <= int(r["year_to"])]
+    (row,) = [
+        r
+        for r in seed_rows("vpr_works.csv")
+        if r["work_code"] == work and int(r["year_from"]) <= year <= int(r["year_to"])
+    ]
     return row
 
 
@@ -263,8 +329,10 @@ def test_same_seed_gives_identical_files_and_another_seed_does_not(landing, tmp_
         assert path.read_bytes() == again[name].read_bytes(), name  # xlsx too: fixed creation date
     some_forms = sorted(n for n in first if n.startswith("vpr/"))[::50]
     for name in [n for n in first if n.endswith(".xlsx") and not n.startswith("vpr/")] + some_forms:
-        pd.testing.assert_frame_equal(pd.read_excel(first[name], header=None, engine="calamine"),
-                                      pd.read_excel(again[name], header=None, engine="calamine"))
+        pd.testing.assert_frame_equal(
+            pd.read_excel(first[name], header=None, engine="calamine"),
+            pd.read_excel(again[name], header=None, engine="calamine"),
+        )
 
     other = files_of(generate("municipality", [2023], SEED + 1, tmp_path / "other"))
     same_year = files_of(generate("municipality", [2023], SEED, tmp_path / "same_year"))
@@ -753,8 +821,10 @@ def report_landing(tmp_path_factory) -> Path:
 def test_the_reports_level_writes_reports_instead_of_participant_rows_and_keeps_the_truth(landing, report_landing):
     assert not (report_landing / "vpr").exists()
     reports = files_of(report_landing / "vpr_reports")
-    per_year = {year: sorted(name.split("/")[1].rsplit(" ", 1)[0] for name in reports if name.startswith(f"{year}/"))
-                for year in YEARS}
+    per_year = {
+        year: sorted(name.split("/")[1].rsplit(" ", 1)[0] for name in reports if name.startswith(f"{year}/"))
+        for year in YEARS
+    }
     per_work = ["Статистика по отметкам", "Сравнение отметок с отметками по журналу", "Первичные баллы по ОО"]
     for year, names in per_year.items():
         assert names == sorted(["Отметки по ОО", *per_work * 6]), year  # 6 works a year
@@ -775,11 +845,17 @@ def test_reports_count_the_participants_of_the_participant_files(report_landing,
     year, work = YEARS[-1], "MA5"
     written = forms[(forms["year"] == year) & (forms["work"] == work)]
     journal = pd.to_numeric(written["journal"], errors="coerce")
-    written = written.assign(comparison=np.select([written["mark"] < journal, written["mark"] == journal,
-                                                   written["mark"] > journal], ["lowered", "confirmed", "raised"],
-                                                  None))
-    for report, column in (("Статистика по отметкам", "mark"), ("Сравнение отметок с отметками по журналу",
-                                                                 "comparison")):
+    written = written.assign(
+        comparison=np.select(
+            [written["mark"] < journal, written["mark"] == journal, written["mark"] > journal],
+            ["lowered", "confirmed", "raised"],
+            None,
+        )
+    )
+    for report, column in (
+        ("Статистика по отметкам", "mark"),
+        ("Сравнение отметок с отметками по журналу", "comparison"),
+    ):
         path = report_landing / "vpr_reports" / str(year) / f"{report} МА5.xlsx"
         parsed = pd.DataFrame(read_vpr_report(str(path.relative_to(report_landing)), path.read_bytes()).columns)
         schools = parsed[parsed["group_level"] == "school"].pivot(index="login", columns="measure", values="count")
@@ -792,11 +868,17 @@ def test_reports_count_the_participants_of_the_participant_files(report_landing,
     assert written["comparison"].isna().any()  # pupils without a journal mark are left out of B2's counts
 
 
-@pytest.mark.parametrize(("real", "generated", "sheet"), [
-    ("report_F3_mark_statistics_2026_RU4.xlsx", "Статистика по отметкам РУ4.xlsx", "РУ 4 Статистика по отметкам"),
-    ("report_journal_comparison_2024_MA4.xlsx", "Сравнение отметок с отметками по журналу МА4.xlsx",
-     "МА 4 Сравнение отметок с отметк"),
-])
+@pytest.mark.parametrize(
+    ("real", "generated", "sheet"),
+    [
+        ("report_F3_mark_statistics_2026_RU4.xlsx", "Статистика по отметкам РУ4.xlsx", "РУ 4 Статистика по отметкам"),
+        (
+            "report_journal_comparison_2024_MA4.xlsx",
+            "Сравнение отметок с отметками по журналу МА4.xlsx",
+            "МА 4 Сравнение отметок с отметк",
+        ),
+    ],
+)
 def test_b1_and_b2_reports_have_the_layout_of_the_real_ones(report_landing, real, generated, sheet):
     real_rows = sheet_rows(real_file(f"vpr/{real}"))
     path = report_landing / "vpr_reports" / str(YEARS[-1]) / generated
@@ -815,8 +897,12 @@ def test_b1_and_b2_reports_have_the_layout_of_the_real_ones(report_landing, real
 
 
 def test_both_levels_write_participant_files_and_reports_and_the_cli_says_so(tmp_path, capsys):
-    assert main(["--scale", "municipality", "--years", "2023", "--seed", "3", "--out", str(tmp_path),
-                 "--vpr-level", "both"]) == 0
+    assert (
+        main(
+            ["--scale", "municipality", "--years", "2023", "--seed", "3", "--out", str(tmp_path), "--vpr-level", "both"]
+        )
+        == 0
+    )
     assert "report files" in capsys.readouterr().out
     manifest = json.loads((tmp_path / "ground_truth" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["counts"]["vpr_layouts"] == {"2023": "A1 + reports"}

@@ -79,11 +79,15 @@ class FailedCheck:
 
     def next_step(self) -> str:
         if self.blocking:
-            return ("исправьте данные по строкам выше (подробно — в Data Docs) и запустите make run снова; "
-                    "до тех пор аналитики видят прежний выпуск.")
+            return (
+                "исправьте данные по строкам выше (подробно — в Data Docs) и запустите make run снова; "
+                "до тех пор аналитики видят прежний выпуск."
+            )
         if self.check in SUITE_TITLES:
-            return (f"эксперт решает по каждому признаку: «подтверждено» или «снято» в {REVIEWS_FILE} "
-                    "папки приёма, затем make run.")
+            return (
+                f"эксперт решает по каждому признаку: «подтверждено» или «снято» в {REVIEWS_FILE} "
+                "папки приёма, затем make run."
+            )
         return "откройте проверку в Dagster, исправьте причину и запустите make run снова."
 
 
@@ -106,17 +110,19 @@ def failed_checks_since(instance: dg.DagsterInstance, check_keys, after_id: int)
         evaluation = record.event.dagster_event.event_specific_data
         if not isinstance(evaluation, dg.AssetCheckEvaluation) or evaluation.passed:
             continue
-        failed.append(FailedCheck(
-            storage_id=record.id,
-            asset_key=key.asset_key,
-            check=key.name,
-            severity=evaluation.severity.value,
-            blocking=bool(evaluation.blocking),
-            description=evaluation.description or "",
-            schools=tuple((_text(evaluation.metadata, SCHOOLS_METADATA_KEY) or "").splitlines()),
-            docs_url=_text(evaluation.metadata, DOCS_METADATA_KEY),
-            run_id=record.run_id,
-        ))
+        failed.append(
+            FailedCheck(
+                storage_id=record.id,
+                asset_key=key.asset_key,
+                check=key.name,
+                severity=evaluation.severity.value,
+                blocking=bool(evaluation.blocking),
+                description=evaluation.description or "",
+                schools=tuple((_text(evaluation.metadata, SCHOOLS_METADATA_KEY) or "").splitlines()),
+                docs_url=_text(evaluation.metadata, DOCS_METADATA_KEY),
+                run_id=record.run_id,
+            )
+        )
     return sorted(failed, key=lambda f: f.storage_id)
 
 
@@ -138,20 +144,27 @@ def message(failed: list[FailedCheck], links: AlertLinks) -> str:
     for number, check in enumerate(failed, 1):
         kind = "ошибка, блокирующая" if check.blocking else "предупреждение, неблокирующая"
         parts.append(f"<h3>{number}. {html.escape(check.title)} ({kind})</h3>")
-        parts.append(f"<p>Проверка: {html.escape(check.check)} на {html.escape(check.asset)}<br/>"
-                     f"Что не так: {html.escape(check.description)}</p>")
+        parts.append(
+            f"<p>Проверка: {html.escape(check.check)} на {html.escape(check.asset)}<br/>"
+            f"Что не так: {html.escape(check.description)}</p>"
+        )
         if check.schools:
             items = "".join(f"<li>{html.escape(school)}</li>" for school in check.schools)
             parts.append(f"<p>Школы ({len(check.schools)}):</p><ul>{items}</ul>")
         parts.append(f"<p>Что делать: {html.escape(check.next_step())}</p>")
-        refs = [_link("Запуск в Dagster", links.run(check.run_id)),
-                _link("Проверка в Dagster", links.check(check.asset_key, check.check))]
+        refs = [
+            _link("Запуск в Dagster", links.run(check.run_id)),
+            _link("Проверка в Dagster", links.check(check.asset_key, check.check)),
+        ]
         if check.docs_url:
             refs.append(_link("Data Docs", check.docs_url))
         parts.append("<p>" + "<br/>".join(refs) + "</p>")
     release = links.release()
-    parts.append("<p>" + (_link("Текущий выпуск для аналитиков", release) if release
-                          else "Выпуска для аналитиков ещё нет.") + "</p>")
+    parts.append(
+        "<p>"
+        + (_link("Текущий выпуск для аналитиков", release) if release else "Выпуска для аналитиков ещё нет.")
+        + "</p>"
+    )
     return "\n".join(parts)
 
 
@@ -175,14 +188,19 @@ def send(title: str, body: str, urls: list[str]) -> None:
             delivered.append(False)
             continue
         html_first = plugin.resolve_format(None) == apprise.NotifyFormat.HTML
-        delivered.append(bool(plugin.notify(
-            title=title,
-            body=body if html_first else plain_text(body),
-            body_format=apprise.NotifyFormat.HTML if html_first else apprise.NotifyFormat.TEXT,
-        )))
+        delivered.append(
+            bool(
+                plugin.notify(
+                    title=title,
+                    body=body if html_first else plain_text(body),
+                    body_format=apprise.NotifyFormat.HTML if html_first else apprise.NotifyFormat.TEXT,
+                )
+            )
+        )
     if not all(delivered):
-        raise AlertNotDelivered(f"{delivered.count(False)} destination(s) in {ALERT_URLS_VARIABLE} "
-                                "did not accept the alert")
+        raise AlertNotDelivered(
+            f"{delivered.count(False)} destination(s) in {ALERT_URLS_VARIABLE} did not accept the alert"
+        )
 
 
 @dg.sensor(
@@ -212,6 +230,7 @@ def check_failure_alert_sensor(context: dg.SensorEvaluationContext, alert_links:
 def alert_defs() -> dg.Definitions:
     return dg.Definitions(
         sensors=[check_failure_alert_sensor],
-        resources={"alert_links": AlertLinks(dagster_url=dg.EnvVar("DAGSTER_UI_URL"),
-                                             publish_dir=dg.EnvVar("PUBLISH_DIR"))},
+        resources={
+            "alert_links": AlertLinks(dagster_url=dg.EnvVar("DAGSTER_UI_URL"), publish_dir=dg.EnvVar("PUBLISH_DIR"))
+        },
     )

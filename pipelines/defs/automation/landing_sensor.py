@@ -112,8 +112,11 @@ def landing_folder_sensor(context: dg.SensorEvaluationContext, landing: Folder) 
         context.log.info(f"waiting for files still being written: {', '.join(sorted(settling))}")
     cursor = {g: d for g, d in previous.items() if g not in changed}
     cursor.update({g: current[g] for g in changed if g in current})
-    return dg.SensorResult(run_requests=run_requests(changed, current), cursor=json.dumps(cursor, sort_keys=True),
-                           dynamic_partitions_requests=partitions)
+    return dg.SensorResult(
+        run_requests=run_requests(changed, current),
+        cursor=json.dumps(cursor, sort_keys=True),
+        dynamic_partitions_requests=partitions,
+    )
 
 
 @dg.definitions

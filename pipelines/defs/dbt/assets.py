@@ -36,7 +36,8 @@ def _relation(node: dict[str, Any]) -> str:
 
 # ``schema.name`` of every dbt model configured ``meta: {participant_level: true}``: no row preview.
 PARTICIPANT_LEVEL = frozenset(
-    _relation(node) for node in MANIFEST["nodes"].values()
+    _relation(node)
+    for node in MANIFEST["nodes"].values()
     if node["resource_type"] == "model" and (node["config"].get("meta") or {}).get("participant_level")
 )
 
@@ -61,8 +62,9 @@ def monitoring_dbt_models(
     built: list[dg.AssetKey] = []
     failed: list[dg.AssetCheckResult] = []
     try:
-        for event in dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context,
-                             target_path=target).stream():
+        for event in dbt.cli(
+            ["build", "--exclude-resource-type", "unit_test"], context=context, target_path=target
+        ).stream():
             if isinstance(event, dg.AssetCheckResult) and not event.passed:
                 failed.append(event)  # its failing rows can only be read once dbt has exited
                 continue
@@ -89,8 +91,11 @@ def _failing_rows(con, check: dg.AssetCheckResult) -> dict[str, dg.MetadataValue
     if test is None or not test.get("relation_name"):
         return {}
     tested = MANIFEST["nodes"].get(test.get("attached_node") or "", {})
-    return failing_rows_metadata(con, f"{test['schema']}.{test['alias'] or test['name']}",
-                                 participant_level=bool(tested) and _relation(tested) in PARTICIPANT_LEVEL)
+    return failing_rows_metadata(
+        con,
+        f"{test['schema']}.{test['alias'] or test['name']}",
+        participant_level=bool(tested) and _relation(tested) in PARTICIPANT_LEVEL,
+    )
 
 
 @dg.definitions

@@ -42,8 +42,10 @@ def _generated(test: Mapping[str, Any]) -> str:
         expression = kwargs.get("expression", "")
         return f"В каждой строке верно: {f'{column} {expression}' if column else expression}."
     if kind == "accepted_range":
-        bounds = [f"не меньше {kwargs['min_value']}" if kwargs.get("min_value") is not None else "",
-                  f"не больше {kwargs['max_value']}" if kwargs.get("max_value") is not None else ""]
+        bounds = [
+            f"не меньше {kwargs['min_value']}" if kwargs.get("min_value") is not None else "",
+            f"не больше {kwargs['max_value']}" if kwargs.get("max_value") is not None else "",
+        ]
         return f"Значения {column} {' и '.join(b for b in bounds if b)} (пустые допускаются)."
     if kind == "year_range_is_valid":
         return "Начало периода действия строки не позже его конца (пустой конец — бессрочно)."
@@ -62,8 +64,9 @@ def check_description(test: Mapping[str, Any]) -> str:
 
 
 class MonitoringDbtTranslator(DagsterDbtTranslator):
-    def get_asset_check_spec(self, asset_spec: dg.AssetSpec, manifest: Mapping[str, Any], unique_id: str,
-                             project: Any) -> dg.AssetCheckSpec | None:
+    def get_asset_check_spec(
+        self, asset_spec: dg.AssetSpec, manifest: Mapping[str, Any], unique_id: str, project: Any
+    ) -> dg.AssetCheckSpec | None:
         spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
         if spec is None:
             return None

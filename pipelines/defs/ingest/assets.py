@@ -48,18 +48,22 @@ def table_schema(schema: pa.DataFrameSchema, *extra: pa.DataFrameSchema) -> dg.T
         dg.TableColumn(
             name,
             column.metadata["sql_type"],
-            description="; ".join(filter(None, [f"«{column.title}» in the file" if column.title else None,
-                                                column.description])) or None,
+            description="; ".join(
+                filter(None, [f"«{column.title}» in the file" if column.title else None, column.description])
+            )
+            or None,
             constraints=dg.TableColumnConstraints(
-                nullable=column.nullable, unique=column.unique,
+                nullable=column.nullable,
+                unique=column.unique,
                 other=[check.description for check in column.checks if check.description],
             ),
         )
         for name, column in schema.columns.items()
     ]
     rules = [check.description for s in (schema, *extra) for check in s.checks if check.description]
-    return dg.TableSchema(columns=columns + LINEAGE_COLUMNS,
-                          constraints=dg.TableConstraints(other=list(dict.fromkeys(rules))))
+    return dg.TableSchema(
+        columns=columns + LINEAGE_COLUMNS, constraints=dg.TableConstraints(other=list(dict.fromkeys(rules)))
+    )
 
 
 def column_schema(name: str) -> dg.TableSchema:
@@ -80,23 +84,28 @@ def ingest_asset(name: str):
         pool="duckdb_writer",
         deps={REGISTRY: [], ALIASES: [REGISTRY_KEY]}.get(name, [REGISTRY_KEY, ALIASES_KEY]),
         partitions_def=CAMPAIGNS if source.partitioned else None,
-        metadata={"dagster/column_schema": column_schema(name),
-                  "landing_files": ", ".join(source.patterns)},
-        check_specs=[dg.AssetCheckSpec(
-            QUARANTINE_CHECK, asset=key, blocking=False,
-            description=f"No file of {source.title} is quarantined and no row was left out; lists every "
-                        "failing cell (file, sheet, row, column, value, rule). Warns, never blocks.",
-        )],
+        metadata={"dagster/column_schema": column_schema(name), "landing_files": ", ".join(source.patterns)},
+        check_specs=[
+            dg.AssetCheckSpec(
+                QUARANTINE_CHECK,
+                asset=key,
+                blocking=False,
+                description=f"No file of {source.title} is quarantined and no row was left out; lists every "
+                "failing cell (file, sheet, row, column, value, rule). Warns, never blocks.",
+            )
+        ],
     )
 
 
-def materialize_source(context: dg.AssetExecutionContext, name: str, config: IngestConfig,
-                       duckdb: DuckDBResource, landing: Folder) -> dg.MaterializeResult:
+def materialize_source(
+    context: dg.AssetExecutionContext, name: str, config: IngestConfig, duckdb: DuckDBResource, landing: Folder
+) -> dg.MaterializeResult:
     """Loads the source (one campaign of it when partitioned) and reports rows, files and quarantine."""
     campaign = context.partition_key if SOURCES[name].partitioned else None
     with duckdb.get_connection() as con:
-        report = load_source(name, landing.root, con, campaign=campaign,
-                             row_level_quarantine=config.row_level_quarantine)
+        report = load_source(
+            name, landing.root, con, campaign=campaign, row_level_quarantine=config.row_level_quarantine
+        )
         scope = _scope(name, campaign)
         [(row_count,)] = con.execute(f"select count(*) from raw.{name} where {scope}").fetchall()
         preview = _preview(con, name, scope)
@@ -104,8 +113,10 @@ def materialize_source(context: dg.AssetExecutionContext, name: str, config: Ing
     for note in report.notes:
         context.log.warning(note)
     if report.files_missing:
-        context.log.warning(f"{len(report.files_missing)} file(s) of raw.{name} are no longer in the landing folder; "
-                            f"their rows are kept: {', '.join(report.files_missing)}")
+        context.log.warning(
+            f"{len(report.files_missing)} file(s) of raw.{name} are no longer in the landing folder; "
+            f"their rows are kept: {', '.join(report.files_missing)}"
+        )
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": dg.MetadataValue.int(int(row_count)),
@@ -118,9 +129,14 @@ def materialize_source(context: dg.AssetExecutionContext, name: str, config: Ing
             "rows_rejected": report.rows_rejected,
             "quarantined": dg.MetadataValue.md(_bullets(report.files_quarantined)),
             "missing": dg.MetadataValue.md(_bullets(report.files_missing)),
-            **({"files_not_read": len(report.unread),
-                "not_read": dg.MetadataValue.md(_bullets([f"{f}: {why}" for f, why in report.unread]))}
-               if name == REGISTRY else {}),
+            **(
+                {
+                    "files_not_read": len(report.unread),
+                    "not_read": dg.MetadataValue.md(_bullets([f"{f}: {why}" for f, why in report.unread])),
+                }
+                if name == REGISTRY
+                else {}
+            ),
             "preview": dg.MetadataValue.md(preview),
             "dagster/column_schema": column_schema(name),
             "seconds": round(report.seconds, 2),
@@ -141,8 +157,10 @@ def _preview(con, name: str, scope: str) -> str:
     """The first rows of the load; none for participant results, whose rows are pupils (counts only)."""
     if name in PARTICIPANT_SOURCES:
         return NO_PREVIEW
-    frame = con.execute(f"select * exclude (_file_sha256) from raw.{name} where {scope} "
-                        f"order by _source_file, _row_number limit {PREVIEW_ROWS}").df()
+    frame = con.execute(
+        f"select * exclude (_file_sha256) from raw.{name} where {scope} "
+        f"order by _source_file, _row_number limit {PREVIEW_ROWS}"
+    ).df()
     return frame.to_markdown(index=False) if len(frame) else "_no rows_"
 
 
@@ -153,21 +171,29 @@ def _bullets(items: list[str]) -> str:
 def _quarantine_check(con, name: str, report: SourceLoadReport) -> dg.AssetCheckResult:
     """Fails (WARN) while a present file of the source is quarantined or had rows left out."""
     files = report.files_found
-    failing = con.execute("""
+    failing = con.execute(
+        """
         select file, status, rows_rejected, errors from ops.loaded_files
         where source = ? and status <> 'replaced' and list_contains(?, file)
           and (status = 'quarantined' or rows_rejected > 0)
-        order by file""", [name, files]).fetchall()
-    issues = con.execute(f"""
+        order by file""",
+        [name, files],
+    ).fetchall()
+    issues = con.execute(
+        f"""
         select file, sheet, row_number, column_name,
                case when column_name in ('participant_code') then '(код участника скрыт)' else value end as value,
                rule, severity,
                case when column_name in ('participant_code') then rule else message end as message
         from ops.quarantine
         where source = ? and list_contains(?, file) order by severity, file, row_number limit {ISSUES_SHOWN}
-        """, [name, files]).df()
-    [(warnings,)] = con.execute("select count(*) from ops.quarantine where source = ? and severity = 'warning' "
-                                "and list_contains(?, file)", [name, files]).fetchall()
+        """,
+        [name, files],
+    ).df()
+    [(warnings,)] = con.execute(
+        "select count(*) from ops.quarantine where source = ? and severity = 'warning' and list_contains(?, file)",
+        [name, files],
+    ).fetchall()
     return dg.AssetCheckResult(
         check_name=QUARANTINE_CHECK,
         passed=not failing,

@@ -52,14 +52,25 @@ def _metadata(con, release: MartRelease, release_dir: Path, config: PublicationC
     can_subset=False,
     pool="duckdb_writer",
 )
-def publication(context: dg.AssetExecutionContext, duckdb: DuckDBResource, publish_folder: Folder,
-                landing: Folder, great_expectations: GreatExpectations):
+def publication(
+    context: dg.AssetExecutionContext,
+    duckdb: DuckDBResource,
+    publish_folder: Folder,
+    landing: Folder,
+    great_expectations: GreatExpectations,
+):
     """Prunes old releases, writes every configured mart and the checks' Data Docs into a new release, makes
     it current, and records the input state it was built from in the manifest and in the working database."""
     with duckdb.get_connection() as con:
         state = input_state(con, landing.root)
-        done = publish(con, publish_folder.root, CONFIG, context.run_id, state,
-                       write_docs=lambda target: great_expectations.build_offline_docs(target, SUITE_SPECS))
+        done = publish(
+            con,
+            publish_folder.root,
+            CONFIG,
+            context.run_id,
+            state,
+            write_docs=lambda target: great_expectations.build_offline_docs(target, SUITE_SPECS),
+        )
         release_dir = done.release_dir
         con.execute(f"attach '{(release_dir / CONFIG.duckdb_file).as_posix()}' as {PUBLISHED_DB} (read_only)")
         try:

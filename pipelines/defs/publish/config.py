@@ -94,7 +94,9 @@ def _mart(entry: dict, defaults: dict) -> PublishedMart:
         where=entry.get("where"),
         order_by=tuple(entry.get("order_by", ())),
         freeze_columns=int(entry.get("freeze_columns", 1)),
-        suppression=None if suppression is None else Suppression(
+        suppression=None
+        if suppression is None
+        else Suppression(
             count_column=suppression["count_column"],
             min_n=int(suppression.get("min_n", defaults["min_cell_size"])),
             columns=tuple(suppression["columns"]),

@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import concurrent.futures
 import datetime as dt
-import multiprocessing
 import math
+import multiprocessing
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import xlsxwriter
-from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+from xlsxwriter.utility import xl_col_to_name
 
 from pipelines.defs.publish.config import Highlight
 from pipelines.defs.publish.workbook_summary import SummaryBlock, summary_blocks
@@ -52,8 +52,18 @@ TABLE_STYLE = "Table Style Light 9"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CONTROL_CHARACTERS = "[\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F]"  # XML 1.0 forbids them in a cell
 
-INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
-                 "UBIGINT", "UHUGEINT"}
+INTEGER_TYPES = {
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "UHUGEINT",
+}
 FLOAT_TYPES = {"FLOAT", "DOUBLE", "DECIMAL", "REAL"}
 INTEGER_FORMAT, PERCENT_FORMAT, DECIMAL_FORMAT = "0", "0.0%", "0.00"
 DATE_FORMAT, DATETIME_FORMAT = "dd.mm.yyyy", "dd.mm.yyyy hh:mm"
@@ -119,20 +129,33 @@ class Column:
     select: str  # the SQL giving the cell's value as written
 
 
-def column_spec(column: str, duckdb_type: str, labels: Mapping[str, str] | None = None,
-                number_format: str | None = None, replacements: Mapping[str, str] | None = None) -> Column:
+def column_spec(
+    column: str,
+    duckdb_type: str,
+    labels: Mapping[str, str] | None = None,
+    number_format: str | None = None,
+    replacements: Mapping[str, str] | None = None,
+) -> Column:
     """How a column is written: its value in SQL (labels, percentages, blanks for NaN) and its format."""
     quoted, base = f'"{column}"', _base_type(duckdb_type)
     if base == "BOOLEAN":
         return Column(column, "text", None, f"case when {quoted} then 'да' when not {quoted} then 'нет' end")
     if _is_percent(column, duckdb_type):
-        return Column(column, "number", number_format or PERCENT_FORMAT,
-                      f"case when isfinite({quoted}::double) then {quoted}::double / 100 end")
+        return Column(
+            column,
+            "number",
+            number_format or PERCENT_FORMAT,
+            f"case when isfinite({quoted}::double) then {quoted}::double / 100 end",
+        )
     if base in INTEGER_TYPES:
         return Column(column, "number", number_format or INTEGER_FORMAT, quoted)
     if base in FLOAT_TYPES:
-        return Column(column, "number", number_format or DECIMAL_FORMAT,
-                      f"case when isfinite({quoted}::double) then {quoted}::double end")
+        return Column(
+            column,
+            "number",
+            number_format or DECIMAL_FORMAT,
+            f"case when isfinite({quoted}::double) then {quoted}::double end",
+        )
     if base == "DATE":
         return Column(column, "datetime", number_format or DATE_FORMAT, f"{quoted}::timestamp")
     if base.startswith("TIMESTAMP"):
@@ -143,12 +166,16 @@ def column_spec(column: str, duckdb_type: str, labels: Mapping[str, str] | None 
     if labels:
         cases = " ".join(f"when {_quote(code)} then {_quote(label)}" for code, label in labels.items())
         text = f"coalesce(case {text} {cases} end, {text})"
-    return Column(column, "text", None, f"regexp_replace(left({text}, {EXCEL_MAX_CHARS}), '{CONTROL_CHARACTERS}', '', 'g')")
+    return Column(
+        column, "text", None, f"regexp_replace(left({text}, {EXCEL_MAX_CHARS}), '{CONTROL_CHARACTERS}', '', 'g')"
+    )
 
 
 def sheet_columns(sheet: Sheet) -> list[Column]:
-    return [column_spec(name, kind, sheet.labels.get(name), sheet.number_formats.get(name),
-                        sheet.replacements.get(name)) for name, kind in sheet.columns]
+    return [
+        column_spec(name, kind, sheet.labels.get(name), sheet.number_formats.get(name), sheet.replacements.get(name))
+        for name, kind in sheet.columns
+    ]
 
 
 class Formats:
@@ -158,17 +185,21 @@ class Formats:
         self.book = book
         self.title = book.add_format({"bold": True, "font_size": 14})
         self.subtitle = book.add_format({"bold": True, "font_size": 12})
-        self.header = book.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DCE6F1",
-                                       "border": 1})
+        self.header = book.add_format(
+            {"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DCE6F1", "border": 1}
+        )
         self.text = book.add_format({"valign": "top"})
         self.wrapped = book.add_format({"valign": "top", "text_wrap": True})
         # The quote prefix (Excel's leading apostrophe) with the text format «@»: shown and kept as typed.
         self.literal = book.add_format({"valign": "top", "quote_prefix": True, "num_format": "@"})
-        self.literal_wrapped = book.add_format({"valign": "top", "quote_prefix": True, "num_format": "@",
-                                                "text_wrap": True})
+        self.literal_wrapped = book.add_format(
+            {"valign": "top", "quote_prefix": True, "num_format": "@", "text_wrap": True}
+        )
         self.link = book.add_format({"font_color": "blue", "underline": 1, "valign": "top"})
-        self.highlights = {name: book.add_format({"bg_color": fill, "font_color": font})
-                           for name, (fill, font) in HIGHLIGHT_COLOURS.items()}
+        self.highlights = {
+            name: book.add_format({"bg_color": fill, "font_color": font})
+            for name, (fill, font) in HIGHLIGHT_COLOURS.items()
+        }
         self._numbers: dict[str, object] = {}
 
     def number(self, code: str):
@@ -182,10 +213,14 @@ def _layout(con, sheet: Sheet, columns: Sequence[Column]) -> tuple[list[int], fr
     columns that wrap: those with longer values than the widest column, or with line breaks."""
     measures = ", ".join(
         f"coalesce(max(length(({c.select}))), 0), coalesce(bool_or(contains(({c.select}), chr(10))), false)"
-        if c.kind == "text" else "0, false" for c in columns)
+        if c.kind == "text"
+        else "0, false"
+        for c in columns
+    )
     where = f" where {sheet.where}" if sheet.where else ""
-    sample = con.execute(f"select {measures} from (select * from {sheet.table}{where} "
-                         f"limit {WIDTH_SAMPLE_ROWS})").fetchall()[0]
+    sample = con.execute(
+        f"select {measures} from (select * from {sheet.table}{where} limit {WIDTH_SAMPLE_ROWS})"
+    ).fetchall()[0]
     widths, wrapped = [], set()
     for index, (header, column) in enumerate(zip(sheet.headers, columns)):
         longest, breaks = sample[2 * index], sample[2 * index + 1]
@@ -209,9 +244,11 @@ def _lines_sql(columns: Sequence[Column], widths: Sequence[int], wrapped: set[in
     """Lines the row needs to show its wrapped cells: their length over the column's width, and line breaks."""
     if not wrapped:
         return "1"
-    parts = [f"coalesce(ceil(length({columns[i].select}) / {widths[i] - 1}) "
-             f"+ length({columns[i].select}) - length(replace({columns[i].select}, chr(10), '')), 1)"
-             for i in sorted(wrapped)]
+    parts = [
+        f"coalesce(ceil(length({columns[i].select}) / {widths[i] - 1}) "
+        f"+ length({columns[i].select}) - length(replace({columns[i].select}, chr(10), '')), 1)"
+        for i in sorted(wrapped)
+    ]
     return f"greatest(1, {', '.join(parts)})"
 
 
@@ -220,14 +257,20 @@ def _writers(sheet_ws, formats: Formats, columns: Sequence[Column], wrapped: set
     writers = []
     for index, column in enumerate(columns):
         if column.kind == "number":
-            writers.append(lambda r, c, v, f=formats.number(column.number_format): sheet_ws.write_number(r, c, v, f))
+            number = formats.number(column.number_format)
+            writers.append(lambda r, c, v, f=number: sheet_ws.write_number(r, c, v, f))
         elif column.kind == "datetime":
-            writers.append(lambda r, c, v, f=formats.number(column.number_format): sheet_ws.write_datetime(r, c, v, f))
+            moment = formats.number(column.number_format)
+            writers.append(lambda r, c, v, f=moment: sheet_ws.write_datetime(r, c, v, f))
         else:
-            plain, literal = ((formats.wrapped, formats.literal_wrapped) if index in wrapped
-                              else (formats.text, formats.literal))
-            writers.append(lambda r, c, v, p=plain, q=literal:
-                           sheet_ws.write_string(r, c, v, q if v.startswith(FORMULA_START) else p))
+            plain, literal = (
+                (formats.wrapped, formats.literal_wrapped) if index in wrapped else (formats.text, formats.literal)
+            )
+            writers.append(
+                lambda r, c, v, p=plain, q=literal: sheet_ws.write_string(
+                    r, c, v, q if v.startswith(FORMULA_START) else p
+                )
+            )
     return writers
 
 
@@ -245,8 +288,13 @@ def _write_data_sheet(con, book: xlsxwriter.Workbook, formats: Formats, sheet: S
     ws = book.add_worksheet(sheet.name)
     if not sheet.fits:
         ws.set_column(0, 0, 100, formats.wrapped)
-        ws.write_string(0, 0, f"{sheet.title}: {sheet.rows} строк — больше, чем помещается в лист Excel. "
-                              f"Полная таблица: {sheet.full_table}", formats.wrapped)
+        ws.write_string(
+            0,
+            0,
+            f"{sheet.title}: {sheet.rows} строк — больше, чем помещается в лист Excel. "
+            f"Полная таблица: {sheet.full_table}",
+            formats.wrapped,
+        )
         return 1
     columns = sheet_columns(sheet)
     widths, wrapped = sheet.layout or _layout(con, sheet, columns)
@@ -260,10 +308,17 @@ def _write_data_sheet(con, book: xlsxwriter.Workbook, formats: Formats, sheet: S
             ws.write_string(0, index, header, formats.header)
         ws.autofilter(0, 0, last_row, last_column)
     else:
-        ws.add_table(0, 0, last_row, last_column, {
-            "name": re.sub(r"\W", "_", sheet.key), "style": TABLE_STYLE,
-            "columns": [{"header": header, "header_format": formats.header} for header in sheet.headers],
-        })
+        ws.add_table(
+            0,
+            0,
+            last_row,
+            last_column,
+            {
+                "name": re.sub(r"\W", "_", sheet.key),
+                "style": TABLE_STYLE,
+                "columns": [{"header": header, "header_format": formats.header} for header in sheet.headers],
+            },
+        )
     ws.freeze_panes(1, sheet.freeze_columns)
     _print_setup(ws, sheet.title)
     for rule in sheet.highlights:
@@ -271,14 +326,21 @@ def _write_data_sheet(con, book: xlsxwriter.Workbook, formats: Formats, sheet: S
         if rule.column in names:
             cell = f"${column_letter(names.index(rule.column))}2"
             value = rule.equals.replace('"', '""')
-            ws.conditional_format(1, 0, last_row, last_column, {
-                "type": "formula", "criteria": f'={cell}="{value}"', "format": formats.highlights[rule.style]})
+            ws.conditional_format(
+                1,
+                0,
+                last_row,
+                last_column,
+                {"type": "formula", "criteria": f'={cell}="{value}"', "format": formats.highlights[rule.style]},
+            )
 
     writers = _writers(ws, formats, columns, wrapped)
     where = f" where {sheet.where}" if sheet.where else ""
     selects = ", ".join(c.select for c in columns)
-    result = con.execute(f"select {selects}, {_lines_sql(columns, widths, wrapped)} "
-                         f"from (select * from {sheet.table}{where} order by rowid)")
+    result = con.execute(
+        f"select {selects}, {_lines_sql(columns, widths, wrapped)} "
+        f"from (select * from {sheet.table}{where} order by rowid)"
+    )
     row_number, cells = 1, 0
     count = len(columns)
     while batch := result.fetchmany(FETCH_ROWS):
@@ -295,8 +357,9 @@ def _write_data_sheet(con, book: xlsxwriter.Workbook, formats: Formats, sheet: S
     return cells
 
 
-def _write_block(book, ws, formats: Formats, block: SummaryBlock, first_row: int, table_name: str,
-                 streamed: bool) -> int:
+def _write_block(
+    book, ws, formats: Formats, block: SummaryBlock, first_row: int, table_name: str, streamed: bool
+) -> int:
     """A summary table with its heading; returns the first free row under it."""
     ws.write_string(first_row, 0, block.title, formats.subtitle)
     header_row = first_row + 1
@@ -309,25 +372,42 @@ def _write_block(book, ws, formats: Formats, block: SummaryBlock, first_row: int
         for index, header in enumerate(block.headers):
             ws.write_string(header_row, index, header, formats.header)
     else:
-        ws.add_table(header_row, 0, last_row, len(block.headers) - 1, {
-            "name": table_name, "style": TABLE_STYLE, "autofilter": False,
-            "columns": [{"header": header, "header_format": formats.header} for header in block.headers],
-        })
+        ws.add_table(
+            header_row,
+            0,
+            last_row,
+            len(block.headers) - 1,
+            {
+                "name": table_name,
+                "style": TABLE_STYLE,
+                "autofilter": False,
+                "columns": [{"header": header, "header_format": formats.header} for header in block.headers],
+            },
+        )
     for offset, values in enumerate(block.rows, start=1):
         for index, (value, kind) in enumerate(zip(values, block.kinds)):
             if value is None:
                 continue
             if kind == "text":
-                ws.write_string(header_row + offset, index, str(value),
-                                formats.literal if str(value).startswith(FORMULA_START) else formats.text)
+                ws.write_string(
+                    header_row + offset,
+                    index,
+                    str(value),
+                    formats.literal if str(value).startswith(FORMULA_START) else formats.text,
+                )
             else:
                 code = {"percent": PERCENT_FORMAT, "integer": INTEGER_FORMAT}.get(kind, DECIMAL_FORMAT)
                 ws.write_number(header_row + offset, index, value, formats.number(code))
     for rule in block.highlights:
         column = block.headers.index(rule.column)
         cell = f"${column_letter(column)}{header_row + 2}"
-        ws.conditional_format(header_row + 1, 0, last_row, len(block.headers) - 1, {
-            "type": "formula", "criteria": f'={cell}="{rule.equals}"', "format": formats.highlights[rule.style]})
+        ws.conditional_format(
+            header_row + 1,
+            0,
+            last_row,
+            len(block.headers) - 1,
+            {"type": "formula", "criteria": f'={cell}="{rule.equals}"', "format": formats.highlights[rule.style]},
+        )
     for offset, note in enumerate(block.notes, start=1):
         ws.write_string(last_row + offset, 0, note, formats.text)
     if block.chart:
@@ -341,13 +421,20 @@ def _chart(book, ws, block: SummaryBlock, header_row: int, last_row: int) -> Non
     chart = book.add_chart({"type": spec.kind})
     for column in spec.series:
         index = block.headers.index(column)
-        chart.add_series({
-            "name": [ws.name, header_row, index],
-            "categories": [ws.name, header_row + 1, block.headers.index(spec.categories), last_row,
-                           block.headers.index(spec.categories)],
-            "values": [ws.name, header_row + 1, index, last_row, index],
-            "data_labels": {"value": True},
-        })
+        chart.add_series(
+            {
+                "name": [ws.name, header_row, index],
+                "categories": [
+                    ws.name,
+                    header_row + 1,
+                    block.headers.index(spec.categories),
+                    last_row,
+                    block.headers.index(spec.categories),
+                ],
+                "values": [ws.name, header_row + 1, index, last_row, index],
+                "data_labels": {"value": True},
+            }
+        )
     chart.set_title({"name": spec.title})
     value_axis = {"num_format": spec.num_format, "major_gridlines": {"visible": True}, "min": 0}
     if spec.kind == "bar":  # horizontal bars: the values run along x
@@ -359,8 +446,9 @@ def _chart(book, ws, block: SummaryBlock, header_row: int, last_row: int) -> Non
     ws.insert_chart(header_row, len(block.headers) + 1, chart)
 
 
-def _write_summary(book, ws, formats: Formats, blocks: Sequence[SummaryBlock], title: str, scope: str,
-                   release: str, streamed: bool) -> None:
+def _write_summary(
+    book, ws, formats: Formats, blocks: Sequence[SummaryBlock], title: str, scope: str, release: str, streamed: bool
+) -> None:
     ws.set_column(0, 0, 40)
     ws.set_column(1, 1, 40)  # the schools' names of the list of schools needing attention
     ws.set_column(2, 8, SUMMARY_WIDTH)
@@ -374,8 +462,9 @@ def _write_summary(book, ws, formats: Formats, blocks: Sequence[SummaryBlock], t
     _print_setup(ws, title, header_rows=1)
 
 
-def _write_contents(ws, formats: Formats, sheets: Sequence[Sheet], links: Sequence[Link], title: str,
-                    release: str) -> None:
+def _write_contents(
+    ws, formats: Formats, sheets: Sequence[Sheet], links: Sequence[Link], title: str, release: str
+) -> None:
     ws.set_column(0, 0, 34)
     ws.set_column(1, 1, 60)
     ws.set_column(2, 2, 10)
@@ -411,17 +500,33 @@ def _sheet_reference(name: str) -> str:
     return "'" + name.replace("'", "''") + "'"
 
 
-def write_workbook(con, path: Path, sheets: Sequence[Sheet], title: str, release: str, *,
-                   tables: Mapping[str, str] | None = None, scope: str = "", where: str = "",
-                   links: Sequence[Link] = (), in_memory_rows: int = 500_000) -> int:
+def write_workbook(
+    con,
+    path: Path,
+    sheets: Sequence[Sheet],
+    title: str,
+    release: str,
+    *,
+    tables: Mapping[str, str] | None = None,
+    scope: str = "",
+    where: str = "",
+    links: Sequence[Link] = (),
+    in_memory_rows: int = 500_000,
+) -> int:
     """Writes one workbook from the tables named by the sheets, read through ``con``; returns cells written.
 
     ``tables`` maps mart names to the tables the summary is computed from, ``where`` limits it (a
     territory's workbook), ``links`` lists other workbooks of the release on the contents sheet.
     """
     streamed = sum(s.rows for s in sheets) > in_memory_rows
-    options = {"constant_memory": streamed, "strings_to_formulas": False, "strings_to_numbers": False,
-               "strings_to_urls": False, "nan_inf_to_errors": False, "default_date_format": DATETIME_FORMAT}
+    options = {
+        "constant_memory": streamed,
+        "strings_to_formulas": False,
+        "strings_to_numbers": False,
+        "strings_to_urls": False,
+        "nan_inf_to_errors": False,
+        "default_date_format": DATETIME_FORMAT,
+    }
     book = xlsxwriter.Workbook(str(path), options)
     book.set_properties({"title": title, "subject": f"Выпуск {release}", "comments": scope})
     book.set_size(1600, 1000)
@@ -469,11 +574,15 @@ def _territory_tables(con, sheets: Sequence[Sheet], column: str, keys: Sequence[
         if column in dict(sheet.columns):
             source = f'select *, "{column}" as _territory, {order} as _order from {sheet.table}'
         else:
-            source = (f"select t.*, l._territory, t.{order} as _order from {sheet.table} as t "
-                      f"left join _workbook_logins as l using (login)")
-        con.execute(f"create or replace temp table {name} as select * from ({source}) "
-                    f"where coalesce(_territory, '{NULL_KEY}') in (select key from _workbook_keys) "
-                    f"order by _territory, _order")
+            source = (
+                f"select t.*, l._territory, t.{order} as _order from {sheet.table} as t "
+                f"left join _workbook_logins as l using (login)"
+            )
+        con.execute(
+            f"create or replace temp table {name} as select * from ({source}) "
+            f"where coalesce(_territory, '{NULL_KEY}') in (select key from _workbook_keys) "
+            f"order by _territory, _order"
+        )
         tables[sheet.key] = name
     return tables
 
@@ -488,33 +597,62 @@ class _Territory:
     path: Path
 
 
-def _write_territories(con, territories: Sequence[_Territory], sheets: Sequence[Sheet],
-                       summary_tables: Mapping[str, str], column: str, title: str, release: str,
-                       in_memory_rows: int, order: str = "rowid") -> dict[str, tuple[int, int]]:
+def _write_territories(
+    con,
+    territories: Sequence[_Territory],
+    sheets: Sequence[Sheet],
+    summary_tables: Mapping[str, str],
+    column: str,
+    title: str,
+    release: str,
+    in_memory_rows: int,
+    order: str = "rowid",
+) -> dict[str, tuple[int, int]]:
     """One workbook per territory with its rows of every school-level mart; returns (rows, cells) of each."""
     copies = _territory_tables(con, sheets, column, [t.key for t in territories], order)
-    rows = {key: dict(con.execute(f"select coalesce(_territory, '{NULL_KEY}'), count(*) from {table} "
-                                  "group by all").fetchall()) for key, table in copies.items()}
+    rows = {
+        key: dict(
+            con.execute(f"select coalesce(_territory, '{NULL_KEY}'), count(*) from {table} group by all").fetchall()
+        )
+        for key, table in copies.items()
+    }
     summary = {**summary_tables, **copies}  # the copies carry the territory column: zone maps skip the others
     written = {}
     for territory in territories:
-        condition = ("_territory is null" if territory.key == NULL_KEY
-                     else f"_territory = {_quote(territory.key)}")
-        local = [replace(s, table=copies[s.key], where=condition, rows=rows[s.key].get(territory.key, 0))
-                 for s in sheets]
-        summary_condition = f'"{column}" is null' if territory.key == NULL_KEY else f'"{column}" = {_quote(territory.key)}'
-        cells = write_workbook(con, territory.path, local, f"{title}: {territory.label}", release, tables=summary,
-                               scope=f"Муниципалитет: {territory.label}", where=summary_condition,
-                               in_memory_rows=in_memory_rows)
+        condition = "_territory is null" if territory.key == NULL_KEY else f"_territory = {_quote(territory.key)}"
+        local = [
+            replace(s, table=copies[s.key], where=condition, rows=rows[s.key].get(territory.key, 0)) for s in sheets
+        ]
+        summary_condition = (
+            f'"{column}" is null' if territory.key == NULL_KEY else f'"{column}" = {_quote(territory.key)}'
+        )
+        cells = write_workbook(
+            con,
+            territory.path,
+            local,
+            f"{title}: {territory.label}",
+            release,
+            tables=summary,
+            scope=f"Муниципалитет: {territory.label}",
+            where=summary_condition,
+            in_memory_rows=in_memory_rows,
+        )
         written[territory.label] = (sum(s.rows for s in local), cells)
     for table in [*copies.values(), "_workbook_logins", "_workbook_keys"]:
         con.execute(f"drop table {table}")
     return written
 
 
-def _territories_in_worker(parquet: Mapping[str, str], territories: Sequence[_Territory], sheets: Sequence[Sheet],
-                           summary_marts: Sequence[str], column: str, title: str, release: str,
-                           in_memory_rows: int) -> dict[str, tuple[int, int]]:
+def _territories_in_worker(
+    parquet: Mapping[str, str],
+    territories: Sequence[_Territory],
+    sheets: Sequence[Sheet],
+    summary_marts: Sequence[str],
+    column: str,
+    title: str,
+    release: str,
+    in_memory_rows: int,
+) -> dict[str, tuple[int, int]]:
     """A worker process: the release's DuckDB file is open for writing in the parent, so it reads the
     release's Parquet files, whose rows are in the published order (``file_row_number``)."""
     import duckdb
@@ -525,13 +663,33 @@ def _territories_in_worker(parquet: Mapping[str, str], territories: Sequence[_Te
         views[key] = "_parquet_" + re.sub(r"\W", "_", key)
         con.execute(f"create view {views[key]} as select * from read_parquet({_quote(path)}, file_row_number = true)")
     local = [replace(s, table=views[s.key]) for s in sheets]
-    return _write_territories(con, territories, local, {key: views[key] for key in summary_marts}, column, title,
-                              release, in_memory_rows, order="file_row_number")
+    return _write_territories(
+        con,
+        territories,
+        local,
+        {key: views[key] for key in summary_marts},
+        column,
+        title,
+        release,
+        in_memory_rows,
+        order="file_row_number",
+    )
 
 
-def write_workbooks(con, release_dir: Path, main_file: str, sheets: Sequence[Sheet], title: str, release: str, *,
-                    split_column: str, split_above_rows: int, folder: str, in_memory_rows: int,
-                    workers: int = 1) -> Workbooks:
+def write_workbooks(
+    con,
+    release_dir: Path,
+    main_file: str,
+    sheets: Sequence[Sheet],
+    title: str,
+    release: str,
+    *,
+    split_column: str,
+    split_above_rows: int,
+    folder: str,
+    in_memory_rows: int,
+    workers: int = 1,
+) -> Workbooks:
     """The release's workbooks: one with everything while the school-level rows are few; otherwise the main
     workbook with the summary and the aggregated marts, and one workbook per territory with its schools,
     written by ``workers`` processes (xlsxwriter is pure Python: one core each)."""
@@ -547,11 +705,18 @@ def write_workbooks(con, release_dir: Path, main_file: str, sheets: Sequence[She
     # Widths and wrapping from the whole mart: every territory's sheet looks the same.
     school_level = [replace(s, layout=_layout(con, s, sheet_columns(s))) for s in school_level]
     with_column = [s for s in school_level if split_column in dict(s.columns)]
-    values = {v for (v,) in con.execute(" union ".join(f'select distinct "{split_column}" from {s.table}'
-                                                        for s in with_column)).fetchall()}
+    values = {
+        v
+        for (v,) in con.execute(
+            " union ".join(f'select distinct "{split_column}" from {s.table}' for s in with_column)
+        ).fetchall()
+    }
     known = " union ".join(f"select login from {s.table}" for s in with_column)
-    if any(con.execute(f"select count(*) from {s.table} where login not in ({known})").fetchone()[0]
-           for s in school_level if s not in with_column):
+    if any(
+        con.execute(f"select count(*) from {s.table} where login not in ({known})").fetchone()[0]
+        for s in school_level
+        if s not in with_column
+    ):
         values.add(None)  # schools that no mart places in a territory: their rows are not left out
     (release_dir / folder).mkdir()
     territories, paths = [], set()
@@ -566,15 +731,32 @@ def write_workbooks(con, release_dir: Path, main_file: str, sheets: Sequence[She
         parquet = {s.key: str(release_dir / s.full_table) for s in sheets}
         groups = [territories[i::workers] for i in range(workers)]
         with concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            done = pool.map(_territories_in_worker, *zip(*[
-                (parquet, group, school_level, [s.key for s in aggregated], split_column, title, release,
-                 in_memory_rows) for group in groups]))
+            done = pool.map(
+                _territories_in_worker,
+                *zip(
+                    *[
+                        (
+                            parquet,
+                            group,
+                            school_level,
+                            [s.key for s in aggregated],
+                            split_column,
+                            title,
+                            release,
+                            in_memory_rows,
+                        )
+                        for group in groups
+                    ]
+                ),
+            )
             written = {label: figures for part in done for label, figures in part.items()}
     else:
-        written = _write_territories(con, territories, school_level, summary_tables, split_column, title, release,
-                                     in_memory_rows)
+        written = _write_territories(
+            con, territories, school_level, summary_tables, split_column, title, release, in_memory_rows
+        )
     links = [Link(t.label, t.path.relative_to(release_dir).as_posix(), written[t.label][0]) for t in territories]
-    cells = write_workbook(con, main, aggregated, title, release, tables=summary_tables, links=links,
-                           in_memory_rows=in_memory_rows)
+    cells = write_workbook(
+        con, main, aggregated, title, release, tables=summary_tables, links=links, in_memory_rows=in_memory_rows
+    )
     cells += sum(figures[1] for figures in written.values())
     return Workbooks(main, {t.label: t.path for t in territories}, cells, time.perf_counter() - started)

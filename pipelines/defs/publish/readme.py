@@ -35,7 +35,9 @@ def readme_text(release_dir: Path, config: PublicationConfig, manifest: str) -> 
         ]
     parquet = sorted((release_dir / config.parquet_folder).glob("*.parquet"))
     if parquet:
-        lines.append(f"{config.parquet_folder}/ — полные таблицы витрин в Parquet (pandas.read_parquet, DuckDB, Power BI):")
+        lines.append(
+            f"{config.parquet_folder}/ — полные таблицы витрин в Parquet (pandas.read_parquet, DuckDB, Power BI):"
+        )
         lines += [f"  {p.name} — {titles.get(p.stem, p.stem)}" for p in parquet]
         lines.append("")
     if (release_dir / DATA_DOCS / "index.html").is_file():

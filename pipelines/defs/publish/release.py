@@ -57,7 +57,8 @@ def published_select(mart: PublishedMart, config: PublicationConfig) -> str:
         small = f"coalesce({mart.suppression.count_column} < {mart.suppression.min_n}, false)"
     columns = [
         f"case when {small} then null else {column} end as {column}"
-        if small and column in mart.suppression.columns else column
+        if small and column in mart.suppression.columns
+        else column
         for column in mart.columns
     ]
     if small:
@@ -81,8 +82,10 @@ def _write_duckdb_tables(con, mart: PublishedMart, config: PublicationConfig, pa
     for column, header in headers(mart, config).items():
         con.execute(f"comment on column {table}.{column} is {sql_literal(header)}")
     release = sql_literal(parquet_path.parent.parent.name)  # every file names its release (see published.py)
-    con.execute(f"copy {table} to '{parquet_path.as_posix()}' "
-                f"(format parquet, compression zstd, kv_metadata {{release: {release}}})")
+    con.execute(
+        f"copy {table} to '{parquet_path.as_posix()}' "
+        f"(format parquet, compression zstd, kv_metadata {{release: {release}}})"
+    )
     rows = con.execute(f"select count(*) from {table}").fetchone()[0]
     suppressed = 0
     if mart.suppression:
@@ -90,19 +93,38 @@ def _write_duckdb_tables(con, mart: PublishedMart, config: PublicationConfig, pa
     return MartRelease(mart, int(rows), int(suppressed))
 
 
+def _suppression_rule(mart) -> str:
+    if not mart.suppression:
+        return ""
+    rule = mart.suppression
+    return f"{rule.count_column} < {rule.min_n}: {', '.join(rule.columns)}"
+
+
 def _release_info(con, release_dir: Path, run_id: str, releases: list[MartRelease], config: PublicationConfig) -> None:
     """Tables describing the release inside the file itself: what, when, from which run, which columns."""
-    info = pd.DataFrame([{  # noqa: F841 - read by name in SQL below
-        "release": release_dir.name, "run_id": run_id, "published_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
-        "table_name": r.mart.name, "source_relation": r.mart.relation, "title": r.mart.title, "rows": r.rows,
-        "suppressed_rows": r.suppressed_rows,
-        "suppression_rule": "" if not r.mart.suppression else
-        f"{r.mart.suppression.count_column} < {r.mart.suppression.min_n}: {', '.join(r.mart.suppression.columns)}",
-    } for r in releases])
-    columns = pd.DataFrame([  # noqa: F841 - read by name in SQL below
-        {"table_name": r.mart.name, "column_name": column, "header": header}
-        for r in releases for column, header in headers(r.mart, config).items()
-    ])
+    info = pd.DataFrame(  # noqa: F841 - read by name in SQL below
+        [
+            {
+                "release": release_dir.name,
+                "run_id": run_id,
+                "published_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                "table_name": r.mart.name,
+                "source_relation": r.mart.relation,
+                "title": r.mart.title,
+                "rows": r.rows,
+                "suppressed_rows": r.suppressed_rows,
+                "suppression_rule": _suppression_rule(r.mart),
+            }
+            for r in releases
+        ]
+    )
+    columns = pd.DataFrame(  # noqa: F841 - read by name in SQL below
+        [
+            {"table_name": r.mart.name, "column_name": column, "header": header}
+            for r in releases
+            for column, header in headers(r.mart, config).items()
+        ]
+    )
     # DuckDB reads the two frames by their Python names (replacement scans).
     con.execute(f"create table {PUBLISHED_DB}.release_info as select * from info")
     con.execute(f"create table {PUBLISHED_DB}.column_headers as select * from columns")
@@ -117,8 +139,10 @@ def _sheet(con, release: MartRelease, config: PublicationConfig) -> Sheet:
     note = ""
     if release.mart.suppression:
         s = release.mart.suppression
-        note = (f"Значения скрыты, когда «{release.mart.columns.get(s.count_column, s.count_column)}» меньше {s.min_n} "
-                f"({release.suppressed_rows} строк): защита персональных данных.")
+        note = (
+            f"Значения скрыты, когда «{release.mart.columns.get(s.count_column, s.count_column)}» меньше {s.min_n} "
+            f"({release.suppressed_rows} строк): защита персональных данных."
+        )
     return Sheet(
         name=release.mart.sheet,
         title=release.mart.title,
@@ -137,8 +161,13 @@ def _sheet(con, release: MartRelease, config: PublicationConfig) -> Sheet:
     )
 
 
-def _seal(release_dir: Path, run_id: str, releases: list[MartRelease], input_state: str | None = None,
-          workbooks: Workbooks | None = None) -> None:
+def _seal(
+    release_dir: Path,
+    run_id: str,
+    releases: list[MartRelease],
+    input_state: str | None = None,
+    workbooks: Workbooks | None = None,
+) -> None:
     """Files become read-only; the manifest, written last, lists them with their hashes, the input state
     the marts were built from (``pipelines.defs.publish.state``) and which workbook holds which territory."""
     files = sorted(p for p in release_dir.rglob("*") if p.is_file())
@@ -160,7 +189,9 @@ def _seal(release_dir: Path, run_id: str, releases: list[MartRelease], input_sta
     if workbooks is not None:
         manifest["workbooks"] = {
             "main": workbooks.main.relative_to(release_dir).as_posix(),
-            "territories": {name: path.relative_to(release_dir).as_posix() for name, path in workbooks.territories.items()},
+            "territories": {
+                name: path.relative_to(release_dir).as_posix() for name, path in workbooks.territories.items()
+            },
             "cells": workbooks.cells,
             "seconds": round(workbooks.seconds, 1),
         }
@@ -169,9 +200,14 @@ def _seal(release_dir: Path, run_id: str, releases: list[MartRelease], input_sta
     path.chmod(READ_ONLY)
 
 
-def write_release(con, release_dir: Path, config: PublicationConfig, run_id: str,
-                  input_state: str | None = None,
-                  write_docs: Callable[[Path], object] | None = None) -> list[MartRelease]:
+def write_release(
+    con,
+    release_dir: Path,
+    config: PublicationConfig,
+    run_id: str,
+    input_state: str | None = None,
+    write_docs: Callable[[Path], object] | None = None,
+) -> list[MartRelease]:
     """Writes every configured mart into a new release directory, from a connection to the working database;
     ``write_docs`` writes the checks' Data Docs into the folder it is given; the README comes last.
 
@@ -189,10 +225,19 @@ def write_release(con, release_dir: Path, config: PublicationConfig, run_id: str
             _release_info(con, release_dir, run_id, releases, config)
             sheets = [_sheet(con, release, config) for release in releases]
             workbook = config.workbook
-            workbooks = write_workbooks(con, release_dir, config.excel_file, sheets, WORKBOOK_TITLE, release_dir.name,
-                                        split_column=workbook.split_column, split_above_rows=workbook.split_above_rows,
-                                        folder=workbook.folder, in_memory_rows=workbook.in_memory_rows,
-                                        workers=workbook.workers)
+            workbooks = write_workbooks(
+                con,
+                release_dir,
+                config.excel_file,
+                sheets,
+                WORKBOOK_TITLE,
+                release_dir.name,
+                split_column=workbook.split_column,
+                split_above_rows=workbook.split_above_rows,
+                folder=workbook.folder,
+                in_memory_rows=workbook.in_memory_rows,
+                workers=workbook.workers,
+            )
         finally:
             con.execute(f"detach {PUBLISHED_DB}")
         if write_docs is not None:
@@ -248,8 +293,15 @@ class Publication:
     removed: list[str]
 
 
-def publish(con, publish_dir: Path, config: PublicationConfig, run_id: str, input_state: str | None = None,
-            now: dt.datetime | None = None, write_docs: Callable[[Path], object] | None = None) -> Publication:
+def publish(
+    con,
+    publish_dir: Path,
+    config: PublicationConfig,
+    run_id: str,
+    input_state: str | None = None,
+    now: dt.datetime | None = None,
+    write_docs: Callable[[Path], object] | None = None,
+) -> Publication:
     """Writes a new release, makes it current and keeps the configured number of releases.
 
     Old releases are pruned *before* the new one is written, down to one fewer than

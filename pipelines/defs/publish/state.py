@@ -24,9 +24,17 @@ from pathlib import Path
 import duckdb
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-STATE_GLOBS = ("dbt_project/dbt_project.yml", "dbt_project/models/**/*", "dbt_project/seeds/**/*",
-               "dbt_project/macros/**/*", "dbt_project/tests/**/*", "dbt_project/packages_local/**/*",
-               "dbt_project/packages.yml", "expectations/*.json", "config/publication.yml")
+STATE_GLOBS = (
+    "dbt_project/dbt_project.yml",
+    "dbt_project/models/**/*",
+    "dbt_project/seeds/**/*",
+    "dbt_project/macros/**/*",
+    "dbt_project/tests/**/*",
+    "dbt_project/packages_local/**/*",
+    "dbt_project/packages.yml",
+    "expectations/*.json",
+    "config/publication.yml",
+)
 REVIEWS = Path("reviews") / "reviews.csv"
 STATE_TABLE = "ops.publication_state"
 
@@ -34,12 +42,14 @@ STATE_TABLE = "ops.publication_state"
 def input_state(con, landing_dir: Path) -> str:
     """Fingerprint of everything the monitoring job reads, from a connection to the working database."""
     digest = hashlib.sha256()
-    has_files = con.execute("select count(*) from information_schema.tables "
-                            "where table_schema = 'ops' and table_name = 'loaded_files'").fetchone()[0]
+    has_files = con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'ops' and table_name = 'loaded_files'"
+    ).fetchone()[0]
     if has_files:
         # the versions in force, not the history: replaced versions no longer feed the marts
-        for row in con.execute("select source, file, sha256, status from ops.loaded_files "
-                               "where status <> 'replaced' order by all").fetchall():
+        for row in con.execute(
+            "select source, file, sha256, status from ops.loaded_files where status <> 'replaced' order by all"
+        ).fetchall():
             digest.update(repr(row).encode())
     config_files = sorted(path for pattern in STATE_GLOBS for path in REPO_ROOT.glob(pattern) if path.is_file())
     for path in [*config_files, Path(landing_dir) / REVIEWS]:

@@ -54,8 +54,10 @@ def _shnor_by_year(con, table: str, where: str) -> SummaryBlock:
     return SummaryBlock(
         "ШНОР по годам перечня",
         ["Год", "ОО", "ШНОР по расчёту", "Доля ШНОР по расчёту", "В перечне ФИОКО", "Доля в перечне ФИОКО"],
-        ["integer", "integer", "integer", "percent", "integer", "percent"], rows,
-        chart=Chart("column", "Динамика ШНОР", "Год", ["ШНОР по расчёту", "В перечне ФИОКО"], "0"))
+        ["integer", "integer", "integer", "percent", "integer", "percent"],
+        rows,
+        chart=Chart("column", "Динамика ШНОР", "Год", ["ШНОР по расчёту", "В перечне ФИОКО"], "0"),
+    )
 
 
 def _targets_by_year(con, table: str, where: str) -> SummaryBlock:
@@ -66,13 +68,16 @@ def _targets_by_year(con, table: str, where: str) -> SummaryBlock:
     return SummaryBlock(
         "Показатели программы: достижение целевых значений",
         ["Год", "Показателей с целью", "Достигнуто", "Не достигнуто", "Доля достигнутых"],
-        ["integer", "integer", "integer", "integer", "percent"], rows)
+        ["integer", "integer", "integer", "integer", "percent"],
+        rows,
+    )
 
 
 def _targets_latest(con, table: str, where: str) -> SummaryBlock:
     """Each percentage indicator's latest value at the broadest level in the workbook (region, or municipality)."""
     only_municipalities = con.execute(
-        f"select bool_and(territory_level = 'municipality') from {table}{_where(where)}").fetchone()[0]
+        f"select bool_and(territory_level = 'municipality') from {table}{_where(where)}"
+    ).fetchone()[0]
     territory = "territory_level = 'municipality'" if only_municipalities else "territory_level = 'region'"
     rows = con.execute(f"""
         select indicator_name || coalesce(', ' || grade || ' класс', '') || ' (' || year || ')',
@@ -83,10 +88,18 @@ def _targets_latest(con, table: str, where: str) -> SummaryBlock:
     return SummaryBlock(
         "Целевые и фактические значения (последний год каждого показателя)",
         ["Показатель", "Целевое значение", "Фактическое значение", "Достигнуто"],
-        ["text", "percent", "percent", "text"], rows,
+        ["text", "percent", "percent", "text"],
+        rows,
         highlights=[Highlight("Достигнуто", "нет", "alarm")],
-        chart=Chart("bar", "Цель и факт", "Показатель", ["Целевое значение", "Фактическое значение"], "0%",
-                    rows=max(16, 2 * len(rows))))
+        chart=Chart(
+            "bar",
+            "Цель и факт",
+            "Показатель",
+            ["Целевое значение", "Фактическое значение"],
+            "0%",
+            rows=max(16, 2 * len(rows)),
+        ),
+    )
 
 
 def _objectivity_by_year(con, table: str, where: str) -> SummaryBlock:
@@ -98,8 +111,10 @@ def _objectivity_by_year(con, table: str, where: str) -> SummaryBlock:
     return SummaryBlock(
         "ОО с признаками необъективности результатов ВПР",
         ["Год", "ОО проверено", "ОО с признаками", "На проверке", "Подтверждено", "Снято"],
-        ["integer"] * 6, rows,
-        highlights=[])
+        ["integer"] * 6,
+        rows,
+        highlights=[],
+    )
 
 
 def _flagged_schools(con, flags: str, objectivity: str | None, where: str) -> SummaryBlock:
@@ -107,8 +122,10 @@ def _flagged_schools(con, flags: str, objectivity: str | None, where: str) -> Su
     join = ""
     if objectivity:
         pending_where = _where(where, "status = 'на проверке'")
-        join = (f"left join (select login, string_agg(distinct year::varchar, ', ' order by year::varchar) as years "
-                f"from {objectivity}{pending_where} group by login) as pending using (login)")
+        join = (
+            f"left join (select login, string_agg(distinct year::varchar, ', ' order by year::varchar) as years "
+            f"from {objectivity}{pending_where} group by login) as pending using (login)"
+        )
         pending = "pending.years"
     latest_where = _where(where, "year = (select year from latest)")
     query = f"""
@@ -126,22 +143,36 @@ def _flagged_schools(con, flags: str, objectivity: str | None, where: str) -> Su
     rows = con.execute(query).fetchall()
     year = con.execute(f"select max(year) from {flags}{_where(where)}").fetchone()[0]
     shown = rows[:SCHOOL_LIST_MAX]
-    notes = () if len(rows) <= SCHOOL_LIST_MAX else (
-        f"Показаны {SCHOOL_LIST_MAX} из {len(rows)} ОО; все — на листах «ШНОР» и «Объективность по ОО».",)
+    notes = (
+        ()
+        if len(rows) <= SCHOOL_LIST_MAX
+        else (f"Показаны {SCHOOL_LIST_MAX} из {len(rows)} ОО; все — на листах «ШНОР» и «Объективность по ОО».",)
+    )
     return SummaryBlock(
         f"ОО, требующие внимания, {year} год" if year else "ОО, требующие внимания",
-        ["Логин ОО", "Наименование ОО", "Муниципалитет", "ШНОР по расчёту", "В перечне ФИОКО",
-         "Признаки на проверке (годы)"],
-        ["text"] * 6, shown, empty_note="Нет ОО в ШНОР и ОО с признаками на проверке.",
+        [
+            "Логин ОО",
+            "Наименование ОО",
+            "Муниципалитет",
+            "ШНОР по расчёту",
+            "В перечне ФИОКО",
+            "Признаки на проверке (годы)",
+        ],
+        ["text"] * 6,
+        shown,
+        empty_note="Нет ОО в ШНОР и ОО с признаками на проверке.",
         highlights=[Highlight("ШНОР по расчёту", "да", "alarm"), Highlight("В перечне ФИОКО", "да", "alarm")],
-        notes=notes)
+        notes=notes,
+    )
 
 
 def _by_municipality(con, flags: str, objectivity: str | None) -> SummaryBlock:
     pending_join, pending = "", "null"
     if objectivity:
-        pending_join = (f"left join (select municipality, count(distinct login) as pending_schools from {objectivity} "
-                        f"where status = 'на проверке' group by municipality) as pending using (municipality)")
+        pending_join = (
+            f"left join (select municipality, count(distinct login) as pending_schools from {objectivity} "
+            f"where status = 'на проверке' group by municipality) as pending using (municipality)"
+        )
         pending = "pending.pending_schools"
     rows = con.execute(f"""
         with latest as (select max(year) as year from {flags}),
@@ -156,12 +187,16 @@ def _by_municipality(con, flags: str, objectivity: str | None) -> SummaryBlock:
     return SummaryBlock(
         f"По муниципалитетам, {year} год" if year else "По муниципалитетам",
         ["Муниципалитет", "ОО", "ШНОР по расчёту", "Доля ШНОР по расчёту", "ОО с признаками на проверке"],
-        ["text", "integer", "integer", "percent", "integer"], rows)
+        ["text", "integer", "integer", "percent", "integer"],
+        rows,
+    )
 
 
 def summary_blocks(con, tables: Mapping[str, str], where: str = "") -> list[SummaryBlock]:
     """The summary's tables from the published marts present in ``tables`` (mart name → table)."""
-    flags, kpis, objectivity = (tables.get(name) for name in ("school_flags", "program_kpis", "objectivity_school_year"))
+    flags, kpis, objectivity = (
+        tables.get(name) for name in ("school_flags", "program_kpis", "objectivity_school_year")
+    )
     blocks = []
     if flags:
         blocks.append(_shnor_by_year(con, flags, where))

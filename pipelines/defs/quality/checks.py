@@ -39,14 +39,14 @@ def read_suite_inputs(con, spec: SuiteSpec) -> tuple[pd.DataFrame, dict[str, lis
     """The frame a suite validates and the values of its ``$PARAMETER``s, read from the warehouse."""
     frame = con.execute(_sql(spec.query)).df()
     parameters = {
-        name: [row[0] for row in con.execute(_sql(query)).fetchall()]
-        for name, query in spec.parameter_queries.items()
+        name: [row[0] for row in con.execute(_sql(query)).fetchall()] for name, query in spec.parameter_queries.items()
     }
     return frame, parameters
 
 
-def check_metadata(frame: pd.DataFrame, outcome: SuiteOutcome, spec: SuiteSpec,
-                   names: dict[str, str]) -> dict[str, dg.MetadataValue]:
+def check_metadata(
+    frame: pd.DataFrame, outcome: SuiteOutcome, spec: SuiteSpec, names: dict[str, str]
+) -> dict[str, dg.MetadataValue]:
     """Counts, the failed expectations in Russian, a bounded sample of failing rows (school-level rows
     only: every suite validates aggregated frames) and the schools they name."""
     failing = outcome.failing_rows()
@@ -81,8 +81,9 @@ def school_names(con) -> dict[str, str]:
     """Login → the shorter of the two names of the registry (read before dbt builds anything)."""
     try:
         rows = con.execute(
-            "select lower(trim(login)), case when length(coalesce(short_name, full_name)) <= length(coalesce(full_name, "
-            "short_name)) then coalesce(short_name, full_name) else full_name end from raw.schools"
+            "select lower(trim(login)), case when length(coalesce(short_name, full_name)) "
+            "<= length(coalesce(full_name, short_name)) then coalesce(short_name, full_name) else full_name end "
+            "from raw.schools"
         ).fetchall()
     except duckdb.Error:  # no registry loaded yet: the schools are named by login only
         return {}

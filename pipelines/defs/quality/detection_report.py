@@ -29,8 +29,13 @@ import pandas as pd
 from pipelines.bench import BENCH_PARTICIPANT_KEY
 from pipelines.defs.dbt.project import DBT_EXECUTABLE, DBT_PROJECT_DIR
 
-VPR_CASES = ("vpr_inflated_level", "vpr_lenient_grading_at_cuts", "vpr_help_on_hard_tasks",
-             "vpr_above_journal", "vpr_jump_then_fall")
+VPR_CASES = (
+    "vpr_inflated_level",
+    "vpr_lenient_grading_at_cuts",
+    "vpr_help_on_hard_tasks",
+    "vpr_above_journal",
+    "vpr_jump_then_fall",
+)
 HONEST = "honest_high_performer"
 OBJECTIVITY_SELECTION = "+path:models/objectivity"
 
@@ -47,10 +52,23 @@ def build_warehouse(landing: Path, warehouse: Path) -> None:
         load_landing(landing, con)
         load_reviews(con, landing)
     subprocess.run(
-        [str(DBT_EXECUTABLE), "build", "--select", OBJECTIVITY_SELECTION,
-         "--exclude", "resource_type:test", "--project-dir", str(DBT_PROJECT_DIR),
-         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(warehouse.parent / "dbt_target"),
-         "--log-path", str(warehouse.parent / "dbt_logs"), "--quiet"],
+        [
+            str(DBT_EXECUTABLE),
+            "build",
+            "--select",
+            OBJECTIVITY_SELECTION,
+            "--exclude",
+            "resource_type:test",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(warehouse.parent / "dbt_target"),
+            "--log-path",
+            str(warehouse.parent / "dbt_logs"),
+            "--quiet",
+        ],
         env={**os.environ, "WAREHOUSE_PATH": str(warehouse)},
         check=True,
     )
@@ -78,15 +96,17 @@ def recall_by_case(planted: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFrame:
         school_years = set(zip(group["login"], group["year"]))
         works = set(zip(group["login"], group["year"], group["work_code"]))
         found_works = {w for w in works if w in flagged_works or (w[0], w[1], "ALL") in flagged_works}
-        rows.append({
-            "anomaly": case,
-            "school_years": len(school_years),
-            "school_years_flagged": len(school_years & flagged_years),
-            "recall_school_year": len(school_years & flagged_years) / len(school_years),
-            "works": len(works),
-            "works_flagged": len(found_works),
-            "recall_work": len(found_works) / len(works),
-        })
+        rows.append(
+            {
+                "anomaly": case,
+                "school_years": len(school_years),
+                "school_years_flagged": len(school_years & flagged_years),
+                "recall_school_year": len(school_years & flagged_years) / len(school_years),
+                "works": len(works),
+                "works_flagged": len(found_works),
+                "recall_work": len(found_works) / len(works),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -96,20 +116,33 @@ def false_flags(planted: pd.DataFrame, flags: pd.DataFrame, assessed: pd.DataFra
     honest = set(planted.loc[planted["case"] == HONEST, "login"]) - manipulated
     flagged = set(zip(flags["login"], flags["year"]))
     rows = []
-    for label, keep in (("schools without planted cases", lambda login: login not in manipulated),
-                        ("honest high performers", lambda login: login in honest)):
+    for label, keep in (
+        ("schools without planted cases", lambda login: login not in manipulated),
+        ("honest high performers", lambda login: login in honest),
+    ):
         years = {(login, year) for login, year in zip(assessed["login"], assessed["year"]) if keep(login)}
         hits = years & flagged
-        rows.append({"group": label, "school_years": len(years), "flagged": len(hits),
-                     "false_flag_rate": len(hits) / len(years) if years else float("nan")})
+        rows.append(
+            {
+                "group": label,
+                "school_years": len(years),
+                "flagged": len(hits),
+                "false_flag_rate": len(hits) / len(years) if years else float("nan"),
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def false_flags_by_sign(planted: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFrame:
     manipulated = set(planted.loc[planted["case"].isin(VPR_CASES), "login"])
     others = flags[~flags["login"].isin(manipulated)]
-    return (others.drop_duplicates(["login", "year", "sign"]).groupby("sign").size()
-            .rename("school_years_flagged").reset_index())
+    return (
+        others.drop_duplicates(["login", "year", "sign"])
+        .groupby("sign")
+        .size()
+        .rename("school_years_flagged")
+        .reset_index()
+    )
 
 
 def report(warehouse: Path, truth: Path) -> str:
@@ -119,22 +152,31 @@ def report(warehouse: Path, truth: Path) -> str:
     recall = recall_by_case(planted, flags)
     false = false_flags(planted, flags, assessed)
     by_sign = false_flags_by_sign(planted, flags)
-    return "\n\n".join([
-        "Detection recall per anomaly type\n" + recall.to_string(index=False, float_format="{:.2f}".format),
-        "False flags\n" + false.to_string(index=False, float_format="{:.4f}".format),
-        "Flags on schools without planted cases, by sign (school-years)\n"
-        + (by_sign.to_string(index=False) if len(by_sign) else "none"),
-    ])
+    return "\n\n".join(
+        [
+            "Detection recall per anomaly type\n" + recall.to_string(index=False, float_format="{:.2f}".format),
+            "False flags\n" + false.to_string(index=False, float_format="{:.4f}".format),
+            "Flags on schools without planted cases, by sign (school-years)\n"
+            + (by_sign.to_string(index=False) if len(by_sign) else "none"),
+        ]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipelines.defs.quality.detection_report", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m pipelines.defs.quality.detection_report",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--scale", default="region", help="generator scale (municipality, region, federal)")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--years", default="2019-2024")
-    parser.add_argument("--vpr-level", choices=("participants", "reports"), default="participants",
-                        help="generate ВПР as participant rows or as the ФИС ОКО aggregated reports only")
+    parser.add_argument(
+        "--vpr-level",
+        choices=("participants", "reports"),
+        default="participants",
+        help="generate ВПР as participant rows or as the ФИС ОКО aggregated reports only",
+    )
     parser.add_argument("--workdir", type=Path, help="keep the landing folder and warehouse here")
     parser.add_argument("--warehouse", type=Path, help="report on an already built warehouse (skips generation)")
     parser.add_argument("--truth", type=Path, help="planted.csv for --warehouse")
@@ -151,14 +193,28 @@ def main(argv: list[str] | None = None) -> int:
         landing, warehouse = workdir / "landing", workdir / "warehouse.duckdb"
         from pipelines.synth.__main__ import main as generate
 
-        generate(["--scale", args.scale, "--years", args.years, "--seed", str(args.seed), "--out", str(landing),
-                  "--vpr-level", args.vpr_level])
+        generate(
+            [
+                "--scale",
+                args.scale,
+                "--years",
+                args.years,
+                "--seed",
+                str(args.seed),
+                "--out",
+                str(landing),
+                "--vpr-level",
+                args.vpr_level,
+            ]
+        )
         # The generated РЦОИ lists carry dummy documents and are read only with a key: the benchmark's, for
         # generated data, unless one is set.
         os.environ.setdefault("PARTICIPANT_CODE_SALT", BENCH_PARTICIPANT_KEY)
         build_warehouse(landing, warehouse)
-        print(f"\n{args.scale} scale, seed {args.seed}, {args.years}, ВПР as {args.vpr_level} "
-              f"({time.perf_counter() - started:.0f} s)\n")
+        print(
+            f"\n{args.scale} scale, seed {args.seed}, {args.years}, ВПР as {args.vpr_level} "
+            f"({time.perf_counter() - started:.0f} s)\n"
+        )
         print(report(warehouse, landing / "ground_truth" / "planted.csv"))
     return 0
 

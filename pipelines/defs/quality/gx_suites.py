@@ -109,11 +109,7 @@ class SuiteOutcome:
 
     def failing_rows(self) -> pd.DataFrame:
         """Every failing row of every expectation, with the expectation that flagged it."""
-        rows = [
-            {**row, "ожидание": failure.title}
-            for failure in self.failed
-            for row in failure.failing_rows
-        ]
+        rows = [{**row, "ожидание": failure.title} for failure in self.failed for row in failure.failing_rows]
         return pd.DataFrame(rows[:MAX_LISTED_ROWS])
 
 
@@ -184,17 +180,29 @@ class GreatExpectations(dg.ConfigurableResource):
             entries = []
             for spec in specs:
                 suite_page = target / "expectations" / f"{spec.name}.html"
-                entry = dict(suite=spec.name, description=spec.title,
-                             suite_page=f"expectations/{spec.name}.html" if suite_page.exists() else None)
+                entry = {
+                    "suite": spec.name,
+                    "description": spec.title,
+                    "suite_page": f"expectations/{spec.name}.html" if suite_page.exists() else None,
+                }
                 if spec.name in latest:
                     success, evaluated, failed, run_time = result_summary(latest[spec.name])
                     copy = results / latest[spec.name].relative_to(self.results_dir)
                     page = relative_html(target, "validations", copy, results)
-                    entries.append(DocsEntry(**entry, success=success, evaluated=evaluated, failed=failed,
-                                             run_time=run_time, validation_page=page))
+                    entries.append(
+                        DocsEntry(
+                            **entry,
+                            success=success,
+                            evaluated=evaluated,
+                            failed=failed,
+                            run_time=run_time,
+                            validation_page=page,
+                        )
+                    )
                 else:
-                    entries.append(DocsEntry(**entry, success=False, evaluated=0, failed=0, run_time="—",
-                                             validation_page=None))
+                    entries.append(
+                        DocsEntry(**entry, success=False, evaluated=0, failed=0, run_time="—", validation_page=None)
+                    )
         make_offline(target, entries, DOCS_TITLE)
         return entries
 
@@ -258,8 +266,11 @@ def expectation_text(expectation_type: str, kwargs: dict[str, Any], column_title
     column = kwargs.get("column")
     low, high = kwargs.get("min_value"), kwargs.get("max_value")
     values = kwargs.get("value_set")
-    values = ("список из правил" if isinstance(values, dict)
-              else ", ".join("да" if v is True else "нет" if v is False else str(v) for v in values or []))
+    values = (
+        "список из правил"
+        if isinstance(values, dict)
+        else ", ".join("да" if v is True else "нет" if v is False else str(v) for v in values or [])
+    )
     if expectation_type == "expect_table_row_count_to_be_between":
         return f"в таблице не меньше {low} строк" if high is None else f"в таблице от {low} до {high} строк"
     if expectation_type == "expect_table_columns_to_match_set":

@@ -10,7 +10,6 @@ A file that cannot be read at all leaves the previous decisions in place. Either
 ``reviews_file_valid`` fails (WARN), so the alert sensor tells someone to fix the file.
 """
 
-
 import csv
 import datetime as dt
 import hashlib
