@@ -1,6 +1,7 @@
 """The "up to date" rule compares with what the current release was built from, not with past runs."""
 
 import io
+import re
 import shutil
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from python_calamine import CalamineWorkbook
 
 from pipelines.defs.publish.state import input_state
 from pipelines.ingest.load import load_landing
-from pipelines.run import is_up_to_date
+from pipelines.run import UNCHANGED, is_up_to_date
 from tests.conftest import REPO_ROOT
 from tests.quality.sample_run import copy_run, environment
 
@@ -26,7 +27,7 @@ def without_one_pupil(form: bytes) -> bytes:
     buffer = io.BytesIO()
     workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
     sheet = workbook.add_worksheet("Протокол")
-    for r, row in enumerate(rows[:first] + rows[first + 1:]):
+    for r, row in enumerate(rows[:first] + rows[first + 1 :]):
         for c, value in enumerate(row):
             if value != "":
                 sheet.write(r, c, value)
@@ -34,9 +35,19 @@ def without_one_pupil(form: bytes) -> bytes:
     return buffer.getvalue()
 
 
+CAMPAIGN_OF_FORM = "2023-2024/H2"
+
+
+def ingestion_stages(printed: str) -> dict[str, str]:
+    """Ingestion stage (without its «n из m») → what `make run` printed of it."""
+    lines = [line for line in printed.splitlines() if line.startswith(("1. ", "2. "))]
+    return {re.sub(r" \(\d+ из \d+\), ВПР и ГИА", "", line.split(": ", 1)[0]): line.split(": ", 1)[1] for line in lines}
+
+
 def make_run(env) -> str:
-    done = subprocess.run([sys.executable, "-m", "pipelines.run"], env=env, cwd=REPO_ROOT,
-                          capture_output=True, text=True, timeout=1200)
+    done = subprocess.run(
+        [sys.executable, "-m", "pipelines.run"], env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=1200
+    )
     assert done.returncode in (0, 3), done.stdout[-3000:] + done.stderr[-3000:]
     return done.stdout
 
@@ -55,11 +66,17 @@ def test_change_revert_change_publishes_the_inputs_of_each_run(sample, tmp_path,
     changed = without_one_pupil(original)  # one MA5 participant of sch860001 less
     before = published_participants(run.publish_dir)
 
-    assert "публикация: не нужны, выпуск " in make_run(env)  # the copy's release was built from these inputs
+    printed = make_run(env)
+    assert "публикация: не нужны, выпуск " in printed  # the copy's release was built from these inputs
+    assert set(ingestion_stages(printed).values()) == {UNCHANGED}  # and no ingestion run was started
 
     (landing / FORM).write_bytes(changed)
-    assert "публикация: выполняются (входные данные изменились" in make_run(env)
+    printed = make_run(env)
+    assert "публикация: выполняются (входные данные изменились" in printed
     assert published_participants(run.publish_dir) == before - 1
+    stages = ingestion_stages(printed)
+    assert stages.pop(f"2. кампания {CAMPAIGN_OF_FORM}").startswith("готово")  # only the changed form's campaign
+    assert set(stages.values()) == {UNCHANGED}
 
     (landing / FORM).write_bytes(original)
     assert "публикация: выполняются (входные данные изменились" in make_run(env)
