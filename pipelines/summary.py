@@ -19,6 +19,8 @@ OK, WARNINGS, FAILED, NOT_STARTED = "ok", "ok with warnings", "failed", "not sta
 EXIT_CODES = {OK: 0, FAILED: 1, NOT_STARTED: 2, WARNINGS: 3}
 STATUS_RU = {OK: "успешно", WARNINGS: "успешно, есть предупреждения", FAILED: "ошибка", NOT_STARTED: "не запущен"}
 SHOWN = 5  # schools or checks named per line
+# The analysts' README first; excel/ holds the workbooks per municipality at region and federal scale.
+RELEASE_ENTRIES = ("README.txt", "monitoring.xlsx", "excel", "monitoring.duckdb", "parquet", "data_docs/index.html")
 
 
 @dataclass(frozen=True)
@@ -187,8 +189,9 @@ def render(summary: Summary, log_path: Path | None) -> list[str]:
         if not summary.runs_ok and not summary.published_now:
             state = "прежний: новый не опубликован из-за ошибок"
         lines.append(f"Выпуск {summary.release} ({state}):")
-        for name in ("monitoring.xlsx", "monitoring.duckdb", "parquet"):
-            lines.append(f"  {summary.release_dir / name}")
+        for name in RELEASE_ENTRIES:  # what a release holds, where it holds it
+            if (summary.release_dir / name).exists():
+                lines.append(f"  {summary.release_dir / name}")
     else:
         lines.append("Выпуск: ещё не опубликован")
     for label, path in summary.paths.items():

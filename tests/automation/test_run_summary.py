@@ -44,6 +44,7 @@ def test_the_figures_match_the_warehouse_and_the_release(made_run):
     release = json.loads((release_dir / "manifest.json").read_text())["release"]
     assert f"Выпуск {release} (опубликован в этом запуске):" in out
     assert str(release_dir / "monitoring.xlsx") in out
+    assert str(release_dir / "README.txt") in out and str(release_dir / "data_docs" / "index.html") in out
     with duckdb.connect(str(release_dir / "monitoring.duckdb"), read_only=True) as con:
         [(year, shnor)] = con.execute(
             "select year, count(*) filter (where is_shnor_computed) from school_flags "
