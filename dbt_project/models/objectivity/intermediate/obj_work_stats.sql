@@ -42,6 +42,9 @@ participant_school as (
         count(journal_comparison) as with_journal,
         count(*) filter (where journal_comparison = 'повысили') as raised,
         count(*) filter (where journal_comparison = 'понизили') as lowered,
+        -- The journal sign per pupil: how far the ВПР mark is above the journal mark, not only whether.
+        sum(mark - journal_mark) as journal_gap_sum,
+        sum((mark - journal_mark) * (mark - journal_mark)) as journal_gap_squares,
         count(*) filter (where at_cut) as at_cut,
         count(*) filter (where below_cut) as below_cut,
         avg(z_score) as mean_z,
@@ -49,7 +52,9 @@ participant_school as (
         sum(easy_rate) as easy_sum,
         sum(hard_rate) as hard_sum,
         sum(hard_rate - easy_rate) as gap_sum,
-        stddev_samp(hard_rate - easy_rate) as gap_sd,
+        sum(easy_rate * easy_rate) as easy_squares,
+        sum(hard_rate * hard_rate) as hard_squares,
+        sum(easy_rate * hard_rate) as easy_hard_products,
         'participant_rows' as marks_from,
         'participant_rows' as journal_from,
         'participant_rows' as scores_from
@@ -91,6 +96,8 @@ report_school as (
         {{ dbt.cast('report_counts.with_journal', dbt.type_bigint()) }} as with_journal,
         {{ dbt.cast('report_counts.raised', dbt.type_bigint()) }} as raised,
         {{ dbt.cast('report_counts.lowered', dbt.type_bigint()) }} as lowered,
+        {{ dbt.cast('null', dbt.type_bigint()) }} as journal_gap_sum,
+        {{ dbt.cast('null', dbt.type_bigint()) }} as journal_gap_squares,
         {{ dbt.cast('coalesce(report_cuts.at_cut, 0)', dbt.type_bigint()) }}
             * case when report_counts.scores_from is not null then 1 end as at_cut,
         {{ dbt.cast('coalesce(report_cuts.below_cut, 0)', dbt.type_bigint()) }}
@@ -100,7 +107,9 @@ report_school as (
         {{ dbt.cast('null', type_double()) }} as easy_sum,
         {{ dbt.cast('null', type_double()) }} as hard_sum,
         {{ dbt.cast('null', type_double()) }} as gap_sum,
-        {{ dbt.cast('null', type_double()) }} as gap_sd,
+        {{ dbt.cast('null', type_double()) }} as easy_squares,
+        {{ dbt.cast('null', type_double()) }} as hard_squares,
+        {{ dbt.cast('null', type_double()) }} as easy_hard_products,
         report_counts.marks_from,
         report_counts.journal_from,
         report_counts.scores_from
@@ -134,12 +143,17 @@ final as (
         sum(with_journal) over region - with_journal as region_with_journal,
         sum(raised) over region - raised as region_raised,
         sum(lowered) over region - lowered as region_lowered,
+        sum(journal_gap_sum) over region - journal_gap_sum as region_journal_gap_sum,
+        sum(journal_gap_squares) over region - journal_gap_squares as region_journal_gap_squares,
         sum(at_cut) over region - at_cut as region_at_cut,
         sum(below_cut) over region - below_cut as region_below_cut,
         sum(with_tasks) over region - with_tasks as region_with_tasks,
         sum(easy_sum) over region - easy_sum as region_easy_sum,
         sum(hard_sum) over region - hard_sum as region_hard_sum,
-        sum(gap_sum) over region - gap_sum as region_gap_sum
+        sum(gap_sum) over region - gap_sum as region_gap_sum,
+        sum(easy_squares) over region - easy_squares as region_easy_squares,
+        sum(hard_squares) over region - hard_squares as region_hard_squares,
+        sum(easy_hard_products) over region - easy_hard_products as region_easy_hard_products
     from school
     window region as (partition by year, work_code, region_code)
 

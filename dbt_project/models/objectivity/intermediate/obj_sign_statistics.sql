@@ -1,0 +1,230 @@
+-- The statistic of every sign of non-objective results for every school × year × ВПР work (jump_then_fall:
+-- per school × year over all works, work_code 'ALL'), before it is judged: the school's estimate, what it
+-- is compared with (the rest of the region, or the school's own ОГЭ), their difference (`effect`), its
+-- sampling standard error and the school's level (`covariate`) the expected difference may depend on.
+-- obj_sign_tests judges the effect against the spread of the same effect among the region's schools.
+with
+
+stats as (
+
+    select * from {{ ref('obj_work_stats') }}
+
+),
+
+gia_standing as (
+
+    select * from {{ ref('obj_gia_standing') }}
+
+),
+
+participants as (
+
+    select * from {{ ref('obj_vpr_participants') }}
+
+),
+
+-- The share of «4» and «5» is the school's level at every level of detail (participant rows or the
+-- report «Статистика по отметкам»): the signs whose expected value depends on the level are fitted on it.
+levels as (
+
+    select *, {{ ratio('marks_4_5', 'participants') }} as share_4_5
+    from stats
+
+),
+
+-- Signs that compare a school's share k / n with the rest of the region's share p₀. Under no manipulation
+-- k is binomial(n, p₀) up to the school's own difference from the region, which obj_sign_tests estimates.
+proportions as (
+
+    select year, login, region_code, work_code, 'level_above_region' as sign, marks_4_5 as k, participants as n,
+        {{ ratio('region_marks_4_5', 'region_participants') }} as reference,
+        {{ dbt.cast('null', type_double()) }} as covariate,
+        'Доля отметок «4» и «5»' as measure, marks_from as computed_from
+    from levels
+    where marks_from is not null
+    union all
+    -- From the ФИС ОКО report only the share is known; participant rows give the mark difference below.
+    select year, login, region_code, work_code, 'vpr_above_journal', raised, with_journal,
+        {{ ratio('region_raised', 'region_with_journal') }}, share_4_5,
+        'Доля повысивших (ВПР выше отметки по журналу)', journal_from
+    from levels
+    where journal_from is not null and journal_gap_sum is null
+    union all
+    select year, login, region_code, work_code, 'journal_above_vpr', lowered, with_journal,
+        {{ ratio('region_lowered', 'region_with_journal') }}, share_4_5,
+        'Доля понизивших (ВПР ниже отметки по журналу)', journal_from
+    from levels
+    where journal_from is not null
+    union all
+    -- Lenient grading moves scores just under a cut up to it: the share at the cut of the window around it.
+    select year, login, region_code, work_code, 'heaping_at_cuts', at_cut, at_cut + below_cut,
+        {{ ratio('region_at_cut', 'region_at_cut + region_below_cut') }}, share_4_5,
+        'Доля баллов на границе «3»/«4» или на балл выше (из окна граница−2…граница+1)', scores_from
+    from levels
+    where scores_from is not null
+
+),
+
+proportion_statistics as (
+
+    select
+        year, login, region_code, work_code, sign, n,
+        {{ ratio('k', 'n') }} as estimate,
+        reference,
+        {{ ratio('k', 'n') }} - reference as effect,
+        sqrt(reference * (1 - reference) / n) as sampling_se,
+        covariate,
+        true as shaped,
+        true as is_share,
+        measure,
+        computed_from
+    from proportions
+    where n > 0 and reference > 0 and reference < 1
+
+),
+
+-- The journal sign per pupil: the mean of (ВПР mark − journal mark) against the rest of the region's, its
+-- standard error from the spread of that difference among the region's pupils.
+journal_gaps as (
+
+    select
+        year, login, region_code, work_code, 'vpr_above_journal' as sign,
+        with_journal as n,
+        {{ ratio('journal_gap_sum', 'with_journal') }} as estimate,
+        {{ ratio('region_journal_gap_sum', 'region_with_journal') }} as reference,
+        sqrt(
+            ({{ dbt.cast('region_journal_gap_squares', type_double()) }}
+                - {{ dbt.cast('region_journal_gap_sum', type_double()) }} * region_journal_gap_sum / region_with_journal)
+            / (region_with_journal - 1) / with_journal
+        ) as sampling_se,
+        share_4_5 as covariate
+    from levels
+    where journal_gap_sum is not null and with_journal > 0 and region_with_journal > 1
+
+),
+
+-- ВПР standing against the school's ОГЭ standing in the same subject (pooled years; obj_gia_standing);
+-- the within-school spread is the region's (1 in standardised units).
+gia as (
+
+    select
+        stats.year, stats.login, stats.region_code, stats.work_code, 'not_confirmed_by_gia' as sign,
+        stats.participants as n,
+        stats.mean_z as estimate,
+        gia_standing.oge_mean_z as reference,
+        sqrt(1.0 / stats.participants + 1.0 / gia_standing.oge_participants) as sampling_se,
+        gia_standing.oge_mean_z as covariate,
+        'ВПР: ' || stats.participants || ' уч., ср. ' || {{ format_decimal_ru("stats.mean_z") }} || ' ст. откл. (процентиль '
+            || {{ format_fixed("100 * stats.vpr_percentile", 0) }} || '); ОГЭ ' || gia_standing.oge_years || ': '
+            || gia_standing.oge_participants || ' уч., ср. ' || {{ format_decimal_ru("gia_standing.oge_mean_z") }}
+            || ' (процентиль ' || {{ format_fixed("100 * gia_standing.oge_percentile", 0) }} || ')' as measure
+    from stats
+    inner join gia_standing
+        on stats.year = gia_standing.year and stats.login = gia_standing.login
+        and stats.subject_code = gia_standing.subject_code
+    where stats.mean_z is not null
+
+),
+
+-- Help on hard tasks: the school's success on hard tasks against its success on easy ones, on the logit
+-- scale. Under the item-response model a task's log-odds of success is ability minus difficulty, so
+-- logit(hard) − logit(easy) is the same for a strong and a weak school; only help (or hindrance) on one
+-- kind of task moves it, and a strong school near the ceiling on easy tasks is not mistaken for one.
+-- `shaped`: the school is also below the region on easy tasks and above it on hard ones.
+task_rates as (
+
+    select
+        year, login, region_code, work_code, with_tasks, region_with_tasks,
+        least(greatest(easy_sum / with_tasks, 0.01), 0.99) as easy,
+        least(greatest(hard_sum / with_tasks, 0.01), 0.99) as hard,
+        least(greatest(region_easy_sum / region_with_tasks, 0.01), 0.99) as region_easy,
+        least(greatest(region_hard_sum / region_with_tasks, 0.01), 0.99) as region_hard,
+        -- The pupils' (co)variances of easy and hard success in the rest of the region.
+        (region_easy_squares - region_easy_sum * region_easy_sum / region_with_tasks) / (region_with_tasks - 1) as easy_variance,
+        (region_hard_squares - region_hard_sum * region_hard_sum / region_with_tasks) / (region_with_tasks - 1) as hard_variance,
+        (region_easy_hard_products - region_easy_sum * region_hard_sum / region_with_tasks) / (region_with_tasks - 1) as covariance
+    from levels
+    where with_tasks > 0 and region_with_tasks > 1
+
+),
+
+inversion as (
+
+    select
+        year, login, region_code, work_code, 'task_inversion' as sign,
+        with_tasks as n,
+        ln(hard / (1 - hard)) - ln(easy / (1 - easy)) as estimate,
+        ln(region_hard / (1 - region_hard)) - ln(region_easy / (1 - region_easy)) as reference,
+        -- Delta method at the school's rates.
+        sqrt(greatest(
+            hard_variance / (hard * (1 - hard)) ^ 2 + easy_variance / (easy * (1 - easy)) ^ 2
+                - 2 * covariance / (hard * (1 - hard) * easy * (1 - easy)),
+            0
+        ) / with_tasks) as sampling_se,
+        {{ dbt.cast('null', type_double()) }} as covariate,
+        easy < region_easy and hard > region_hard as shaped,
+        'Базовые задания: ' || {{ format_percent("100 * easy") }} || ' баллов (регион '
+            || {{ format_percent("100 * region_easy") }} || '), сложные: '
+            || {{ format_percent("100 * hard") }} || ' (регион ' || {{ format_percent("100 * region_hard") }}
+            || '); разница логитов (сложные − базовые)' as measure
+    from task_rates
+
+),
+
+-- Jacob & Levitt (2003): a school's mean standardised result over all works jumps in Y and falls in Y+1.
+school_years as (
+
+    select year, login, region_code, count(*) as participants, avg(z_score) as mean_z
+    from participants
+    group by year, login, region_code
+
+),
+
+jumps as (
+
+    select
+        this_year.year, this_year.login, this_year.region_code, 'ALL' as work_code, 'jump_then_fall' as sign,
+        least(this_year.participants, previous_year.participants, next_year.participants) as n,
+        least(this_year.mean_z - previous_year.mean_z, this_year.mean_z - next_year.mean_z) as estimate,
+        sqrt(1.0 / this_year.participants + 1.0 / least(previous_year.participants, next_year.participants)) as sampling_se,
+        'Средний результат по всем работам: ' || {{ format_decimal_ru("previous_year.mean_z") }} || ' → ' || {{ format_decimal_ru("this_year.mean_z") }}
+            || ' → ' || {{ format_decimal_ru("next_year.mean_z") }} || ' ст. откл. (' || previous_year.year || '–' || next_year.year
+            || '); меньшее из роста и падения' as measure
+    from school_years as this_year
+    inner join school_years as previous_year
+        on this_year.login = previous_year.login and this_year.year - 1 = previous_year.year
+    inner join school_years as next_year
+        on this_year.login = next_year.login and this_year.year + 1 = next_year.year
+
+),
+
+mean_statistics as (
+
+    select year, login, region_code, work_code, sign, n, estimate, reference, estimate - reference as effect,
+        sampling_se, covariate, true as shaped, false as is_share,
+        'Средняя разница «отметка ВПР − отметка по журналу»' as measure, 'participant_rows' as computed_from
+    from journal_gaps
+    union all
+    select year, login, region_code, work_code, sign, n, estimate, reference, estimate - reference,
+        sampling_se, covariate, true, false, measure, 'participant_rows'
+    from gia
+    union all
+    select year, login, region_code, work_code, sign, n, estimate, reference, estimate - reference,
+        sampling_se, covariate, shaped, false, measure, 'participant_rows'
+    from inversion
+    union all
+    select year, login, region_code, work_code, sign, n, estimate, {{ dbt.cast('0', type_double()) }}, estimate,
+        sampling_se, {{ dbt.cast('null', type_double()) }}, true, false, measure, 'participant_rows'
+    from jumps
+
+),
+
+final as (
+
+    select * from proportion_statistics
+    union all
+    select * from mean_statistics
+
+)
+
+select * from final
