@@ -14,3 +14,27 @@
 {% macro median_of(expression) -%}
     percentile_cont(0.5) within group (order by {{ expression }})
 {%- endmacro %}
+
+{#- The correlation ρ between a school's evidence units, from the spread of their weighted Stouffer sums
+    among the region's schools: Var = 1 + ρ·shared_pairs, so ρ = ((1.4826·MAD)² − 1) / median(shared_pairs),
+    floored at 0 (a school with one unit, shared_pairs 0 up to rounding, carries no information on ρ). `relation` has `stouffer_z` and `shared_pairs` per school; `group_by` lists the columns
+    the correlation is estimated per. -#}
+{% macro within_school_correlation(relation, group_by) -%}
+    {%- set keys = group_by | join(', ') -%}
+    {%- set joined = [] -%}
+    {%- for key in group_by %}{% do joined.append('pooled.' ~ key ~ ' = centres.' ~ key) %}{% endfor -%}
+    select centres.{{ group_by | join(', centres.') }},
+        case when centres.median_shared_pairs > 0 then greatest(
+            0, ((1.4826 * {{ median_of('abs(pooled.stouffer_z - centres.centre)') }}) ^ 2 - 1) / centres.median_shared_pairs
+        ) else 0 end as within_school_correlation
+    from {{ relation }} as pooled
+    inner join (
+        select {{ keys }}, {{ median_of('stouffer_z') }} as centre, {{ median_of('shared_pairs') }} as median_shared_pairs
+        from {{ relation }}
+        where shared_pairs > 1e-6
+        group by {{ keys }}
+    ) as centres
+        on {{ joined | join(' and ') }}
+    where pooled.shared_pairs > 1e-6
+    group by centres.{{ group_by | join(', centres.') }}, centres.median_shared_pairs
+{%- endmacro %}

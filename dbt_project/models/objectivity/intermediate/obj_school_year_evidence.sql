@@ -2,22 +2,27 @@
 -- its evidence pooled over the school's ВПР works, and the false discovery rate controlled over the
 -- region's schools and signs of the year (Benjamini & Hochberg 1995). Parameters: seed objectivity_pooling.
 --
--- Pooling: small schools rarely give one significant work, but an anomaly that touches several works, or
--- persists, leaves weak evidence in each. Four statistics can be pooled (`combination`, '+'-separated):
---   stouffer            the works of the year, Stouffer's weighted sum (weights 1 / total_se): the most
---                       powerful for a shift common to the works;
---   max                 the largest z of the year's works, Šidák-corrected for their number: one strongly
---                       affected work;
---   persistent_work     per work, a Stouffer sum over the years around (`persistence_years` either side),
---                       then the largest of them, Šidák-corrected: one work manipulated year after year;
---   persistent_school   a Stouffer sum over all works of the years around: a school-wide pattern.
--- The school-year's p-value is the smallest of the chosen ones, Bonferroni-corrected for their number.
--- jump_then_fall already spans three years and is pooled within its year only.
+-- Pooling: small schools rarely give one significant work, but an anomaly that touches some of a school's
+-- works, or persists, leaves weak evidence in each. Two kinds of statistic are computed:
 --
--- A school's works are not independent (its journal practice, its ОГЭ standing and its intake are shared
--- by all of them, and by its years), so a Stouffer sum is divided by its spread among the region's
--- schools: with correlation ρ between a school's works, Var = 1 + ρ·((Σw)² − Σw²)/Σw², and ρ is estimated
--- robustly (median absolute deviation) from the region's schools, per year, sign and scope.
+-- `<set>_all`: Stouffer's weighted sum of the school's z-scores (weights 1 / total_se), the most powerful
+-- for a shift common to all its works. A school's tests are not independent (its journal practice, its
+-- ОГЭ standing and its intake are shared by its works and years), so the sum spreads more than N(0, 1):
+-- with correlation ρ between tests, Var(Σwᵢzᵢ / √Σwᵢ²) = 1 + ρ·((Σwᵢ)² − Σwᵢ²)/Σwᵢ²; ρ is estimated from
+-- the robust spread of the sums among the region's schools (macro within_school_correlation) and each sum
+-- is divided by its standard deviation.
+--
+-- `<set>_<s>` (s = 1, 2, 3): the s works that stand out most from the school's own other works. What the
+-- tests share (ρ) is the school's trait, not evidence against one work, so each test is first set
+-- against the mean of the school's other tests of the sign (all works and years): the contrast
+-- (z − mean of the others) / √((1 − ρ)(1 + 1/(k − 1))) is N(0, 1) for an honest school whatever its
+-- trait. The statistic is the sum of the s largest contrasts over √s, with the union bound over the
+-- C(k, s) subsets of k works.
+--
+-- Sets: `year`, the school's works in the year; `persistent`, per work a sum over the years within
+-- `persistence_years` either side (a work manipulated year after year; not for jump_then_fall, which
+-- already spans three years). `combination` lists the statistics used; the school-year's p-value is the
+-- smallest, Bonferroni-corrected for the number computed.
 with
 
 tests as (
@@ -40,183 +45,199 @@ pooling as (
 
 standalone_tests as (
 
-    select tests.*
+    select tests.*, pooling.persistence_years
     from tests
     inner join thresholds
         on tests.sign = thresholds.sign and tests.year between thresholds.year_from and thresholds.year_to
+    inner join pooling
+        on tests.year between pooling.year_from and pooling.year_to
     where thresholds.role = 'standalone'
 
 ),
 
-school_years as (
-
-    select distinct standalone_tests.year, standalone_tests.login, standalone_tests.region_code,
-        standalone_tests.sign, pooling.persistence_years
-    from standalone_tests
-    inner join pooling
-        on standalone_tests.year between pooling.year_from and pooling.year_to
-
-),
-
--- Every statistic is a Stouffer sum over a set of tests (`unit`): the year's works, one work over the years
--- around, or all works over the years around.
-scoped_tests as (
-
-    select school_years.year as evidence_year, 'year' as scope, 'ALL' as unit, standalone_tests.*
-    from school_years
-    inner join standalone_tests
-        on school_years.login = standalone_tests.login and school_years.sign = standalone_tests.sign
-        and school_years.year = standalone_tests.year
-    union all
-    select school_years.year, 'work_years', standalone_tests.work_code, standalone_tests.*
-    from school_years
-    inner join standalone_tests
-        on school_years.login = standalone_tests.login and school_years.sign = standalone_tests.sign
-        and standalone_tests.year between school_years.year - school_years.persistence_years
-            and school_years.year + school_years.persistence_years
-    where school_years.persistence_years > 0 and school_years.sign <> 'jump_then_fall'
-    union all
-    select school_years.year, 'school_years', 'ALL', standalone_tests.*
-    from school_years
-    inner join standalone_tests
-        on school_years.login = standalone_tests.login and school_years.sign = standalone_tests.sign
-        and standalone_tests.year between school_years.year - school_years.persistence_years
-            and school_years.year + school_years.persistence_years
-    where school_years.persistence_years > 0 and school_years.sign <> 'jump_then_fall'
-
-),
-
-pooled as (
+-- The school's tests of a sign over all its works and years: the baseline its works are contrasted with.
+school_sums as (
 
     select
-        evidence_year as year, login, region_code, sign, scope, unit,
-        count(*) as works,
-        count(distinct year) as years,
-        sum(n) as participants,
+        login, region_code, sign,
+        count(*) as tests,
+        sum(z_score) as z_sum,
         sum(z_score / total_se) / sqrt(sum(1.0 / (total_se * total_se))) as stouffer_z,
         (sum(1.0 / total_se) * sum(1.0 / total_se) - sum(1.0 / (total_se * total_se)))
-            / sum(1.0 / (total_se * total_se)) as shared_pairs,
-        max(z_score) as max_z
-    from scoped_tests
-    group by evidence_year, login, region_code, sign, scope, unit
+            / sum(1.0 / (total_se * total_se)) as shared_pairs
+    from standalone_tests
+    group by login, region_code, sign
 
 ),
 
-spreads as (
+school_correlations as (
 
-    select
-        year, region_code, sign, scope,
-        {{ median_of('stouffer_z') }} as centre,
-        {{ median_of('shared_pairs') }} as median_shared_pairs
-    from pooled
-    where works > 1
-    group by year, region_code, sign, scope
+    {{ within_school_correlation('school_sums', ['region_code', 'sign']) }}
 
 ),
 
-deviations as (
+contrasts as (
 
     select
-        pooled.year, pooled.region_code, pooled.sign, pooled.scope,
-        {{ median_of('abs(pooled.stouffer_z - spreads.centre)') }} as median_absolute_deviation
-    from pooled
-    inner join spreads
-        on pooled.year = spreads.year and pooled.region_code = spreads.region_code and pooled.sign = spreads.sign
-        and pooled.scope = spreads.scope
-    where pooled.works > 1
-    group by pooled.year, pooled.region_code, pooled.sign, pooled.scope
+        standalone_tests.*,
+        (standalone_tests.z_score - (school_sums.z_sum - standalone_tests.z_score) / (school_sums.tests - 1))
+            / sqrt(
+                (1 - least(coalesce(school_correlations.within_school_correlation, 0), 0.95))
+                * (1 + 1.0 / (school_sums.tests - 1))
+            ) as contrast
+    from standalone_tests
+    inner join school_sums
+        on standalone_tests.login = school_sums.login and standalone_tests.sign = school_sums.sign
+    left join school_correlations
+        on school_sums.region_code = school_correlations.region_code and school_sums.sign = school_correlations.sign
+    where school_sums.tests > 1
 
 ),
 
-correlations as (
+-- Per work, its z-scores over the years around each year the school has that sign for.
+work_years as (
 
     select
-        spreads.year, spreads.region_code, spreads.sign, spreads.scope,
-        case when spreads.median_shared_pairs > 0 then greatest(
-            0, ((1.4826 * deviations.median_absolute_deviation) ^ 2 - 1) / spreads.median_shared_pairs
-        ) else 0 end as within_school_correlation
-    from spreads
-    inner join deviations
-        on spreads.year = deviations.year and spreads.region_code = deviations.region_code
-        and spreads.sign = deviations.sign and spreads.scope = deviations.scope
+        school_year.year, school_year.login, school_year.region_code, school_year.sign, around.work_code,
+        count(*) as years,
+        sum(around.contrast) / sqrt(count(around.contrast)) as contrast_sum,
+        sum(around.z_score / around.total_se) / sqrt(sum(1.0 / (around.total_se * around.total_se))) as stouffer_z,
+        (sum(1.0 / around.total_se) * sum(1.0 / around.total_se) - sum(1.0 / (around.total_se * around.total_se)))
+            / sum(1.0 / (around.total_se * around.total_se)) as shared_pairs
+    from (select distinct year, login, region_code, sign, persistence_years from standalone_tests) as school_year
+    inner join contrasts as around
+        on school_year.login = around.login and school_year.sign = around.sign
+        and around.year between school_year.year - school_year.persistence_years
+            and school_year.year + school_year.persistence_years
+    where school_year.persistence_years > 0 and school_year.sign <> 'jump_then_fall'
+    group by school_year.year, school_year.login, school_year.region_code, school_year.sign, around.work_code
 
 ),
 
-calibrated as (
+-- Years pooled per work share the school and the work: ρ between a work's years, from the region.
+year_correlations as (
 
-    select
-        pooled.*,
-        pooled.stouffer_z / sqrt(1 + coalesce(correlations.within_school_correlation, 0) * pooled.shared_pairs) as pooled_z
-    from pooled
-    left join correlations
-        on pooled.year = correlations.year and pooled.region_code = correlations.region_code
-        and pooled.sign = correlations.sign and pooled.scope = correlations.scope
+    {{ within_school_correlation('work_years', ['year', 'region_code', 'sign']) }}
 
 ),
 
-tails as (
+persistent_units as (
 
     select
-        calibrated.*,
-        {{ normal_upper_tail('pooled_z') }} as stouffer_p,
-        {{ normal_upper_tail('max_z') }} as max_p
-    from calibrated
+        work_years.year, work_years.login, work_years.region_code, work_years.sign, 'persistent' as unit_set,
+        work_years.work_code,
+        work_years.stouffer_z / sqrt(1 + coalesce(year_correlations.within_school_correlation, 0) * work_years.shared_pairs) as z_score,
+        work_years.contrast_sum as contrast,
+        -- The sum of a work's years has standard deviation 1 after the division: equal weights across works.
+        {{ dbt.cast('1', type_double()) }} as total_se
+    from work_years
+    left join year_correlations
+        on work_years.year = year_correlations.year and work_years.region_code = year_correlations.region_code
+        and work_years.sign = year_correlations.sign
 
 ),
 
--- One row per school × year × sign with the p-value of each statistic. Šidák: the chance that the largest
--- of k independent z-scores is this large, 1 − (1 − p)^k, or k·p where that loses its digits.
-statistics as (
+units as (
+
+    select standalone_tests.year, standalone_tests.login, standalone_tests.region_code, standalone_tests.sign,
+        'year' as unit_set, standalone_tests.work_code, standalone_tests.z_score, contrasts.contrast,
+        standalone_tests.total_se
+    from standalone_tests
+    left join contrasts
+        on standalone_tests.year = contrasts.year and standalone_tests.login = contrasts.login
+        and standalone_tests.work_code = contrasts.work_code and standalone_tests.sign = contrasts.sign
+    union all
+    select year, login, region_code, sign, unit_set, work_code, z_score, contrast, total_se
+    from persistent_units
+
+),
+
+sums as (
 
     select
-        year, login, region_code, sign,
-        max(works) filter (where scope = 'year') as works,
-        max(participants) filter (where scope = 'year') as participants,
-        max(pooled_z) filter (where scope = 'year') as pooled_z,
-        max(max_z) filter (where scope = 'year') as max_z,
-        max(years) filter (where scope = 'school_years') as years_pooled,
-        max(pooled_z) filter (where scope = 'school_years') as years_pooled_z,
-        max(stouffer_p) filter (where scope = 'year') as stouffer_p,
-        max(case when max_p < 1e-9 then works * max_p else 1 - power(1 - max_p, works) end)
-            filter (where scope = 'year') as max_p,
-        min(stouffer_p) filter (where scope = 'work_years') as best_work_p,
-        count(*) filter (where scope = 'work_years') as persistent_works,
-        max(stouffer_p) filter (where scope = 'school_years') as school_years_p
-    from tails
-    group by year, login, region_code, sign
+        year, login, region_code, sign, unit_set,
+        count(*) as units,
+        sum(z_score / total_se) / sqrt(sum(1.0 / (total_se * total_se))) as stouffer_z,
+        (sum(1.0 / total_se) * sum(1.0 / total_se) - sum(1.0 / (total_se * total_se)))
+            / sum(1.0 / (total_se * total_se)) as shared_pairs
+    from units
+    group by year, login, region_code, sign, unit_set
+
+),
+
+unit_correlations as (
+
+    {{ within_school_correlation('sums', ['year', 'region_code', 'sign', 'unit_set']) }}
+
+),
+
+ranked_units as (
+
+    select
+        units.*,
+        row_number() over (
+            partition by year, login, sign, unit_set order by contrast desc, work_code
+        ) as unit_rank
+    from units
+    where contrast is not null
+
+),
+
+-- The one, two and three works that stand out most, and the number of subsets of that size.
+top_units as (
+
+    select
+        year, login, sign, unit_set, count(*) as units,
+        max(contrast) filter (where unit_rank = 1) as top_1,
+        sum(contrast) filter (where unit_rank <= 2) / sqrt(2) as top_2,
+        sum(contrast) filter (where unit_rank <= 3) / sqrt(3) as top_3
+    from ranked_units
+    group by year, login, sign, unit_set
+
+),
+
+candidates as (
+
+    select year, login, sign, unit_set || '_1' as statistic, top_1 as z, units as subsets
+    from top_units
+    union all
+    select year, login, sign, unit_set || '_2', top_2, units * (units - 1) / 2
+    from top_units where units > 2
+    union all
+    select year, login, sign, unit_set || '_3', top_3, units * (units - 1) * (units - 2) / 6
+    from top_units where units > 3
+    union all
+    select
+        sums.year, sums.login, sums.sign, sums.unit_set || '_all',
+        sums.stouffer_z / sqrt(1 + coalesce(unit_correlations.within_school_correlation, 0) * sums.shared_pairs), 1
+    from sums
+    left join unit_correlations
+        on sums.year = unit_correlations.year and sums.region_code = unit_correlations.region_code
+        and sums.sign = unit_correlations.sign and sums.unit_set = unit_correlations.unit_set
 
 ),
 
 chosen as (
 
     select
-        statistics.*,
-        case when statistics.best_work_p < 1e-9 then statistics.persistent_works * statistics.best_work_p
-            else 1 - power(1 - statistics.best_work_p, statistics.persistent_works) end as persistent_work_p,
-        '+' || pooling.combination || '+' as combination
-    from statistics
-    inner join pooling
-        on statistics.year between pooling.year_from and pooling.year_to
-
-),
-
-candidates as (
-
-    select year, login, sign, stouffer_p as p from chosen where combination like '%+stouffer+%'
-    union all
-    select year, login, sign, max_p from chosen where combination like '%+max+%'
-    union all
-    select year, login, sign, persistent_work_p from chosen where combination like '%+persistent_work+%'
-    union all
-    select year, login, sign, school_years_p from chosen where combination like '%+persistent_school+%'
-
-),
-
-bonferroni as (
-
-    select year, login, sign, least(1.0, min(p) * count(*)) as p_value
+        candidates.year, candidates.login, candidates.sign, candidates.statistic, candidates.z,
+        least(1.0, candidates.subsets * {{ normal_upper_tail('candidates.z') }}) as p
     from candidates
-    where p is not null
+    inner join pooling
+        on candidates.year between pooling.year_from and pooling.year_to
+    where '+' || pooling.combination || '+' like '%+' || candidates.statistic || '+%'
+
+),
+
+best as (
+
+    select
+        year, login, sign,
+        count(*) as statistics,
+        least(1.0, min(p) * count(*)) as p_value,
+        max(z) filter (where statistic = 'year_all') as pooled_z,
+        max(z) filter (where statistic = 'persistent_all') as persistent_z
+    from chosen
     group by year, login, sign
 
 ),
@@ -224,12 +245,12 @@ bonferroni as (
 p_values as (
 
     select
-        chosen.year, chosen.login, chosen.region_code, chosen.sign, chosen.works, chosen.participants,
-        chosen.pooled_z, chosen.max_z, chosen.years_pooled, chosen.years_pooled_z,
-        bonferroni.p_value
-    from chosen
-    inner join bonferroni
-        on chosen.year = bonferroni.year and chosen.login = bonferroni.login and chosen.sign = bonferroni.sign
+        sums.year, sums.login, sums.region_code, sums.sign, sums.units as works, best.pooled_z, best.persistent_z,
+        best.statistics, best.p_value
+    from sums
+    inner join best
+        on sums.year = best.year and sums.login = best.login and sums.sign = best.sign
+    where sums.unit_set = 'year'
 
 ),
 
@@ -258,9 +279,9 @@ adjusted as (
 final as (
 
     select
-        adjusted.year, adjusted.login, adjusted.region_code, adjusted.sign, adjusted.works, adjusted.participants,
-        adjusted.pooled_z, adjusted.max_z, adjusted.years_pooled, adjusted.years_pooled_z, adjusted.p_value,
-        adjusted.q_value, adjusted.hypotheses, pooling.fdr_level,
+        adjusted.year, adjusted.login, adjusted.region_code, adjusted.sign, adjusted.works, adjusted.pooled_z,
+        adjusted.persistent_z, adjusted.statistics, adjusted.p_value, adjusted.q_value, adjusted.hypotheses,
+        pooling.fdr_level,
         adjusted.q_value <= pooling.fdr_level as is_discovery
     from adjusted
     inner join pooling
