@@ -15,8 +15,8 @@
 -- `<set>_<s>` (s = 1, 2, 3): the s works that stand out most from the school's own other works. What the
 -- tests share (ρ) is the school's trait, not evidence against one work, so each test is first set
 -- against the mean of the school's other tests of the sign (all works and years): the contrast
--- (z − mean of the others) / √((1 − ρ)(1 + 1/(k − 1))) is N(0, 1) for an honest school whatever its
--- trait. The statistic is the sum of the s largest contrasts over √s, with the union bound over the
+-- (z − mean of the others) / √(1 + 1/(k − 1)), divided by its spread for an honest school (see
+-- `contrasts`), is N(0, 1) whatever the school's trait. The statistic is the sum of the s largest contrasts over √s, with the union bound over the
 -- C(k, s) subsets of k works.
 --
 -- Sets: `year`, the school's works in the year; `persistent`, per work a sum over the years within
@@ -76,21 +76,58 @@ school_correlations as (
 
 ),
 
-contrasts as (
+-- Each test against the mean of the school's other tests of the sign, scaled by √(1 + 1/(k − 1)): for an
+-- honest school it varies as (1 − ρ) whatever the school's trait. It is divided by the larger of
+-- √(1 − ρ), ρ from the school totals, and its robust spread among the region's tests: either alone can
+-- be too small — ρ from totals is overestimated when manipulated schools are a large share of a small
+-- region (a municipality's sample), the median absolute deviation understates the heavier tails of a
+-- region with many small schools.
+raw_contrasts as (
 
     select
         standalone_tests.*,
         (standalone_tests.z_score - (school_sums.z_sum - standalone_tests.z_score) / (school_sums.tests - 1))
-            / sqrt(
-                (1 - least(coalesce(school_correlations.within_school_correlation, 0), 0.95))
-                * (1 + 1.0 / (school_sums.tests - 1))
-            ) as contrast
+            / sqrt(1 + 1.0 / (school_sums.tests - 1)) as raw_contrast
     from standalone_tests
     inner join school_sums
         on standalone_tests.login = school_sums.login and standalone_tests.sign = school_sums.sign
-    left join school_correlations
-        on school_sums.region_code = school_correlations.region_code and school_sums.sign = school_correlations.sign
     where school_sums.tests > 1
+
+),
+
+contrast_centres as (
+
+    select region_code, sign, {{ median_of('raw_contrast') }} as centre
+    from raw_contrasts
+    group by region_code, sign
+
+),
+
+contrast_spreads as (
+
+    select
+        raw_contrasts.region_code, raw_contrasts.sign,
+        1.4826 * {{ median_of('abs(raw_contrasts.raw_contrast - contrast_centres.centre)') }} as spread
+    from raw_contrasts
+    inner join contrast_centres
+        on raw_contrasts.region_code = contrast_centres.region_code and raw_contrasts.sign = contrast_centres.sign
+    group by raw_contrasts.region_code, raw_contrasts.sign
+
+),
+
+contrasts as (
+
+    select
+        raw_contrasts.*,
+        raw_contrasts.raw_contrast / nullif(greatest(
+            contrast_spreads.spread,
+            sqrt(1 - least(coalesce(school_correlations.within_school_correlation, 0), 0.95))
+        ), 0) as contrast
+    from raw_contrasts
+    inner join contrast_spreads
+        on raw_contrasts.region_code = contrast_spreads.region_code and raw_contrasts.sign = contrast_spreads.sign
+    left join school_correlations
+        on raw_contrasts.region_code = school_correlations.region_code and raw_contrasts.sign = school_correlations.sign
 
 ),
 
@@ -234,10 +271,19 @@ best as (
     select
         year, login, sign,
         count(*) as statistics,
-        least(1.0, min(p) * count(*)) as p_value,
+        least(1.0, min(p) * count(*)) as p_value
+    from chosen
+    group by year, login, sign
+
+),
+
+reported as (
+
+    select
+        year, login, sign,
         max(z) filter (where statistic = 'year_all') as pooled_z,
         max(z) filter (where statistic = 'persistent_all') as persistent_z
-    from chosen
+    from candidates
     group by year, login, sign
 
 ),
@@ -245,11 +291,13 @@ best as (
 p_values as (
 
     select
-        sums.year, sums.login, sums.region_code, sums.sign, sums.units as works, best.pooled_z, best.persistent_z,
-        best.statistics, best.p_value
+        sums.year, sums.login, sums.region_code, sums.sign, sums.units as works, reported.pooled_z,
+        reported.persistent_z, best.statistics, best.p_value
     from sums
     inner join best
         on sums.year = best.year and sums.login = best.login and sums.sign = best.sign
+    inner join reported
+        on sums.year = reported.year and sums.login = reported.login and sums.sign = reported.sign
     where sums.unit_set = 'year'
 
 ),

@@ -45,7 +45,7 @@ proportions as (
     union all
     -- From the ФИС ОКО report only the share is known; participant rows give the mark difference below.
     select year, login, region_code, work_code, 'vpr_above_journal', raised, with_journal,
-        {{ ratio('region_raised', 'region_with_journal') }}, share_4_5,
+        {{ ratio('region_raised', 'region_with_journal') }}, {{ dbt.cast('null', type_double()) }},
         'Доля повысивших (ВПР выше отметки по журналу)', journal_from
     from levels
     where journal_from is not null and journal_gap_sum is null
@@ -97,7 +97,9 @@ journal_gaps as (
                 - {{ dbt.cast('region_journal_gap_sum', type_double()) }} * region_journal_gap_sum / region_with_journal)
             / (region_with_journal - 1) / with_journal
         ) as sampling_se,
-        share_4_5 as covariate
+        -- Not fitted on the level: a strong school's pupils have little room above a «5» in the journal,
+        -- and a straight line through that ceiling expects too small a gap of the strongest schools.
+        {{ dbt.cast('null', type_double()) }} as covariate
     from levels
     where journal_gap_sum is not null and with_journal > 0 and region_with_journal > 1
 

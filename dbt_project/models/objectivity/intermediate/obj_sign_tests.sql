@@ -36,7 +36,7 @@ configured as (
         statistics.*,
         thresholds.z as critical_z,
         thresholds.min_n,
-        pooling.fit_min_n,
+        pooling.min_fit_schools,
         statistics.n >= pooling.fit_min_n as in_fit
     from statistics
     inner join thresholds
@@ -48,17 +48,61 @@ configured as (
 
 ),
 
--- The schools a sign's usual value is estimated on: one group per region × year × work × sign and level
--- of detail (a share from a report and a mean from participant rows are different statistics).
+-- The schools a sign's usual value is estimated on: per region × year × work × sign and level of detail
+-- (a share from a report and a mean from participant rows are different statistics), or, where fewer
+-- than `min_fit_schools` schools have the work, over all works of the sign that year and schools of every
+-- size (`fit_work` '*'): a municipality's dozen schools would otherwise give a slope and a spread from
+-- noise, or none at all and an honest school's difference from its neighbours taken for evidence.
+fit_rows as (
+
+    select year, region_code, work_code as fit_work, sign, computed_from, effect, covariate, sampling_se, login
+    from configured
+    where in_fit
+    union all
+    select year, region_code, '*', sign, computed_from, effect, covariate, sampling_se, login
+    from configured
+
+),
+
 slopes as (
 
     select
-        year, region_code, work_code, sign, computed_from,
+        year, region_code, fit_work, sign, computed_from,
+        count(distinct login) as fitted_schools,
         coalesce(regr_slope(effect, covariate), 0) as slope,
         {{ median_of('covariate') }} as covariate_median
+    from fit_rows
+    group by year, region_code, fit_work, sign, computed_from
+
+),
+
+-- The fit a test uses: its work's if enough schools have it, else the sign's over all works, else none.
+chosen_fits as (
+
+    select
+        configured.year, configured.login, configured.work_code, configured.sign,
+        case
+            when by_work.fitted_schools >= configured.min_fit_schools then configured.work_code
+            when by_sign.fitted_schools >= configured.min_fit_schools then '*'
+        end as fit_work,
+        case
+            when by_work.fitted_schools >= configured.min_fit_schools then by_work.slope
+            when by_sign.fitted_schools >= configured.min_fit_schools then by_sign.slope
+            else 0
+        end as slope,
+        case
+            when by_work.fitted_schools >= configured.min_fit_schools then by_work.covariate_median
+            else by_sign.covariate_median
+        end as covariate_median
     from configured
-    where in_fit
-    group by year, region_code, work_code, sign, computed_from
+    left join slopes as by_work
+        on configured.year = by_work.year and configured.region_code = by_work.region_code
+        and configured.work_code = by_work.fit_work and configured.sign = by_work.sign
+        and configured.computed_from = by_work.computed_from
+    left join slopes as by_sign
+        on configured.year = by_sign.year and configured.region_code = by_sign.region_code
+        and by_sign.fit_work = '*' and configured.sign = by_sign.sign
+        and configured.computed_from = by_sign.computed_from
 
 ),
 
@@ -66,62 +110,71 @@ levelled as (
 
     select
         configured.*,
-        coalesce(slopes.slope, 0) as slope,
-        coalesce(slopes.slope * (configured.covariate - slopes.covariate_median), 0) as level_part,
-        configured.effect - coalesce(slopes.slope * (configured.covariate - slopes.covariate_median), 0) as levelled_effect
+        chosen_fits.fit_work,
+        coalesce(chosen_fits.slope * (configured.covariate - chosen_fits.covariate_median), 0) as level_part,
+        configured.effect - coalesce(chosen_fits.slope * (configured.covariate - chosen_fits.covariate_median), 0) as levelled_effect
     from configured
-    left join slopes
-        on configured.year = slopes.year and configured.region_code = slopes.region_code
-        and configured.work_code = slopes.work_code and configured.sign = slopes.sign
-        and configured.computed_from = slopes.computed_from
+    inner join chosen_fits
+        on configured.year = chosen_fits.year and configured.login = chosen_fits.login
+        and configured.work_code = chosen_fits.work_code and configured.sign = chosen_fits.sign
+
+),
+
+levelled_fit_rows as (
+
+    select year, region_code, work_code as fit_work, sign, computed_from, levelled_effect, sampling_se
+    from levelled
+    where in_fit and fit_work = work_code
+    union all
+    select year, region_code, '*', sign, computed_from, levelled_effect, sampling_se
+    from levelled
+    where fit_work = '*'
 
 ),
 
 centres as (
 
     select
-        year, region_code, work_code, sign, computed_from,
-        count(*) as fitted_schools,
+        year, region_code, fit_work, sign, computed_from,
         {{ median_of('levelled_effect') }} as centre,
         {{ median_of('sampling_se * sampling_se') }} as median_sampling_variance
-    from levelled
-    where in_fit
-    group by year, region_code, work_code, sign, computed_from
+    from levelled_fit_rows
+    group by year, region_code, fit_work, sign, computed_from
 
 ),
 
 deviations as (
 
     select
-        levelled.year, levelled.region_code, levelled.work_code, levelled.sign, levelled.computed_from,
-        {{ median_of('abs(levelled.levelled_effect - centres.centre)') }} as median_absolute_deviation
-    from levelled
+        levelled_fit_rows.year, levelled_fit_rows.region_code, levelled_fit_rows.fit_work, levelled_fit_rows.sign,
+        levelled_fit_rows.computed_from,
+        {{ median_of('abs(levelled_fit_rows.levelled_effect - centres.centre)') }} as median_absolute_deviation
+    from levelled_fit_rows
     inner join centres
-        on levelled.year = centres.year and levelled.region_code = centres.region_code
-        and levelled.work_code = centres.work_code and levelled.sign = centres.sign
-        and levelled.computed_from = centres.computed_from
-    where levelled.in_fit
-    group by levelled.year, levelled.region_code, levelled.work_code, levelled.sign, levelled.computed_from
+        on levelled_fit_rows.year = centres.year and levelled_fit_rows.region_code = centres.region_code
+        and levelled_fit_rows.fit_work = centres.fit_work and levelled_fit_rows.sign = centres.sign
+        and levelled_fit_rows.computed_from = centres.computed_from
+    group by levelled_fit_rows.year, levelled_fit_rows.region_code, levelled_fit_rows.fit_work,
+        levelled_fit_rows.sign, levelled_fit_rows.computed_from
 
 ),
 
--- Too few schools to estimate what is usual: the school is compared with the region as it is.
 nulls as (
 
     select
-        centres.year, centres.region_code, centres.work_code, centres.sign, centres.computed_from,
-        case when centres.fitted_schools >= 5 then centres.centre else 0 end as centre,
-        case when centres.fitted_schools >= 5 then greatest(
+        centres.year, centres.region_code, centres.fit_work, centres.sign, centres.computed_from, centres.centre,
+        greatest(
             0, (1.4826 * deviations.median_absolute_deviation) ^ 2 - centres.median_sampling_variance
-        ) else 0 end as between_school_variance
+        ) as between_school_variance
     from centres
     inner join deviations
         on centres.year = deviations.year and centres.region_code = deviations.region_code
-        and centres.work_code = deviations.work_code and centres.sign = deviations.sign
+        and centres.fit_work = deviations.fit_work and centres.sign = deviations.sign
         and centres.computed_from = deviations.computed_from
 
 ),
 
+-- Without enough schools to fit on, the school is compared with the region as it is.
 scored as (
 
     select
@@ -133,7 +186,7 @@ scored as (
     from levelled
     left join nulls
         on levelled.year = nulls.year and levelled.region_code = nulls.region_code
-        and levelled.work_code = nulls.work_code and levelled.sign = nulls.sign
+        and levelled.fit_work = nulls.fit_work and levelled.sign = nulls.sign
         and levelled.computed_from = nulls.computed_from
 
 ),
