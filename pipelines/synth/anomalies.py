@@ -34,6 +34,7 @@ class CaseSpec:
     works: int | None = None  # None: all the school's works
     strengths: dict[str, dict[str, float]] = field(default_factory=dict)
     gain_per_year: float = 0.0
+    hard_task_works: bool = False  # only works with advanced or high tasks
 
     def count(self, n_schools: int) -> int:
         return max(self.minimum, round(self.share * n_schools))
@@ -47,6 +48,7 @@ class Profile:
     min_planted_participants: int
     by_size_class: bool
     vpr_participant_files: str
+    oracle: bool
     cases: dict[str, CaseSpec]
 
     def count(self, case: str, n_schools: int) -> int:
@@ -77,6 +79,7 @@ def _case(raw: dict) -> CaseSpec:
         works=None if works in (None, "all") else int(works),
         strengths={name: {k: float(v) for k, v in effect.items()} for name, effect in raw.get("strengths", {}).items()},
         gain_per_year=float(raw.get("gain_per_year", 0.0)),
+        hard_task_works=bool(raw.get("hard_task_works", False)),
     )
 
 
@@ -94,6 +97,7 @@ def profiles() -> dict[str, Profile]:
             min_planted_participants=int(spec["min_planted_participants"]),
             by_size_class=bool(spec["by_size_class"]),
             vpr_participant_files=spec["vpr_participant_files"],
+            oracle=bool(spec.get("oracle", False)),
             cases={case: _case(c) for case, c in spec["cases"].items()},
         )
     return result

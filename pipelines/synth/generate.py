@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipelines.synth import fioko, names, passport, truth, vpr_reports
+from pipelines.synth import fioko, names, oracle, passport, truth, vpr_reports
 from pipelines.synth.anomalies import DEFAULT_PROFILE, Profile, profile
 from pipelines.synth.gia import generate_gia
 from pipelines.synth.plan import FIRST_MARKERS_YEAR, Plan, make_plan
@@ -74,6 +74,7 @@ class _Totals:
     vpr_files: dict[int, int] = field(default_factory=dict)
     vpr_report_files: dict[int, int] = field(default_factory=dict)
     gia_rows: dict[int, int] = field(default_factory=dict)
+    oracle: list[pd.DataFrame] = field(default_factory=list)
 
 
 class _FormWriter:
@@ -177,6 +178,21 @@ def _generate_year(
         if report_files:
             report_counts.append(vpr_reports.work_counts(batch))
         counts.append(fioko.vpr_counts(batch))
+        if plan.profile.oracle:
+            totals.oracle.append(
+                oracle.work_frame(
+                    work,
+                    year,
+                    batch.school,
+                    batch.offsets,
+                    batch.scores,
+                    batch.primary,
+                    batch.journal,
+                    batch.latent_mean,
+                    schools.journal_leniency,
+                    schools.login,
+                )
+            )
         totals.vpr_rows[year] += len(batch)
     if parquet:
         parquet.close()
@@ -443,6 +459,11 @@ def generate(
         scale, years, seed, works, vpr_level, schools, planted, shnor, is_shnsu, totals, anomaly_profile
     )
     truth.write_ground_truth(
-        out, planted, truth.shnor_expected_frame(shnor, schools), truth.shnsu_frame(schools, is_shnsu, years), manifest
+        out,
+        planted,
+        truth.shnor_expected_frame(shnor, schools),
+        truth.shnsu_frame(schools, is_shnsu, years),
+        manifest,
+        pd.concat(totals.oracle, ignore_index=True) if totals.oracle else None,
     )
     return out

@@ -24,7 +24,7 @@ import numpy as np
 from pipelines.synth.anomalies import DEFAULT_PROFILE, Profile, profile, size_class
 from pipelines.synth.randomness import stream
 from pipelines.synth.schools import TAKES_EGE, TAKES_OGE, Schools
-from pipelines.synth.specs import FIOKO_GIA_LABELS, FIOKO_VPR_WORKS, MARKER_COLUMNS, fioko_vpr_label
+from pipelines.synth.specs import FIOKO_GIA_LABELS, FIOKO_VPR_WORKS, MARKER_COLUMNS, fioko_vpr_label, vpr_work
 
 SHNOR_CASES = ("shnor_two_works_prev_year", "shnor_works_in_two_years", "shnor_near_miss")
 VPR_CASES = (
@@ -264,9 +264,12 @@ class _Planner:
         start = int(self.rng.integers(0, max(1, len(pool) - length + 1)))
         return pool[start : start + length]
 
-    def choose_works(self, school: int, count: int) -> list[str]:
-        """Works for a ВПР case, a marker work (4–5 RU/MA) first so FIOKO's list can show it."""
+    def choose_works(self, school: int, count: int, hard_tasks_only: bool = False) -> list[str]:
+        """Works for a ВПР case, a marker work (4–5 RU/MA) first so FIOKO's list can show it; with
+        `hard_tasks_only`, only works with advanced or high tasks in the last year."""
         works = self.school_works(school)
+        if hard_tasks_only:
+            works = [w for w in works if set(vpr_work(w, self.years[-1]).task_difficulty) != {"базовый"}] or works
         markers = [w for w in works if w in MARKER_COLUMNS.values()]
         first = str(self.rng.choice(markers or works))
         rest = [w for w in works if w != first]
@@ -303,7 +306,8 @@ class _Planner:
                         self.plant_vpr(case, school, [year], self.school_works(school), strength, note)
                         continue
                     years = self.consecutive_years(spec.years)
-                    works = self.choose_works(school, spec.works or len(self.school_works(school)))
+                    count = spec.works or len(self.school_works(school))
+                    works = self.choose_works(school, count, spec.hard_task_works)
                     self.plant_vpr(case, school, years, works, strength)
 
     def plant_honest_high_performers(self) -> None:

@@ -9,7 +9,9 @@
   the generated data; it equals the generated official lists.
 - shnsu_expected.csv: login, year, context_latent, is_shnsu — the latent social context and whether the
   school is in the bottom 15 % of its region.
-- manifest.json: scale, years, seed, works and counts.
+- manifest.json: scale, anomaly profile, years, seed, works and counts.
+- oracle.csv (profiles with `oracle: true`): login, year, work_code, participants and, per statistic of
+  oracle.py, its expectation and SD per student under no manipulation and its observed mean.
 """
 
 from __future__ import annotations
@@ -104,11 +106,18 @@ def shnsu_frame(schools: Schools, is_shnsu: np.ndarray, years: list[int]) -> pd.
 
 
 def write_ground_truth(
-    out: Path, planted: pd.DataFrame, shnor: pd.DataFrame, shnsu: pd.DataFrame, manifest: dict
+    out: Path,
+    planted: pd.DataFrame,
+    shnor: pd.DataFrame,
+    shnsu: pd.DataFrame,
+    manifest: dict,
+    oracle: pd.DataFrame | None = None,
 ) -> None:
     folder = out / "ground_truth"
     folder.mkdir(parents=True, exist_ok=True)
     planted.to_csv(folder / "planted.csv", index=False, lineterminator="\n")
     shnor.to_csv(folder / "shnor_expected.csv", index=False, lineterminator="\n")
     shnsu.to_csv(folder / "shnsu_expected.csv", index=False, lineterminator="\n")
+    if oracle is not None:
+        oracle.to_csv(folder / "oracle.csv", index=False, lineterminator="\n")
     (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -47,6 +47,7 @@ class VprBatch:
     primary: np.ndarray
     mark: np.ndarray
     journal: np.ndarray  # 0 when the journal mark is missing
+    latent_mean: np.ndarray  # per school: the mean ability of this year's students before any manipulation
 
     def __len__(self) -> int:
         return len(self.school)
@@ -225,4 +226,5 @@ def generate_vpr(
         primary=primary,
         mark=work.marks_for(primary),
         journal=journal,
+        latent_mean=school_mean,
     )
