@@ -1,15 +1,20 @@
-"""The anomaly model as data (pipelines/synth/anomalies.yml) and the validation profile's ground truth."""
+"""The anomaly model as data (pipelines/synth/anomalies.yml), the validation profile's ground truth and the
+oracle bound of the validation report (pipelines/defs/quality/validation.py)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from pipelines.defs.quality import validation
+from pipelines.defs.quality.validation import KEY
 from pipelines.synth import generate
 from pipelines.synth.anomalies import SIZE_CLASSES, profile, profiles
+from pipelines.synth.oracle import STATISTICS
 from pipelines.synth.plan import VPR_CASES
 
 VALIDATION_YEARS = [2021, 2022, 2023]
@@ -71,3 +76,45 @@ def test_the_validation_profile_writes_vpr_as_parquet(validation_landing):
     assert sorted(p.name for p in (validation_landing / "vpr").glob("vpr_*.parquet")) == [
         f"vpr_{year}.parquet" for year in VALIDATION_YEARS
     ]
+
+
+@pytest.fixture(scope="module")
+def seed_frames(validation_landing) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return validation.read_seed(validation_landing, 201)
+
+
+def test_oracle_z_statistics_are_standard_normal_on_schools_without_planted_cases(seed_frames):
+    planted, oracle = seed_frames
+    touched = set(planted.loc[planted["case"].str.startswith(("vpr_", "shnor_")), "login"])
+    clean = oracle[~oracle["login"].isin(touched)]
+    for statistic in STATISTICS:
+        rows = clean[clean[f"{statistic}_sd"] > 1e-3]
+        z = (rows[f"{statistic}_observed"] - rows[f"{statistic}_expected"]) / rows[f"{statistic}_sd"]
+        z *= np.sqrt(rows["participants"])
+        assert abs(z.mean()) < 0.1 and 0.9 < z.std() < 1.1, (statistic, z.mean(), z.std())
+
+
+def test_the_oracle_separates_planted_from_clean_school_years(seed_frames):
+    planted, oracle = seed_frames
+    tables = validation.validation_tables(planted, oracle, pd.DataFrame(columns=KEY), profile("validation"))
+    recall = tables["Recall by strength and size class, all types"].set_index(["strength", "size_class"])
+    rates = tables["Flag rates among school-years without a planted ВПР case"].set_index("group")
+    assert rates.loc["clean school-years", "oracle_flag_rate"] <= 0.025
+    assert recall.loc[("strong", "normal"), "oracle_recall"] >= 0.9
+    assert recall.loc[("weak", "small"), "oracle_recall"] < recall.loc[("strong", "normal"), "oracle_recall"]
+    assert (recall["recall"] == 0).all() and rates["flagged"].sum() == 0
+
+
+def test_a_school_year_counts_as_flagged_by_the_pipeline_when_any_of_its_rows_is(seed_frames):
+    planted, oracle = seed_frames
+    jumps = planted[planted["case"] == "vpr_jump_then_fall"]
+    flags = pd.concat([jumps[KEY], jumps[KEY]], ignore_index=True)  # two flagged rows of one school-year
+    clean_login = sorted(set(oracle["login"]) - set(planted["login"]))[0]
+    flags.loc[len(flags)] = {"seed": 201, "login": clean_login, "year": 2022}
+    tables = validation.validation_tables(planted, oracle, flags, profile("validation"))
+    recall = tables["Recall by anomaly type, strength and size class"]
+    assert (recall.loc[recall["case"] == "vpr_jump_then_fall", "recall"] == 1).all()
+    assert (recall.loc[recall["case"] != "vpr_jump_then_fall", "recall"] == 0).all()
+    rates = tables["Flag rates among school-years without a planted ВПР case"].set_index("group")
+    assert rates.loc["clean school-years", "flagged"] == 1
+    assert "| vpr_jump_then_fall" in validation.render(tables, markdown=True)
