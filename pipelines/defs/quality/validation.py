@@ -34,6 +34,7 @@ CASE_STATISTIC = {
     "vpr_help_on_hard_tasks": "help",
 }
 KEY = ["seed", "login", "year"]
+STRENGTH_ORDER = {"weak": 0, "moderate": 1, "strong": 2}  # the validation profile's; others sort after
 
 
 def _stouffer_of_largest(z: pd.Series, works: int | None) -> float:
@@ -104,9 +105,8 @@ def recall_table(planted: pd.DataFrame, years: pd.DataFrame) -> pd.DataFrame:
     )
     table["recall"] = table["flagged"] / table["school_years"]
     table["oracle_recall"] = table["oracle_flagged"] / table["school_years"]
-    order = {"weak": 0, "moderate": 1, "strong": 2}
     table["order"] = [
-        (VPR_CASES.index(c), order.get(s, 3), SIZE_CLASSES.index(z))
+        (VPR_CASES.index(c), STRENGTH_ORDER.get(s, len(STRENGTH_ORDER)), SIZE_CLASSES.index(z))
         for c, s, z in zip(table["case"], table["strength"], table["size_class"])
     ]
     return table.sort_values("order").drop(columns="order").reset_index(drop=True)
@@ -120,7 +120,12 @@ def recall_by_size(planted: pd.DataFrame, years: pd.DataFrame) -> pd.DataFrame:
     )
     summary["recall"] = summary["flagged"] / summary["school_years"]
     summary["oracle_recall"] = summary["oracle_flagged"] / summary["school_years"]
-    return summary.reset_index()
+    summary = summary.reset_index()
+    summary["order"] = [
+        (STRENGTH_ORDER.get(s, len(STRENGTH_ORDER)), SIZE_CLASSES.index(z))
+        for s, z in zip(summary["strength"], summary["size_class"])
+    ]
+    return summary.sort_values("order").drop(columns="order").reset_index(drop=True)
 
 
 def false_flag_table(years: pd.DataFrame) -> pd.DataFrame:
@@ -164,7 +169,7 @@ def render(tables: dict[str, pd.DataFrame], markdown: bool = False) -> str:
     parts = []
     for title, table in tables.items():
         if markdown:
-            parts.append(f"**{title}**\n\n" + table.to_markdown(index=False, floatfmt=".2f"))
+            parts.append(f"**{title}**\n\n" + table.to_markdown(index=False, floatfmt=".3f"))
         else:
             parts.append(title + "\n" + table.to_string(index=False, float_format="{:.3f}".format))
     return "\n\n".join(parts) + "\n"
