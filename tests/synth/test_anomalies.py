@@ -18,6 +18,7 @@ from pipelines.synth.oracle import STATISTICS
 from pipelines.synth.plan import VPR_CASES
 
 VALIDATION_YEARS = [2021, 2022, 2023]
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +30,14 @@ def validation_landing(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def planted(validation_landing) -> pd.DataFrame:
     return pd.read_csv(validation_landing / "ground_truth" / "planted.csv")
+
+
+def test_the_default_profile_regenerates_the_bundled_sample_byte_for_byte(tmp_path):
+    generate("municipality", range(2019, 2025), 42, tmp_path)  # as README's command line
+    written = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    assert written == sorted(p.relative_to(SAMPLE) for p in SAMPLE.rglob("*") if p.is_file())
+    changed = [str(p) for p in written if (tmp_path / p).read_bytes() != (SAMPLE / p).read_bytes()]
+    assert not changed
 
 
 def test_every_vpr_case_of_every_profile_has_named_strengths_with_their_effects():
