@@ -217,7 +217,11 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--scale", default="region", help="generator scale (municipality, region, federal)")
+    parser.add_argument(
+        "--scale",
+        default="region",
+        help="generator scale (municipality, region, federal); a --profile other than default uses its own",
+    )
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--years", default="2019-2024")
     parser.add_argument(
