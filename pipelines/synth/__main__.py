@@ -1,4 +1,8 @@
-"""Command line: `python -m pipelines.synth --scale municipality --years 2019-2024 --seed 42 --out data/sample`."""
+"""Command line: `python -m pipelines.synth --scale municipality --years 2019-2024 --seed 42 --out data/sample`.
+
+`--anomalies validation` generates the validation region of docs/validation.md instead of the default
+anomaly model (the profiles are in pipelines/synth/anomalies.yml).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+from pipelines.synth.anomalies import DEFAULT_PROFILE, profile, profiles
 from pipelines.synth.generate import VPR_LEVELS, generate
 from pipelines.synth.schools import SCALES
 from pipelines.synth.specs import DEFAULT_WORKS, all_vpr_work_codes
@@ -32,7 +37,13 @@ def parse_works(text: str) -> tuple[str, ...]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipelines.synth", description=__doc__)
-    parser.add_argument("--scale", choices=list(SCALES), default="municipality")
+    parser.add_argument("--scale", choices=list(SCALES), help="default: the anomaly profile's (municipality)")
+    parser.add_argument(
+        "--anomalies",
+        choices=list(profiles()),
+        default=DEFAULT_PROFILE,
+        help="the anomaly profile of pipelines/synth/anomalies.yml: which cases, how strong, how many schools",
+    )
     parser.add_argument("--years", type=parse_years, default=parse_years("2019-2024"), help="e.g. 2019-2024")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--out", type=Path, required=True, help="the landing folder to write")
@@ -51,8 +62,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     started = time.perf_counter()
+    args.scale = args.scale or profile(args.anomalies).scale
     out = generate(
-        args.scale, args.years, args.seed, args.out, works=args.works, workers=args.workers, vpr_level=args.vpr_level
+        args.scale,
+        args.years,
+        args.seed,
+        args.out,
+        works=args.works,
+        workers=args.workers,
+        vpr_level=args.vpr_level,
+        anomalies=args.anomalies,
     )
     counts = json.loads((out / "ground_truth" / "manifest.json").read_text(encoding="utf-8"))["counts"]
     vpr = (
@@ -62,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         "report files"
     )
     print(
-        f"{args.scale} scale, {args.years[0]}–{args.years[-1]}, seed {args.seed}: {counts['schools']} schools, "
+        f"{args.scale} scale, {args.anomalies} anomalies, {args.years[0]}–{args.years[-1]}, seed {args.seed}: "
+        f"{counts['schools']} schools, "
         f"{vpr}, {sum(counts['gia_rows'].values())} ГИА rows "
         f"→ {out} in {time.perf_counter() - started:.0f} s"
     )

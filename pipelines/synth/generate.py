@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipelines.synth import fioko, names, passport, truth, vpr_reports
+from pipelines.synth import fioko, names, oracle, passport, truth, vpr_reports
+from pipelines.synth.anomalies import DEFAULT_PROFILE, Profile, profile
 from pipelines.synth.gia import generate_gia
 from pipelines.synth.plan import FIRST_MARKERS_YEAR, Plan, make_plan
 from pipelines.synth.randomness import stream
@@ -73,6 +74,7 @@ class _Totals:
     vpr_files: dict[int, int] = field(default_factory=dict)
     vpr_report_files: dict[int, int] = field(default_factory=dict)
     gia_rows: dict[int, int] = field(default_factory=dict)
+    oracle: list[pd.DataFrame] = field(default_factory=list)
 
 
 class _FormWriter:
@@ -165,7 +167,8 @@ def _generate_year(
     per-school work statistics."""
     cohorts = cohort_counts(schools, seed, year)
     participant_files, report_files = vpr_level in ("participants", "both"), vpr_level in ("reports", "both")
-    parquet = VprParquet(out / "vpr" / f"vpr_{year}.parquet") if federal and participant_files else None
+    as_parquet = federal or plan.profile.vpr_participant_files == "parquet"
+    parquet = VprParquet(out / "vpr" / f"vpr_{year}.parquet") if as_parquet and participant_files else None
     counts, report_counts = [], []
     totals.vpr_rows[year] = totals.vpr_absent[year] = totals.vpr_files[year] = 0
     for work in works:
@@ -175,6 +178,21 @@ def _generate_year(
         if report_files:
             report_counts.append(vpr_reports.work_counts(batch))
         counts.append(fioko.vpr_counts(batch))
+        if plan.profile.oracle:
+            totals.oracle.append(
+                oracle.work_frame(
+                    work,
+                    year,
+                    batch.school,
+                    batch.offsets,
+                    batch.scores,
+                    batch.primary,
+                    batch.journal,
+                    batch.latent_mean,
+                    schools.journal_leniency,
+                    schools.login,
+                )
+            )
         totals.vpr_rows[year] += len(batch)
     if parquet:
         parquet.close()
@@ -326,8 +344,9 @@ def _write_passports(out: Path, schools: Schools, plan: Plan, years: list[int], 
     return detail
 
 
-def _vpr_layout(scale: str, year: int, vpr_level: str) -> str:
-    participants = "parquet" if scale == "federal" else layout_for(year)
+def _vpr_layout(scale: str, year: int, vpr_level: str, anomalies: Profile) -> str:
+    as_parquet = scale == "federal" or anomalies.vpr_participant_files == "parquet"
+    participants = "parquet" if as_parquet else layout_for(year)
     return {"participants": participants, "reports": "reports", "both": f"{participants} + reports"}[vpr_level]
 
 
@@ -342,11 +361,13 @@ def _manifest(
     shnor: pd.DataFrame,
     is_shnsu: np.ndarray,
     totals: _Totals,
+    anomalies: Profile,
 ) -> dict:
     registry = schools.registry
     return {
         "generator": "pipelines.synth",
         "scale": scale,
+        "anomalies": anomalies.name,
         "years": years,
         "seed": seed,
         "works": list(works),
@@ -359,7 +380,7 @@ def _manifest(
             "vpr_absent": {str(y): n for y, n in totals.vpr_absent.items()},
             "vpr_files": {str(y): n for y, n in totals.vpr_files.items()},
             "vpr_report_files": {str(y): n for y, n in totals.vpr_report_files.items()},
-            "vpr_layouts": {str(y): _vpr_layout(scale, y, vpr_level) for y in years},
+            "vpr_layouts": {str(y): _vpr_layout(scale, y, vpr_level, anomalies) for y in years},
             "gia_rows": {str(y): n for y, n in totals.gia_rows.items()},
             "planted_schools": dict(sorted(Counter(planted.drop_duplicates(["case", "login"])["case"]).items())),
             "planted_rows": dict(sorted(Counter(planted["case"]).items())),
@@ -377,6 +398,7 @@ def generate(
     works: tuple[str, ...] | None = None,
     workers: int | None = None,
     vpr_level: str = "participants",
+    anomalies: str = DEFAULT_PROFILE,
 ) -> Path:
     """Writes every input of docs/inputs.md for `years` into the landing folder `out`, plus ground_truth/.
 
@@ -385,6 +407,8 @@ def generate(
     in the year's real layout (vpr_files.py): region exports up to 2022, per-school forms from 2023.
     `vpr_level` "reports" writes the same simulated participants as ФИС ОКО's aggregated reports instead
     (vpr_reports.py), "both" writes both; everything else, the ground truth included, is the same.
+    `anomalies` names the profile of anomalies.yml that says which cases are planted and how strongly; a
+    profile may write ВПР participant rows as Parquet, as at federal scale.
     """
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; expected one of {', '.join(SCALES)}")
@@ -396,7 +420,8 @@ def generate(
     out.mkdir(parents=True, exist_ok=True)
     _remove_previous_output(out)
     schools = build_schools(scale, seed, years[-1])
-    plan = make_plan(schools, years, works, seed)
+    anomaly_profile = profile(anomalies)
+    plan = make_plan(schools, years, works, seed, anomaly_profile)
     totals = _Totals()
     forms = _FormWriter(out, workers if workers is not None else (2 if scale == "region" else 1))
     try:
@@ -430,8 +455,15 @@ def generate(
     passport_detail = _write_passports(out, schools, plan, years, seed)
 
     planted = truth.planted_frame(plan, schools, stats, passport_detail)
-    manifest = _manifest(scale, years, seed, works, vpr_level, schools, planted, shnor, is_shnsu, totals)
+    manifest = _manifest(
+        scale, years, seed, works, vpr_level, schools, planted, shnor, is_shnsu, totals, anomaly_profile
+    )
     truth.write_ground_truth(
-        out, planted, truth.shnor_expected_frame(shnor, schools), truth.shnsu_frame(schools, is_shnsu, years), manifest
+        out,
+        planted,
+        truth.shnor_expected_frame(shnor, schools),
+        truth.shnsu_frame(schools, is_shnsu, years),
+        manifest,
+        pd.concat(totals.oracle, ignore_index=True) if totals.oracle else None,
     )
     return out

@@ -65,10 +65,15 @@ class _Students:
 
 
 def _students(
-    schools: Schools, counts: np.ndarray, codes: np.ndarray, rng: np.random.Generator, year: int
+    schools: Schools, plan: Plan, counts: np.ndarray, codes: np.ndarray, rng: np.random.Generator, year: int
 ) -> _Students:
     school = np.repeat(np.arange(len(schools), dtype=np.int32), counts)
-    school_mean = schools.ability + rng.normal(0, 0.15, len(schools)) + YEAR_EFFECT.get(year, 0.0)
+    school_mean = (
+        schools.ability
+        + rng.normal(0, 0.15, len(schools))
+        + YEAR_EFFECT.get(year, 0.0)
+        + plan.level_shift(year, len(schools))
+    )
     return _Students(
         school, school_mean[school] + rng.normal(0, 1.0, len(school)), codes, np.concatenate([[0], np.cumsum(counts)])
     )
@@ -201,6 +206,6 @@ def generate_gia(schools: Schools, plan: Plan, cohorts: dict[int, np.ndarray], y
     n9 = _grade_counts(schools, plan, cohorts, year, 9, TAKES_OGE | TAKES_GVE)
     n11 = _grade_counts(schools, plan, cohorts, year, 11, TAKES_EGE)
     codes = participant_codes(seed, "gia", year, int(n9.sum() + n11.sum()))
-    grade9 = _students(schools, n9, codes[: n9.sum()], rng, year)
-    grade11 = _students(schools, n11, codes[n9.sum() :], rng, year)
+    grade9 = _students(schools, plan, n9, codes[: n9.sum()], rng, year)
+    grade11 = _students(schools, plan, n11, codes[n9.sum() :], rng, year)
     return _grade9_rows(rng, schools, plan, grade9, year) + _grade11_rows(rng, schools, plan, grade11, year)

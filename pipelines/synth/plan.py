@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from pipelines.synth.anomalies import DEFAULT_PROFILE, Profile, profile, size_class
 from pipelines.synth.randomness import stream
 from pipelines.synth.schools import TAKES_EGE, TAKES_OGE, Schools
-from pipelines.synth.specs import FIOKO_GIA_LABELS, FIOKO_VPR_WORKS, MARKER_COLUMNS, fioko_vpr_label
+from pipelines.synth.specs import FIOKO_GIA_LABELS, FIOKO_VPR_WORKS, MARKER_COLUMNS, fioko_vpr_label, vpr_work
 
 SHNOR_CASES = ("shnor_two_works_prev_year", "shnor_works_in_two_years", "shnor_near_miss")
 VPR_CASES = (
@@ -33,32 +34,10 @@ VPR_CASES = (
     "vpr_above_journal",
     "vpr_jump_then_fall",
 )
-# case → (share of schools, minimum count)
-CASE_RATES = {
-    "shnor_two_works_prev_year": (0.012, 2),
-    "shnor_works_in_two_years": (0.008, 1),
-    "shnor_near_miss": (0.008, 2),
-    "vpr_inflated_level": (0.006, 1),
-    "vpr_lenient_grading_at_cuts": (0.006, 1),
-    "vpr_help_on_hard_tasks": (0.006, 1),
-    "vpr_above_journal": (0.006, 1),
-    "vpr_jump_then_fall": (0.004, 1),
-    "honest_high_performer": (0.010, 2),
-}
 # Group sizes where one «2» fewer than the 30 % threshold is still 28–30 %: 2/7, 5/17, 7/24, 9/31, …
 NEAR_MISS_SIZES = np.array([7, 17, 24, 27, 31, 34, 37, 41, 44, 47, 51, 54, 57, 61])
-MIN_PLANTED_PARTICIPANTS = 12
 FIRST_MARKERS_YEAR = 2021  # FIOKO publishes objectivity markers from the 2021 ВПР on
 SELECTIVE_TYPES = ("гимназия", "лицей", "СОШ с УИОП")
-
-# How strongly each ВПР case moves results, in marks (converted to ability by the work's mark width).
-INFLATED_LEVEL_BOOST = 0.8
-INFLATED_LEVEL_JOURNAL = 0.7  # the school's journal is about as generous as its ВПР, so only ГИА disagrees
-JUMP_BOOST = 0.9
-ABOVE_JOURNAL_WEAK_BOOST = 1.0
-ABOVE_JOURNAL_JOURNAL = -0.15
-# Helping on hard tasks shifts task logits: basic tasks harder, advanced and high ones much easier.
-HELP_EASY_SHIFT, HELP_HARD_SHIFT = 0.7, -1.6
 
 
 def low_fail_count(n: int) -> int:
@@ -76,6 +55,7 @@ class Plant:
     work: str | None  # ВПР work code for ВПР cases, FIOKO work label for ШНОР cases
     list_year: int | None = None
     note: str = ""
+    strength: str = ""  # the named strength of anomalies.yml for ВПР cases
 
 
 @dataclass(frozen=True)
@@ -96,6 +76,23 @@ class Plan:
     # (year, group) → school → participants, where group is a ВПР work code, 'grade9' or 'grade11'
     sizes: dict[tuple[int, str], dict[int, int]] = field(default_factory=lambda: defaultdict(dict))
     passport_inconsistent: tuple[int, int] | None = None  # (school, year)
+    profile: Profile = field(default_factory=lambda: profile(DEFAULT_PROFILE))
+    # improving schools: school → yearly gain of the true level (ability SD) from `first_year`
+    level_gains: dict[int, float] = field(default_factory=dict)
+    first_year: int = 0
+
+    def effect(self, p: Plant) -> dict[str, float]:
+        """The effect parameters of a planted ВПР case (anomalies.yml)."""
+        return self.profile.effect(p.case, p.strength)
+
+    def level_shift(self, year: int, n_schools: int) -> np.ndarray | float:
+        """How far each school's true level is above its base level in a year (improving schools)."""
+        if not self.level_gains:
+            return 0.0
+        shift = np.zeros(n_schools)
+        for school, gain in self.level_gains.items():
+            shift[school] = gain * (year - self.first_year)
+        return shift
 
     def vpr_plants(self, year: int, work: str) -> list[Plant]:
         return [p for p in self.plants if p.case in VPR_CASES and p.year == year and p.work == work]
@@ -136,18 +133,18 @@ def _controllable_labels(
 class _Planner:
     """Chooses the schools, years and works of every case, one school per case."""
 
-    def __init__(self, schools: Schools, years: list[int], works: tuple[str, ...], seed: int):
+    def __init__(self, schools: Schools, years: list[int], works: tuple[str, ...], seed: int, anomalies: Profile):
         self.schools, self.years, self.works = schools, years, works
         self.rng = stream(seed, "plan")
-        self.plan = Plan()
+        self.plan = Plan(profile=anomalies, first_year=years[0])
+        self.profile = anomalies
         registry = schools.registry
         self.whole_range = (registry["opened_year"] <= years[0]).to_numpy()
         self.taken = np.zeros(len(schools), dtype=bool)
         self.natural_size = schools.cohort_size
 
     def count(self, case: str) -> int:
-        rate, minimum = CASE_RATES[case]
-        return max(minimum, round(rate * len(self.schools)))
+        return self.profile.count(case, len(self.schools))
 
     def pick(self, candidates: np.ndarray, weights: np.ndarray, count: int) -> list[int]:
         candidates = candidates[~self.taken[candidates]]
@@ -242,14 +239,17 @@ class _Planner:
     def vpr_candidates(self) -> np.ndarray:
         """Non-selective schools of average or lower results with ВПР works, large enough when possible.
 
-        A planted group has at least MIN_PLANTED_PARTICIPANTS students, so schools that size already are
-        preferred: their cohort does not jump in the planted year.
+        A planted group has at least the profile's `min_planted_participants`, so schools that size already
+        are preferred: their cohort does not jump in the planted year. A profile planting by size class
+        takes small schools too: each cell then draws from its own size class.
         """
         types = self.schools.registry["school_type"].to_numpy()
         has_vpr = np.array([bool(self.school_works(i)) for i in range(len(self.schools))])
         average_or_below = self.schools.ability < np.quantile(self.schools.ability, 0.7)
         eligible = self.whole_range & has_vpr & ~np.isin(types, SELECTIVE_TYPES) & average_or_below & ~self.taken
-        large = eligible & (self.natural_size >= MIN_PLANTED_PARTICIPANTS)
+        if self.profile.by_size_class:
+            return np.flatnonzero(eligible)
+        large = eligible & (self.natural_size >= self.profile.min_planted_participants)
         needed = sum(self.count(case) for case in VPR_CASES)
         return np.flatnonzero(large if large.sum() >= 2 * needed else eligible)
 
@@ -264,46 +264,51 @@ class _Planner:
         start = int(self.rng.integers(0, max(1, len(pool) - length + 1)))
         return pool[start : start + length]
 
-    def choose_works(self, school: int, count: int) -> list[str]:
-        """Works for a ВПР case, a marker work (4–5 RU/MA) first so FIOKO's list can show it."""
+    def choose_works(self, school: int, count: int, hard_tasks_only: bool = False) -> list[str]:
+        """Works for a ВПР case, a marker work (4–5 RU/MA) first so FIOKO's list can show it; with
+        `hard_tasks_only`, only works with advanced or high tasks in the last year."""
         works = self.school_works(school)
+        if hard_tasks_only:
+            works = [w for w in works if set(vpr_work(w, self.years[-1]).task_difficulty) != {"базовый"}] or works
         markers = [w for w in works if w in MARKER_COLUMNS.values()]
         first = str(self.rng.choice(markers or works))
         rest = [w for w in works if w != first]
         return [first] + [str(w) for w in self.rng.permutation(rest)[: count - 1]]
 
-    def plant_vpr(self, case: str, school: int, years: list[int], works: list[str], note: str = "") -> None:
+    def planted_size(self, school: int) -> int:
+        """Participants of each planted work: about the school's usual number, at least the profile's minimum."""
+        return max(self.profile.min_planted_participants, round(self.natural_size[school] * 0.93))
+
+    def plant_vpr(
+        self, case: str, school: int, years: list[int], works: list[str], strength: str, note: str = ""
+    ) -> None:
         for year in years:
             for work in works:
-                self.set_size(
-                    year, f"ВПР {work}", school, max(MIN_PLANTED_PARTICIPANTS, round(self.natural_size[school] * 0.93))
-                )
-                self.plan.plants.append(Plant(school, case, year, work, None, note))
+                self.set_size(year, f"ВПР {work}", school, self.planted_size(school))
+                self.plan.plants.append(Plant(school, case, year, work, None, note, strength))
 
     def plant_objectivity(self) -> None:
         candidates = self.vpr_candidates()
         weights = np.minimum(self.natural_size, 40.0)
-        for case, years_count, works_count in (
-            ("vpr_inflated_level", 2, 2),
-            ("vpr_lenient_grading_at_cuts", 2, 1),
-            ("vpr_help_on_hard_tasks", 1, 2),
-            ("vpr_above_journal", 2, 1),
-        ):
-            for school in self.pick(candidates, weights, self.count(case)):
-                self.plant_vpr(
-                    case, school, self.consecutive_years(years_count), self.choose_works(school, works_count)
-                )
-        if len(self.years) >= 3:
-            for school in self.pick(candidates, weights, self.count("vpr_jump_then_fall")):
-                inner = self.years[1:-1]
-                jump = int(self.rng.choice([y for y in inner if y >= FIRST_MARKERS_YEAR] or inner))
-                self.plant_vpr(
-                    "vpr_jump_then_fall",
-                    school,
-                    [jump],
-                    self.school_works(school),
-                    note=f"gain in {jump}, back to the usual level in {jump + 1}",
-                )
+        sizes = np.array([size_class(self.planted_size(s)) for s in range(len(self.schools))])
+        for case in VPR_CASES:
+            spec = self.profile.cases[case]
+            jump = case == "vpr_jump_then_fall"
+            if jump and len(self.years) < 3:
+                continue
+            for strength, size, count in self.profile.cells(case, len(self.schools)):
+                pool = candidates if size is None else candidates[sizes[candidates] == size]
+                for school in self.pick(pool, weights, count):
+                    if jump:
+                        inner = self.years[1:-1]
+                        year = int(self.rng.choice([y for y in inner if y >= FIRST_MARKERS_YEAR] or inner))
+                        note = f"gain in {year}, back to the usual level in {year + 1}"
+                        self.plant_vpr(case, school, [year], self.school_works(school), strength, note)
+                        continue
+                    years = self.consecutive_years(spec.years)
+                    count = spec.works or len(self.school_works(school))
+                    works = self.choose_works(school, count, spec.hard_task_works)
+                    self.plant_vpr(case, school, years, works, strength)
 
     def plant_honest_high_performers(self) -> None:
         """The best selective school (gymnasium, lyceum, УИОП), then the best of those and high-context schools."""
@@ -332,6 +337,22 @@ class _Planner:
                     )
                 )
 
+    def plant_improving_schools(self) -> None:
+        """Ordinary schools whose true level rises every year in every grade, ВПР, journal and ГИА alike."""
+        count = self.count("improving_school")
+        if not count:
+            return
+        gain = self.profile.cases["improving_school"].gain_per_year
+        types = self.schools.registry["school_type"].to_numpy()
+        has_vpr = np.array([bool(self.school_works(i)) for i in range(len(self.schools))])
+        eligible = np.flatnonzero(self.whole_range & has_vpr & np.isin(types, list(TAKES_OGE)))
+        for school in self.pick(eligible, np.ones(len(self.schools)), count):
+            self.plan.level_gains[school] = gain
+            for year in self.years:
+                rise = gain * (year - self.years[0])
+                note = f"true level +{rise:.2f} SD over {self.years[0]}, confirmed by journal marks and ОГЭ/ЕГЭ"
+                self.plan.plants.append(Plant(school, "improving_school", year, None, None, note))
+
     def plant_passport_inconsistency(self) -> None:
         existing = np.flatnonzero(self.whole_range & (self.schools.registry["enrolment"].to_numpy() >= 100))
         school = int(self.rng.choice(existing if len(existing) else np.flatnonzero(self.whole_range)))
@@ -356,11 +377,14 @@ def _all_fioko_labels() -> tuple[str, ...]:
     return tuple(fioko_vpr_label(w) for w in FIOKO_VPR_WORKS) + FIOKO_GIA_LABELS
 
 
-def make_plan(schools: Schools, years: list[int], works: tuple[str, ...], seed: int) -> Plan:
-    planner = _Planner(schools, years, works, seed)
+def make_plan(
+    schools: Schools, years: list[int], works: tuple[str, ...], seed: int, anomalies: Profile | None = None
+) -> Plan:
+    planner = _Planner(schools, years, works, seed, anomalies or profile(DEFAULT_PROFILE))
     planner.plant_honest_high_performers()
     planner.plant_shnor()
     planner.plant_objectivity()
+    planner.plant_improving_schools()
     planner.plant_passport_inconsistency()
     planner.note_new_schools()
     return planner.plan

@@ -30,6 +30,8 @@ class Scale:
 SCALES = {
     "municipality": Scale(regions=1, schools=30, municipalities_per_region=1),
     "region": Scale(regions=1, schools=1000, municipalities_per_region=20),
+    # The validation profile's region (anomalies.yml): about half its schools under 15 participants per work.
+    "validation": Scale(regions=1, schools=500, municipalities_per_region=12, cohort_factor=0.8),
     # A real federal year has about 20 million ВПР and 7 million ГИА participant rows, over more subjects
     # than the Russian and maths works specified here; larger cohorts give the same volume with these works.
     "federal": Scale(

@@ -143,9 +143,12 @@ def move_totals(rng: np.random.Generator, scores: np.ndarray, task_max: np.ndarr
     return scores
 
 
+JOURNAL_GENEROSITY, JOURNAL_NOISE = 0.35, 0.45
+
+
 def journal_marks(rng: np.random.Generator, model: VprModel, ability: np.ndarray, leniency: np.ndarray) -> np.ndarray:
     """The previous term's mark 2–5 from true ability; journals are on average a little generous."""
-    latent = ability + 0.35 + leniency + rng.normal(0, 0.45, len(ability))
+    latent = ability + JOURNAL_GENEROSITY + leniency + rng.normal(0, JOURNAL_NOISE, len(ability))
     return (2 + np.searchsorted(model.journal_thresholds, latent)).astype(np.int8)
 
 

@@ -1,13 +1,17 @@
 """Ground truth beside the generated landing folder (`ground_truth/`, ignored by the pipeline).
 
-- planted.csv: login, year, case, work_code, detail — every planted case, near misses and honest high
-  performers included. `work_code` is the ВПР work (`MA5`) for ВПР cases and the FIOKO work label
-  (`ВПР MA5`, `ОГЭ MA`, `ЕГЭ MA_PROF`, …) for ШНОР cases; `year` is the results year.
+- planted.csv: login, year, case, work_code, detail, strength, size_class — every planted case, near
+  misses, honest high performers and improving schools included. `work_code` is the ВПР work (`MA5`) for
+  ВПР cases and the FIOKO work label (`ВПР MA5`, `ОГЭ MA`, `ЕГЭ MA_PROF`, …) for ШНОР cases; `year` is the
+  results year; `strength` the named strength of anomalies.yml (ВПР cases); `size_class` «small» (under 15
+  participants on the work) or «normal», for cases planted on a work.
 - shnor_expected.csv: login, year (of the list), criterion, level, low_works — the FIOKO rule applied to
   the generated data; it equals the generated official lists.
 - shnsu_expected.csv: login, year, context_latent, is_shnsu — the latent social context and whether the
   school is in the bottom 15 % of its region.
-- manifest.json: scale, years, seed, works and counts.
+- manifest.json: scale, anomaly profile, years, seed, works and counts.
+- oracle.csv (profiles with `oracle: true`): login, year, work_code, participants and, per statistic of
+  oracle.py, its expectation and SD per student under no manipulation and its observed mean.
 """
 
 from __future__ import annotations
@@ -18,10 +22,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipelines.synth.anomalies import size_class
 from pipelines.synth.plan import SHNOR_CASES, Plan
 from pipelines.synth.schools import Schools
 
-PLANTED_COLUMNS = ["login", "year", "case", "work_code", "detail"]
+PLANTED_COLUMNS = ["login", "year", "case", "work_code", "detail", "strength", "size_class"]
 VPR_CASE_DETAILS = {
     "vpr_inflated_level": "all marks shifted up (about one mark), journal as generous, ОГЭ/ЕГЭ at the true level",
     "vpr_lenient_grading_at_cuts": "primary scores a few points under the «3»/«4» cut raised to the cut",
@@ -41,6 +46,7 @@ def planted_frame(plan: Plan, schools: Schools, stats: pd.DataFrame, passport_de
     vpr_counts = stats.assign(work=stats["label"].str.removeprefix("ВПР ")).set_index(["year", "school", "work"])
     rows = []
     for p in plan.plants:
+        n = None
         if p.case in SHNOR_CASES:
             n, fails = counts.loc[(p.year, p.school, p.work), ["participants", "fails"]]
             detail = f"list {p.list_year}: {fails} of {n} «2» ({_percent(fails, n)} %)"
@@ -50,7 +56,17 @@ def planted_frame(plan: Plan, schools: Schools, stats: pd.DataFrame, passport_de
         else:
             detail = ""
         detail = "; ".join(part for part in (detail, p.note) if part)
-        rows.append({"login": logins[p.school], "year": p.year, "case": p.case, "work_code": p.work, "detail": detail})
+        rows.append(
+            {
+                "login": logins[p.school],
+                "year": p.year,
+                "case": p.case,
+                "work_code": p.work,
+                "detail": detail,
+                "strength": p.strength or None,
+                "size_class": None if n is None else size_class(int(n)),
+            }
+        )
     if plan.passport_inconsistent is not None:
         school, year = plan.passport_inconsistent
         rows.append(
@@ -90,11 +106,18 @@ def shnsu_frame(schools: Schools, is_shnsu: np.ndarray, years: list[int]) -> pd.
 
 
 def write_ground_truth(
-    out: Path, planted: pd.DataFrame, shnor: pd.DataFrame, shnsu: pd.DataFrame, manifest: dict
+    out: Path,
+    planted: pd.DataFrame,
+    shnor: pd.DataFrame,
+    shnsu: pd.DataFrame,
+    manifest: dict,
+    oracle: pd.DataFrame | None = None,
 ) -> None:
     folder = out / "ground_truth"
     folder.mkdir(parents=True, exist_ok=True)
     planted.to_csv(folder / "planted.csv", index=False, lineterminator="\n")
     shnor.to_csv(folder / "shnor_expected.csv", index=False, lineterminator="\n")
     shnsu.to_csv(folder / "shnsu_expected.csv", index=False, lineterminator="\n")
+    if oracle is not None:
+        oracle.to_csv(folder / "oracle.csv", index=False, lineterminator="\n")
     (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipelines.synth import plan as planted
 from pipelines.synth.plan import FailControl, Plan, low_fail_count
 from pipelines.synth.randomness import participant_codes, stream
 from pipelines.synth.schools import Schools
@@ -30,7 +29,6 @@ YEAR_EFFECT = {2020: -0.2, 2021: -0.1}
 CLASS_SIZE = 25
 CLASS_LETTERS = "АБВГДЕЖЗИКЛМН"
 JOURNAL_MISSING_SHARE = 0.02
-LENIENT_WINDOW, LENIENT_SHARE = 3, 0.85
 
 
 @dataclass
@@ -49,6 +47,7 @@ class VprBatch:
     primary: np.ndarray
     mark: np.ndarray
     journal: np.ndarray  # 0 when the journal mark is missing
+    latent_mean: np.ndarray  # per school: the mean ability of this year's students before any manipulation
 
     def __len__(self) -> int:
         return len(self.school)
@@ -72,40 +71,54 @@ def participant_counts(
 
 
 def _school_effects(plan: Plan, year: int, work: VprWork, n_schools: int) -> dict[str, np.ndarray]:
-    """Per school: ability boosts and journal generosity in marks, and flags for the other cases."""
-    effects = {name: np.zeros(n_schools) for name in ("boost", "weak_boost", "journal")}
+    """Per school: ability boosts and journal generosity in marks, and the task and cut effects, from the
+    planted cases' strengths (anomalies.yml)."""
+    names = ("boost", "weak_boost", "journal", "easy_shift", "hard_shift", "lenient_window", "lenient_share")
+    effects = {name: np.zeros(n_schools) for name in names}
     effects["help"] = np.zeros(n_schools, dtype=bool)
     effects["lenient"] = np.zeros(n_schools, dtype=bool)
     for p in plan.vpr_plants(year, work.code):
-        if p.case == "vpr_inflated_level":
-            effects["boost"][p.school] = planted.INFLATED_LEVEL_BOOST
-            effects["journal"][p.school] = planted.INFLATED_LEVEL_JOURNAL
-        elif p.case == "vpr_jump_then_fall":
-            effects["boost"][p.school] = planted.JUMP_BOOST
+        effect = plan.effect(p)
+        if p.case in ("vpr_inflated_level", "vpr_jump_then_fall"):
+            effects["boost"][p.school] = effect["boost"]
+            effects["journal"][p.school] = effect.get("journal", 0.0)
         elif p.case == "vpr_above_journal":
-            effects["weak_boost"][p.school] = planted.ABOVE_JOURNAL_WEAK_BOOST
-            effects["journal"][p.school] = planted.ABOVE_JOURNAL_JOURNAL
+            effects["weak_boost"][p.school] = effect["weak_boost"]
+            effects["journal"][p.school] = effect["journal"]
         elif p.case == "vpr_help_on_hard_tasks":
             effects["help"][p.school] = True
+            effects["easy_shift"][p.school] = effect["easy_shift"]
+            effects["hard_shift"][p.school] = effect["hard_shift"]
         elif p.case == "vpr_lenient_grading_at_cuts":
             effects["lenient"][p.school] = True
+            effects["lenient_window"][p.school] = effect["window"]
+            effects["lenient_share"][p.school] = effect["share"]
     return effects
 
 
-def _help_shift(model: VprModel, help_rows: np.ndarray) -> np.ndarray | float:
+def _help_shift(model: VprModel, effects: dict[str, np.ndarray], school: np.ndarray) -> np.ndarray | float:
     """Easy tasks harder and hard tasks easier for rows of schools that help on hard tasks."""
+    help_rows = effects["help"][school]
     if not help_rows.any():
         return 0.0
     easy = np.array([d == "базовый" for d in model.work.task_difficulty])
-    per_task = np.where(easy, planted.HELP_EASY_SHIFT, planted.HELP_HARD_SHIFT).astype(np.float32)
-    return help_rows[:, None].astype(np.float32) * per_task[None, :]
+    easy_shift, hard_shift = effects["easy_shift"][school][:, None], effects["hard_shift"][school][:, None]
+    return np.where(easy[None, :], easy_shift, hard_shift).astype(np.float32)
 
 
-def _lenient_targets(rng: np.random.Generator, work: VprWork, primary: np.ndarray, rows: np.ndarray) -> tuple:
-    """Scores a few points under the cut for «3» or «4» pulled up to the cut (or one point above)."""
+def _lenient_targets(
+    rng: np.random.Generator,
+    work: VprWork,
+    primary: np.ndarray,
+    rows: np.ndarray,
+    window: np.ndarray,
+    share: np.ndarray,
+) -> tuple:
+    """Scores up to `window` points under the cut for «3» or «4» pulled up to the cut (or one point above),
+    for a `share` of the students there."""
     target = primary.copy()
     for cut in work.cuts[:2]:
-        near = rows & (primary >= cut - LENIENT_WINDOW) & (primary < cut) & (rng.random(len(primary)) < LENIENT_SHARE)
+        near = rows & (primary >= cut - window) & (primary < cut) & (rng.random(len(primary)) < share)
         target[near] = cut + (rng.random(int(near.sum())) < 0.3)
     changed = np.flatnonzero(target != primary)
     return changed, target[changed]
@@ -166,14 +179,20 @@ def generate_vpr(
     for name in ("boost", "weak_boost", "journal"):
         effects[name] *= model.mark_width
 
-    school_mean = schools.ability + rng.normal(0, 0.15, len(schools)) + YEAR_EFFECT.get(year, 0.0)
+    school_mean = (
+        schools.ability
+        + rng.normal(0, 0.15, len(schools))
+        + YEAR_EFFECT.get(year, 0.0)
+        + plan.level_shift(year, len(schools))
+    )
     true_ability = school_mean[school] + rng.normal(0, 1.0, len(school))
     weak = true_ability < school_mean[school]
     vpr_ability = true_ability + effects["boost"][school] + effects["weak_boost"][school] * weak
 
-    scores = draw_task_scores(rng, model, vpr_ability, _help_shift(model, effects["help"][school]))
+    scores = draw_task_scores(rng, model, vpr_ability, _help_shift(model, effects, school))
     primary = primary_scores(scores)
-    rows, targets = _lenient_targets(rng, work, primary, effects["lenient"][school])
+    lenient = [effects[name][school] for name in ("lenient", "lenient_window", "lenient_share")]
+    rows, targets = _lenient_targets(rng, work, primary, *lenient)
     scores[rows] = move_totals(rng, scores[rows], work.task_max, targets)
     primary = primary_scores(scores)
     controls = plan.fail_controls.get((year, fioko_vpr_label(work_code)), {})
@@ -207,4 +226,5 @@ def generate_vpr(
         primary=primary,
         mark=work.marks_for(primary),
         journal=journal,
+        latent_mean=school_mean,
     )

@@ -3,6 +3,7 @@
     python -m pipelines.defs.quality.detection_report --scale region --seed 11
     python -m pipelines.defs.quality.detection_report --scale region --seed 11 --vpr-level reports
     python -m pipelines.defs.quality.detection_report --warehouse W.duckdb --truth DIR/ground_truth/planted.csv
+    python -m pipelines.defs.quality.detection_report --profile validation --seeds 201,202 --markdown FILE
 
 Generates a landing folder (``pipelines.synth``; ``--vpr-level reports``: the same region with ВПР as the
 ФИС ОКО aggregated reports only, so only the signs the reports allow are computed), loads it with the
@@ -13,6 +14,11 @@ ingestion code path, builds the objectivity models with dbt and compares ``mart_
   flagged on that work (or by a sign over all works);
 - false-flag rate: school-years flagged among schools with no planted ВПР case; honest high performers
   (lyceums, gymnasiums, high-context schools whose results are confirmed) are reported apart.
+
+``--profile validation`` generates the validation region of pipelines/synth/anomalies.yml once per seed
+of ``--seeds`` and pools them: recall per anomaly type × strength × size class beside the oracle bound,
+flag rates of clean school-years by size class and of the controls (validation.py, docs/validation.md).
+Seeds 101,102 are the tuning family, 201,202 the held-out family: tune on the first, report on the second.
 """
 
 import argparse
@@ -28,14 +34,10 @@ import pandas as pd
 
 from pipelines.bench import BENCH_PARTICIPANT_KEY
 from pipelines.defs.dbt.project import DBT_EXECUTABLE, DBT_PROJECT_DIR
+from pipelines.defs.quality import validation
+from pipelines.synth.anomalies import DEFAULT_PROFILE, profile, profiles
+from pipelines.synth.plan import VPR_CASES
 
-VPR_CASES = (
-    "vpr_inflated_level",
-    "vpr_lenient_grading_at_cuts",
-    "vpr_help_on_hard_tasks",
-    "vpr_above_journal",
-    "vpr_jump_then_fall",
-)
 HONEST = "honest_high_performer"
 OBJECTIVITY_SELECTION = "+path:models/objectivity"
 
@@ -162,13 +164,64 @@ def report(warehouse: Path, truth: Path) -> str:
     )
 
 
+def generate_and_build(workdir: Path, scale: str, seed: int, years: str, vpr_level: str, anomalies: str) -> Path:
+    """A generated landing folder in workdir/landing and its warehouse; returns the landing folder."""
+    from pipelines.synth.__main__ import main as generate
+
+    landing, warehouse = workdir / "landing", workdir / "warehouse.duckdb"
+    generate(
+        [
+            *("--scale", scale, "--years", years, "--seed", str(seed), "--out", str(landing)),
+            *("--vpr-level", vpr_level, "--anomalies", anomalies),
+        ]
+    )
+    # The generated РЦОИ lists carry dummy documents and are read only with a key: the benchmark's, for
+    # generated data, unless one is set.
+    os.environ.setdefault("PARTICIPANT_CODE_SALT", BENCH_PARTICIPANT_KEY)
+    build_warehouse(landing, warehouse)
+    return landing
+
+
+def validation_report(workdir: Path, seeds: list[int], years: str, anomalies: str, markdown: Path | None) -> str:
+    """Generates and builds one region per seed under workdir/seed_<seed> and reports on them pooled; a
+    seed whose warehouse is already there (a kept --workdir) is reported on without generating it again."""
+    planted, oracle, flags = [], [], []
+    for seed in seeds:
+        folder = workdir / f"seed_{seed}"
+        started = time.perf_counter()
+        if not (folder / "warehouse.duckdb").exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            generate_and_build(folder, profile(anomalies).scale, seed, years, "participants", anomalies)
+            print(f"seed {seed}: generated and built in {time.perf_counter() - started:.0f} s", flush=True)
+        seed_planted, seed_oracle = validation.read_seed(folder / "landing", seed)
+        with duckdb.connect(str(folder / "warehouse.duckdb"), read_only=True) as con:
+            flags.append(flagged_school_years(con).drop_duplicates(["login", "year"]).assign(seed=seed))
+        planted.append(seed_planted)
+        oracle.append(seed_oracle)
+    tables = validation.validation_tables(
+        pd.concat(planted, ignore_index=True),
+        pd.concat(oracle, ignore_index=True),
+        pd.concat(flags, ignore_index=True),
+        profile(anomalies),
+    )
+    family = validation.seed_family(seeds)
+    heading = f"{anomalies} profile, seeds {','.join(map(str, seeds))} ({family}), {years}"
+    if markdown:
+        markdown.write_text(f"{heading}\n\n{validation.render(tables, markdown=True)}", encoding="utf-8")
+    return f"{heading}\n\n{validation.render(tables)}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m pipelines.defs.quality.detection_report",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--scale", default="region", help="generator scale (municipality, region, federal)")
+    parser.add_argument(
+        "--scale",
+        default="region",
+        help="generator scale (municipality, region, federal); a --profile other than default uses its own",
+    )
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--years", default="2019-2024")
     parser.add_argument(
@@ -180,9 +233,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, help="keep the landing folder and warehouse here")
     parser.add_argument("--warehouse", type=Path, help="report on an already built warehouse (skips generation)")
     parser.add_argument("--truth", type=Path, help="planted.csv for --warehouse")
+    parser.add_argument(
+        "--profile",
+        choices=list(profiles()),
+        default=DEFAULT_PROFILE,
+        help="anomaly profile of pipelines/synth/anomalies.yml; 'validation' gives the validation report",
+    )
+    parser.add_argument(
+        "--seeds",
+        type=lambda text: [int(s) for s in text.split(",")],
+        default=list(validation.HELD_OUT_SEEDS),
+        help="with --profile validation: seeds pooled; 101,102 tuning family, 201,202 held-out (default)",
+    )
+    parser.add_argument("--markdown", type=Path, help="with --profile validation: also write the tables here")
     args = parser.parse_args(argv)
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     started = time.perf_counter()
+    if args.profile != DEFAULT_PROFILE:
+        with tempfile.TemporaryDirectory(prefix="validation_") as scratch:
+            workdir = args.workdir or Path(scratch)
+            print(validation_report(workdir, args.seeds, args.years, args.profile, args.markdown))
+        print(f"({time.perf_counter() - started:.0f} s)")
+        return 0
     if args.warehouse:
         if not args.truth:
             parser.error("--warehouse needs --truth")
@@ -190,32 +262,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     with tempfile.TemporaryDirectory(prefix="detection_") as scratch:
         workdir = args.workdir or Path(scratch)
-        landing, warehouse = workdir / "landing", workdir / "warehouse.duckdb"
-        from pipelines.synth.__main__ import main as generate
-
-        generate(
-            [
-                "--scale",
-                args.scale,
-                "--years",
-                args.years,
-                "--seed",
-                str(args.seed),
-                "--out",
-                str(landing),
-                "--vpr-level",
-                args.vpr_level,
-            ]
-        )
-        # The generated РЦОИ lists carry dummy documents and are read only with a key: the benchmark's, for
-        # generated data, unless one is set.
-        os.environ.setdefault("PARTICIPANT_CODE_SALT", BENCH_PARTICIPANT_KEY)
-        build_warehouse(landing, warehouse)
+        landing = generate_and_build(workdir, args.scale, args.seed, args.years, args.vpr_level, DEFAULT_PROFILE)
         print(
             f"\n{args.scale} scale, seed {args.seed}, {args.years}, ВПР as {args.vpr_level} "
             f"({time.perf_counter() - started:.0f} s)\n"
         )
-        print(report(warehouse, landing / "ground_truth" / "planted.csv"))
+        print(report(workdir / "warehouse.duckdb", landing / "ground_truth" / "planted.csv"))
     return 0
 
 
