@@ -278,14 +278,14 @@ def test_both_levels_give_the_same_shnor_status(two_levels):
 
 def test_report_level_signs_agree_with_participant_level_within_tolerance(two_levels):
     """docs/levels_of_detail.md: on school rows the tolerance is nil (counts from two-decimal percentages are
-    exact below 10 000 pupils); only «Результат выше региона» may lose the confirmation of a sign that needs
-    participant rows."""
+    exact below 10 000 pupils) for the signs computed the same way from reports; the journal sign is the
+    share of «повысили» from the report and the mean mark difference from participant rows."""
     key = ["year", "login", "work_code", "sign"]
     participants, reports = _both(
         two_levels,
         """
-        select year, login, work_code, sign, role, n, estimate, ci_low, ci_high, reference, threshold, triggered,
-               flagged, is_computable, computed_from, reason
+        select year, login, work_code, sign, role, n, estimate, ci_low, ci_high, reference, threshold, z_score,
+               triggered, flagged, is_computable, computed_from, reason
         from objectivity.mart_objectivity_flags where work_code <> 'ALL'""",
         key,
     )
@@ -294,15 +294,15 @@ def test_report_level_signs_agree_with_participant_level_within_tolerance(two_le
     assert set(reports.loc[computable, "sign"]) == set(REPORT_LEVELS)
     assert (reports.loc[computable, "computed_from"] == reports.loc[computable, "sign"].map(REPORT_LEVELS)).all()
     assert participants.loc[computable, "computed_from"].eq("participant_rows").all()
-    measured = ["n", "estimate", "ci_low", "ci_high", "reference", "threshold", "triggered"]
+    same_statistic = computable & (reports["sign"] != "vpr_above_journal")
+    measured = ["n", "estimate", "ci_low", "ci_high", "reference", "threshold", "z_score", "triggered"]
     pd.testing.assert_frame_equal(
-        participants.loc[computable, measured], reports.loc[computable, measured], check_dtype=False, atol=1e-9
+        participants.loc[same_statistic, measured], reports.loc[same_statistic, measured], check_dtype=False, atol=1e-9
     )
-    assert reports.loc[computable, "triggered"].any()
-    standalone = computable & (reports["role"] != "needs_confirmation")
-    assert participants.loc[standalone, "flagged"].equals(reports.loc[standalone, "flagged"])
-    confirmed = computable & (reports["role"] == "needs_confirmation")
-    assert not (reports.loc[confirmed, "flagged"] & ~participants.loc[confirmed, "flagged"]).any()
+    assert reports.loc[same_statistic, "triggered"].any()
+    journal = computable & (reports["sign"] == "vpr_above_journal")
+    assert participants.loc[journal, "n"].equals(reports.loc[journal, "n"])
+    assert reports.loc[journal, "estimate"].between(0, 1).all()
     needs_rows = reports["sign"].isin(["task_inversion", "not_confirmed_by_gia"])
     assert not computable[needs_rows].any()
     assert reports.loc[needs_rows, "reason"].str.contains("только по строкам участников").all()
@@ -310,6 +310,26 @@ def test_report_level_signs_agree_with_participant_level_within_tolerance(two_le
     missing = ~computable & ~needs_rows
     assert not participants.loc[missing, "is_computable"].any()
     assert participants.loc[missing, "reason"].equals(reports.loc[missing, "reason"])
+
+
+def test_pooled_evidence_of_a_sign_is_the_same_at_both_levels(two_levels):
+    """The heaping sign is computed the same way from the score distribution: its evidence pooled over the
+    school's works and years is equal; only the false-discovery control, over fewer hypotheses with
+    reports only, may decide differently."""
+    key = ["year", "login", "sign"]
+    participants, reports = _both(
+        two_levels,
+        """
+        select year, login, sign, works, pooled_z, p_value
+        from objectivity.obj_school_year_evidence where sign = 'heaping_at_cuts'""",
+        key,
+    )
+    assert len(reports) > 100
+    assert participants[key].equals(reports[key])
+    pd.testing.assert_frame_equal(
+        participants[["works", "pooled_z", "p_value"]], reports[["works", "pooled_z", "p_value"]],
+        check_dtype=False, atol=1e-9,
+    )
 
 
 def test_a_landing_of_reports_only_is_published(two_levels, tmp_path):

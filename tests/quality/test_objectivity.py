@@ -43,27 +43,39 @@ def test_planted_case_is_flagged_by_its_sign(sample, case, expected_sign):
     assert expected_sign in set(hits["sign"]), f"{case}: flagged signs {sorted(set(hits['sign']))}"
 
 
-def test_every_flag_in_the_sample_is_a_planted_manipulation(sample):
+def clean_school_years(sample) -> set:
     planted = sample.planted()
-    manipulated = set(map(tuple, planted[planted["case"].isin(MANIPULATION_CASES)][["login", "year"]].to_numpy()))
+    manipulated = set(planted.loc[planted["case"].isin(MANIPULATION_CASES), "login"])
+    assessed = sample.query("select distinct login, year from objectivity.mart_objectivity_school_year")
+    return {(login, year) for login, year in zip(assessed["login"], assessed["year"]) if login not in manipulated}
+
+
+def test_few_school_years_without_a_planted_case_are_flagged(sample):
+    """The sample is one municipality of 29 schools, five of them planted: the region's usual values are
+    estimated on few schools, so the rate is looser than the validation region's (docs/validation.md)."""
+    clean = clean_school_years(sample)
     flags = flagged(sample)
-    assert len(flags) > 0
-    unexpected = {(login, year) for login, year in zip(flags["login"], flags["year"])} - manipulated
-    assert not unexpected, f"flagged school-years without a planted case: {sorted(unexpected)}"
+    flagged_clean = {(login, year) for login, year in zip(flags["login"], flags["year"])} & clean
+    assert len(clean) > 100
+    assert len(flagged_clean) / len(clean) <= 0.05, sorted(flagged_clean)
 
 
-def test_honest_high_performers_are_good_but_not_flagged(sample):
+def test_honest_high_performers_are_good_but_not_flagged_for_being_good(sample):
     planted = sample.planted()
     honest = sorted(set(planted.loc[planted["case"] == "honest_high_performer", "login"]))
     tests = sample.query(
-        "select login, sign, triggered, flagged from objectivity.mart_objectivity_flags "
+        "select login, year, sign, estimate, reference, flagged from objectivity.mart_objectivity_flags "
         f"where login in ({', '.join(repr(login) for login in honest)})"
     )
     assert honest and len(tests) > 0
-    # Their results are above the region's (the level test triggers) …
-    assert tests[(tests["sign"] == "level_above_region") & tests["triggered"]]["login"].nunique() >= 1
-    # … but the ОГЭ and the journal confirm them, so nothing is flagged.
-    assert not tests["flagged"].any()
+    # Their share of «4» and «5» is well above the region's …
+    level = tests[tests["sign"] == "level_above_region"]
+    assert (level["estimate"] - level["reference"]).mean() > 0.1
+    # … but a high result alone never flags, the ОГЭ confirms them, and they help on no tasks.
+    assert not level["flagged"].any()
+    assert not tests[tests["sign"].isin(["not_confirmed_by_gia", "task_inversion"])]["flagged"].any()
+    flagged_years = tests[tests["flagged"]][["login", "year"]].drop_duplicates()
+    assert len(flagged_years) <= 1, flagged_years
 
 
 def test_a_small_class_at_100_percent_is_not_evidence(sample):
@@ -72,15 +84,23 @@ def test_a_small_class_at_100_percent_is_not_evidence(sample):
     )
     assert len(small) > 0, "the sample has small classes with only «4» and «5»"
     assert not small["triggered"].any()
-    # The Wilson lower bound of 5 of 5 at z = 1.96 is 0.57: below a typical region share plus margin.
-    assert small.loc[small["n"] == 5, "ci_low"].max() < 0.6
+    # Five of five against a region at about 50 %, with the spread between schools: well under z = 2.3.
+    assert small.loc[small["n"] == 5, "z_score"].max() < 2.3
 
 
-def test_flags_carry_statistic_interval_threshold_and_reason(sample):
+def test_flags_carry_statistic_expectation_evidence_and_reason(sample):
     flags = sample.query("select * from objectivity.mart_objectivity_flags where flagged")
     assert flags["estimate"].notna().all() and flags["threshold"].notna().all()
-    assert (flags["ci_low"] > flags["threshold"]).all()
-    assert flags["reason"].str.contains("порог").all()
+    standalone = flags[flags["role"] == "standalone"]
+    assert len(standalone) > 0
+    # A flagged work deviates the sign's way, and its sign is a discovery at the configured FDR.
+    fdr_level = sample.query("select max(fdr_level) as fdr from rules.objectivity_pooling")["fdr"].iloc[0]
+    assert (standalone["z_score"] > 0).all()
+    assert (standalone["q_value"] <= fdr_level).all()
+    assert standalone["reason"].str.contains("ожидается").all()
+    assert standalone["reason"].str.contains("признак выявлен").all()
+    confirmed = flags[flags["role"] == "needs_confirmation"]
+    assert confirmed["reason"].str.contains("Подтверждается другим признаком").all()
 
 
 def test_reviewed_flags_keep_their_decision_and_stay_visible(sample):
