@@ -213,7 +213,7 @@ ranked_units as (
     select
         units.*,
         row_number() over (
-            partition by year, login, sign, unit_set order by contrast desc, work_code
+            partition by year, login, sign, unit_set order by contrast desc, work_code asc
         ) as unit_rank
     from units
     where contrast is not null

@@ -188,6 +188,7 @@ jumps as (
         this_year.year, this_year.login, this_year.region_code, 'ALL' as work_code, 'jump_then_fall' as sign,
         least(this_year.participants, previous_year.participants, next_year.participants) as n,
         least(this_year.mean_z - previous_year.mean_z, this_year.mean_z - next_year.mean_z) as estimate,
+        {{ dbt.cast('0', type_double()) }} as reference,
         sqrt(1.0 / this_year.participants + 1.0 / least(previous_year.participants, next_year.participants)) as sampling_se,
         'Средний результат по всем работам: ' || {{ format_decimal_ru("previous_year.mean_z") }} || ' → ' || {{ format_decimal_ru("this_year.mean_z") }}
             || ' → ' || {{ format_decimal_ru("next_year.mean_z") }} || ' ст. откл. (' || previous_year.year || '–' || next_year.year
@@ -215,7 +216,7 @@ mean_statistics as (
         sampling_se, covariate, shaped, false, measure, 'participant_rows'
     from inversion
     union all
-    select year, login, region_code, work_code, sign, n, estimate, {{ dbt.cast('0', type_double()) }}, estimate,
+    select year, login, region_code, work_code, sign, n, estimate, reference, estimate - reference,
         sampling_se, {{ dbt.cast('null', type_double()) }}, true, false, measure, 'participant_rows'
     from jumps
 
