@@ -13,6 +13,7 @@ import pytest
 from pipelines.defs.publish.config import load_publication_config
 from pipelines.defs.publish.readme import DATA_DOCS, README
 from pipelines.defs.publish.release import CURRENT, MANIFEST, RELEASES
+from tests.quality.sample_run import DISMISSED
 
 CONFIG = load_publication_config()
 
@@ -97,7 +98,13 @@ def test_values_derived_from_a_suppressed_group_are_suppressed_too(current):
 def test_flagged_schools_are_published_with_their_status(current):
     flags = published_tables(current)["objectivity_flags"]
     assert {"на проверке", "снято", "подтверждено"} <= set(flags["status"])
-    dismissed = flags[(flags["login"] == "sch860023") & (flags["work_code"] == "MA6")]
+    login, year, work_code, sign = DISMISSED
+    dismissed = flags[
+        (flags["login"] == login)
+        & (flags["year"] == year)
+        & (flags["work_code"] == work_code)
+        & (flags["sign"] == sign)
+    ]
     assert list(dismissed["status"]) == ["снято"]
 
 
