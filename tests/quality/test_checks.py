@@ -41,7 +41,8 @@ def test_objectivity_suite_warns_and_lists_schools_awaiting_review(sample):
     rows = markdown_rows(evaluation.metadata[f"строки с ошибкой (до {MAX_LISTED_ROWS})"].value)
     assert 0 < len(rows) <= MAX_LISTED_ROWS
     keys = {(row["логин ОО"], int(row["год"]), row["работа"], row["признак"]) for row in rows}
-    assert ("sch860023", 2023, "RU4", "task_inversion") in keys  # still awaiting review
+    # The help-on-hard-tasks school's other flagged works of 2023 still await review.
+    assert any(key[:2] == ("sch860023", 2023) and key[3] == "task_inversion" and key != DISMISSED for key in keys)
     assert DISMISSED not in keys and CONFIRMED not in keys  # decided: no longer a failure
 
 
