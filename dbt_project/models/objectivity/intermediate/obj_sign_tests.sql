@@ -84,16 +84,7 @@ chosen_fits as (
         case
             when by_work.fitted_schools >= configured.min_fit_schools then configured.work_code
             when by_sign.fitted_schools >= configured.min_fit_schools then '*'
-        end as fit_work,
-        case
-            when by_work.fitted_schools >= configured.min_fit_schools then by_work.slope
-            when by_sign.fitted_schools >= configured.min_fit_schools then by_sign.slope
-            else 0
-        end as slope,
-        case
-            when by_work.fitted_schools >= configured.min_fit_schools then by_work.covariate_median
-            else by_sign.covariate_median
-        end as covariate_median
+        end as fit_work
     from configured
     left join slopes as by_work
         on configured.year = by_work.year and configured.region_code = by_work.region_code
@@ -106,17 +97,22 @@ chosen_fits as (
 
 ),
 
+-- A test without a fit keeps its effect as it is (no level part).
 levelled as (
 
     select
         configured.*,
         chosen_fits.fit_work,
-        coalesce(chosen_fits.slope * (configured.covariate - chosen_fits.covariate_median), 0) as level_part,
-        configured.effect - coalesce(chosen_fits.slope * (configured.covariate - chosen_fits.covariate_median), 0) as levelled_effect
+        coalesce(slopes.slope * (configured.covariate - slopes.covariate_median), 0) as level_part,
+        configured.effect - coalesce(slopes.slope * (configured.covariate - slopes.covariate_median), 0) as levelled_effect
     from configured
     inner join chosen_fits
         on configured.year = chosen_fits.year and configured.login = chosen_fits.login
         and configured.work_code = chosen_fits.work_code and configured.sign = chosen_fits.sign
+    left join slopes
+        on configured.year = slopes.year and configured.region_code = slopes.region_code
+        and chosen_fits.fit_work = slopes.fit_work and configured.sign = slopes.sign
+        and configured.computed_from = slopes.computed_from
 
 ),
 

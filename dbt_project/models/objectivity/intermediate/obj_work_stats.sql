@@ -51,7 +51,6 @@ participant_school as (
         count(hard_rate - easy_rate) as with_tasks,
         sum(easy_rate) as easy_sum,
         sum(hard_rate) as hard_sum,
-        sum(hard_rate - easy_rate) as gap_sum,
         sum(easy_rate * easy_rate) as easy_squares,
         sum(hard_rate * hard_rate) as hard_squares,
         sum(easy_rate * hard_rate) as easy_hard_products,
@@ -106,7 +105,6 @@ report_school as (
         {{ dbt.cast('0', dbt.type_bigint()) }} as with_tasks,
         {{ dbt.cast('null', type_double()) }} as easy_sum,
         {{ dbt.cast('null', type_double()) }} as hard_sum,
-        {{ dbt.cast('null', type_double()) }} as gap_sum,
         {{ dbt.cast('null', type_double()) }} as easy_squares,
         {{ dbt.cast('null', type_double()) }} as hard_squares,
         {{ dbt.cast('null', type_double()) }} as easy_hard_products,
@@ -150,7 +148,6 @@ final as (
         sum(with_tasks) over region - with_tasks as region_with_tasks,
         sum(easy_sum) over region - easy_sum as region_easy_sum,
         sum(hard_sum) over region - hard_sum as region_hard_sum,
-        sum(gap_sum) over region - gap_sum as region_gap_sum,
         sum(easy_squares) over region - easy_squares as region_easy_squares,
         sum(hard_squares) over region - hard_squares as region_hard_squares,
         sum(easy_hard_products) over region - easy_hard_products as region_easy_hard_products
