@@ -30,7 +30,8 @@ from tests.conftest import REPO_ROOT, SAMPLE_PARTICIPANT_KEY
 DBT_DIR = REPO_ROOT / "dbt_project"
 YEARS = range(2019, 2023)
 SEED = 7
-SELECTION = ["--select", "+path:models/marts", "--indirect-selection", "cautious"]
+# The objectivity models too: their unit tests need the relations they read to exist.
+SELECTION = ["--select", "+path:models/marts", "+path:models/objectivity", "--indirect-selection", "cautious"]
 
 
 def _dbt(args: list[str], tmp: Path) -> None:
