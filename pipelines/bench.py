@@ -223,7 +223,7 @@ def pure_duckdb_limit(parquet_dir: Path, tables: list[str], script: str) -> None
     shutil.rmtree(database.parent, ignore_errors=True)
     database.parent.mkdir()
     # The same memory limit as the dbt profile, so both sides spill alike.
-    con = duckdb.connect(str(database), config={"memory_limit": os.environ.get("DUCKDB_MEMORY_LIMIT", "4GB")})
+    con = duckdb.connect(str(database), config={"memory_limit": os.environ["DUCKDB_MEMORY_LIMIT"]})
     for schema in {t.split(".")[0] for t in tables}:
         con.execute(f"create schema {schema}")
     for table in tables:

@@ -60,6 +60,8 @@ def pytest_collection_modifyitems(items):
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+# As the Makefile sets it: the warehouse resource requires it.
+os.environ.setdefault("DUCKDB_MEMORY_LIMIT", "3GB")
 
 
 @pytest.fixture

@@ -388,6 +388,10 @@ def _word(value: Any) -> str | None:
     return normalised(value) if isinstance(value, str) and value.strip() else None
 
 
+def _score(value: Any, not_attempted: frozenset[str]) -> Any:
+    return None if _word(value) in not_attempted else number_cell(value)
+
+
 def read_vpr_workbook(path: str, data: bytes, *, configured: bool = True) -> ParsedFile:
     """Reads a ВПР participant workbook of any declared layout; raises ReadError when it cannot be read.
 
@@ -470,9 +474,9 @@ def _read_sheet(
 
     for index in range(header.row + 1, len(rows)):
         cells, number = rows[index], index + 1
-        first = next((c for c in cells if isinstance(c, str) and c.strip()), None)
-        if layout.group_row is not None and first is not None:
-            group = layout.group_row.fullmatch(normalised(first))
+        if layout.group_row is not None:
+            first = next((c for c in cells if isinstance(c, str) and c.strip()), None)
+            group = layout.group_row.fullmatch(normalised(first)) if first is not None else None
             if group:
                 groups[group["login"]] = int(group["participants"])
                 continue
@@ -480,7 +484,8 @@ def _read_sheet(
         scores = [cells[c] if c < len(cells) else None for c in task_columns]
         if code is None and all(text_cell(s) is None for s in scores) and text_cell(cell(cells, "variant")) is None:
             continue  # a blank row of the template: only its formula total is filled in
-        beyond = [i for i in range(header.width, len(cells)) if text_cell(cells[i]) is not None]
+        # an empty cell is read as "": most rows are padded with them to the sheet's width
+        beyond = [i for i in range(header.width, len(cells)) if cells[i] != "" and text_cell(cells[i]) is not None]
         if beyond:
             issues.append(
                 Issue(
@@ -505,7 +510,8 @@ def _read_sheet(
         columns["task_scores"].append(
             [None] * len(scores)
             if absent
-            else [None if _word(s) in layout.not_attempted else number_cell(s) for s in scores]
+            # a float is a score as it stands: only text can be a «not attempted» mark
+            else [s if s.__class__ is float else _score(s, layout.not_attempted) for s in scores]
         )
         columns["primary_score"].append(None if absent else number_cell(cell(cells, "primary_score")))
         columns["mark"].append(None if absent else number_cell(cell(cells, "mark")))

@@ -64,6 +64,7 @@ def environment(root: Path, landing: Path) -> dict[str, str]:
         "LANDING_DIR": str(landing),
         "WAREHOUSE_PATH": str(root / "warehouse" / "monitoring.duckdb"),
         "PUBLISH_DIR": str(root / "published"),
+        "DUCKDB_MEMORY_LIMIT": os.environ["DUCKDB_MEMORY_LIMIT"],
         "DAGSTER_UI_URL": DAGSTER_UI_URL,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",

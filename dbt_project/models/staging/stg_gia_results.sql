@@ -4,6 +4,9 @@
     in the crosswalk are kept aside in stg_gia_unmapped_school_codes, not here, until it is mapped.
     An appeal (raw.gia_appeals) replaces the scores it names: the latest change of the participant's exam
     applies, the listed scores stay beside it. In a list a retake is a later list of the same exam. -#}
+{#- A table, unlike the other staging models: the ГИА models and tests all read it, and a view
+    recomputed the participant rows for each reader (30–46 s each at federal scale). -#}
+{{ config(materialized='table') }}
 with
 
 source as (

@@ -2,6 +2,9 @@
     flagged). The mark is the file's where it carries one (report Ф1, archives), else the one the year's
     conversion scale gives (seed vpr_works); a file mark that disagrees with the scale is reported by the
     test assert_vpr_marks_match_cut_scores. -#}
+{#- A table, unlike the other staging models: the ВПР models and tests all read it, and a view
+    recomputed the participant rows for each reader (30–46 s each at federal scale). -#}
+{{ config(materialized='table') }}
 with
 
 source as (
