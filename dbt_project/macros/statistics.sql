@@ -10,6 +10,19 @@
     (case when {{ z }} is null then null when {{ z }} >= 0 then {{ tail }} else 1.0 - {{ tail }} end)
 {%- endmacro %}
 
+{#- The standard normal quantile Φ⁻¹(p), for the normal scores of primary scores in the heaping sign:
+    Abramowitz & Stegun 26.2.23 (absolute error below 4.5e-4), p kept within [1e-10, 1 − 1e-10] so the
+    bottom and top of a scale map to ±6.4 rather than infinity. `p` should be a column or a simple
+    expression: it is repeated. -#}
+{% macro normal_quantile(p) -%}
+    {%- set q = 'least(greatest(' ~ p ~ ', 1e-10), 1 - 1e-10)' -%}
+    {%- set t = 'sqrt(-2 * ln(least(' ~ q ~ ', 1 - ' ~ q ~ ')))' -%}
+    (case when {{ p }} is null then null else sign({{ q }} - 0.5) * (
+        {{ t }} - (2.515517 + 0.802853 * {{ t }} + 0.010328 * {{ t }} * {{ t }})
+        / (1 + 1.432788 * {{ t }} + 0.189269 * {{ t }} * {{ t }} + 0.001308 * {{ t }} * {{ t }} * {{ t }})
+    ) end)
+{%- endmacro %}
+
 {#- The median of an expression over the group, in both targets (an ordered-set aggregate). -#}
 {% macro median_of(expression) -%}
     percentile_cont(0.5) within group (order by {{ expression }})

@@ -25,11 +25,11 @@ from tests.conftest import REPO_ROOT, SAMPLE_DIR, SAMPLE_PARTICIPANT_KEY
 REVIEWS_CSV = (
     "login;year;work_code;sign;decision;reviewer;decided_at;comment\n"
     "sch860023;2023;MA6;task_inversion;снято;Иванова И. И.;2024-11-12;работы перепроверены, результаты подтвердились\n"
-    "sch860009;2021;MA5;heaping_at_cuts;подтверждено;Петров П. П.;12.11.2024 15:30;баллы завышены при проверке\n"
+    "sch860009;2022;MA5;heaping_at_cuts;подтверждено;Петров П. П.;12.11.2024 15:30;баллы завышены при проверке\n"
 )
 DAGSTER_UI_URL = "http://127.0.0.1:3000"
 DISMISSED = ("sch860023", 2023, "MA6", "task_inversion")
-CONFIRMED = ("sch860009", 2021, "MA5", "heaping_at_cuts")
+CONFIRMED = ("sch860009", 2022, "MA5", "heaping_at_cuts")
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,18 @@ participants as (
 
 ),
 
+cut_heaping as (
+
+    select * from {{ ref('obj_cut_heaping') }}
+
+),
+
+thresholds as (
+
+    select * from {{ ref('objectivity_thresholds') }}
+
+),
+
 -- The share of «4» and «5» is the school's level at every level of detail (participant rows or the
 -- report «Статистика по отметкам»): the signs whose expected value depends on the level are fitted on it.
 levels as (
@@ -55,13 +67,6 @@ proportions as (
         'Доля понизивших (ВПР ниже отметки по журналу)', journal_from
     from levels
     where journal_from is not null
-    union all
-    -- Lenient grading moves scores just under a cut up to it: the share at the cut of the window around it.
-    select year, login, region_code, work_code, 'heaping_at_cuts', at_cut, at_cut + below_cut,
-        {{ ratio('region_at_cut', 'region_at_cut + region_below_cut') }}, share_4_5,
-        'Доля баллов на границе «3»/«4» или на балл выше (из окна граница−2…граница+1)', scores_from
-    from levels
-    where scores_from is not null
 
 ),
 
@@ -80,6 +85,38 @@ proportion_statistics as (
         computed_from
     from proportions
     where n > 0 and reference > 0 and reference < 1
+
+),
+
+-- Lenient grading moves scores just under a cut up to it: the school's pupils at the cuts of the window
+-- around them against what the region's score histogram puts there at the school's level, with the
+-- binomial variance of each cut's window summed over the cuts (obj_cut_heaping).
+heaping as (
+
+    select
+        cut_heaping.year, cut_heaping.login, cut_heaping.region_code, cut_heaping.work_code,
+        'heaping_at_cuts' as sign,
+        cut_heaping.in_window as n,
+        {{ ratio('cut_heaping.at_cut', 'cut_heaping.in_window') }} as estimate,
+        cut_heaping.expected_at_cut / cut_heaping.in_window as reference,
+        {{ ratio('cut_heaping.at_cut', 'cut_heaping.in_window') }} - cut_heaping.expected_at_cut / cut_heaping.in_window
+            as effect,
+        sqrt(cut_heaping.at_cut_variance) / cut_heaping.in_window as sampling_se,
+        levels.share_4_5 as covariate,
+        true as shaped,
+        true as is_share,
+        'Доля баллов на границе отметки и выше (граница … граница+' || (thresholds.points_from_cut - 1)
+            || ') из окна граница−' || thresholds.points_below_cut || ' … граница+' || (thresholds.points_from_cut - 1)
+            || ', границ: ' || cut_heaping.cuts
+            || '; «по региону» — по распределению баллов региона при уровне школы' as measure,
+        cut_heaping.scores_from as computed_from
+    from cut_heaping
+    inner join levels
+        on cut_heaping.year = levels.year and cut_heaping.login = levels.login
+        and cut_heaping.work_code = levels.work_code
+    inner join thresholds
+        on thresholds.sign = 'heaping_at_cuts' and cut_heaping.year between thresholds.year_from and thresholds.year_to
+    where cut_heaping.at_cut_variance > 0
 
 ),
 
@@ -225,6 +262,8 @@ mean_statistics as (
 final as (
 
     select * from proportion_statistics
+    union all
+    select * from heaping
     union all
     select * from mean_statistics
 

@@ -26,8 +26,7 @@ results as (
         vpr_results.year, vpr_results.login, {{ region_code_from_login('vpr_results.login') }} as region_code,
         vpr_results.work_code, vpr_results.subject_code, vpr_results.grade, vpr_results.participant_code,
         vpr_results.primary_score, vpr_results.mark, vpr_results.journal_mark, vpr_results.task_scores,
-        vpr_results.task_max,
-        vpr_works.cut_3, vpr_works.cut_4
+        vpr_results.task_max
     from vpr_results
     inner join vpr_works
         on vpr_results.work_code = vpr_works.work_code
@@ -79,17 +78,6 @@ final as (
             when results.mark < results.journal_mark then 'понизили'
             else 'подтвердили'
         end as journal_comparison,
-        -- The window around the «3» and «4» cuts where lenient grading moves scores: two points below a cut
-        -- against the cut itself and one point above. Where two cuts are close a score counts at the cut.
-        results.primary_score between results.cut_3 and results.cut_3 + 1
-            or results.primary_score between results.cut_4 and results.cut_4 + 1 as at_cut,
-        not (
-            results.primary_score between results.cut_3 and results.cut_3 + 1
-            or results.primary_score between results.cut_4 and results.cut_4 + 1
-        ) and (
-            results.primary_score between results.cut_3 - 2 and results.cut_3 - 1
-            or results.primary_score between results.cut_4 - 2 and results.cut_4 - 1
-        ) as below_cut,
         by_difficulty.easy_rate,
         by_difficulty.hard_rate
     from results

@@ -2,9 +2,9 @@
 -- rest of the region (the region without the school itself, so a school is never compared with itself).
 -- A school with no participant rows for the work is counted from its ФИС ОКО reports
 -- (int_vpr_school_work_counts): marks from «Статистика по отметкам», the journal comparison from «Сравнение
--- отметок с отметками по журналу», the window around the cuts from «Распределение первичных баллов»; what no
--- report gives stays NULL, and the sign that needs it is «не вычисляется» in mart_objectivity_flags.
--- `*_from` records the level each count came from.
+-- отметок с отметками по журналу», and whether a «Распределение первичных баллов» gives its scores (the
+-- heaping sign counts them in obj_cut_heaping); what no report gives stays NULL, and the sign that needs it
+-- is «не вычисляется» in mart_objectivity_flags. `*_from` records the level each count came from.
 with
 
 participants as (
@@ -20,19 +20,6 @@ report_counts as (
 
 ),
 
-score_counts as (
-
-    select * from {{ ref('int_vpr_school_work_score_counts') }}
-    where scores_from = 'score_distribution'
-
-),
-
-vpr_works as (
-
-    select * from {{ ref('vpr_works') }}
-
-),
-
 participant_school as (
 
     select
@@ -45,8 +32,6 @@ participant_school as (
         -- The journal sign per pupil: how far the ВПР mark is above the journal mark, not only whether.
         sum(mark - journal_mark) as journal_gap_sum,
         sum((mark - journal_mark) * (mark - journal_mark)) as journal_gap_squares,
-        count(*) filter (where at_cut) as at_cut,
-        count(*) filter (where below_cut) as below_cut,
         avg(z_score) as mean_z,
         count(hard_rate - easy_rate) as with_tasks,
         sum(easy_rate) as easy_sum,
@@ -62,29 +47,6 @@ participant_school as (
 
 ),
 
--- The window around the «3» and «4» cuts as obj_vpr_participants defines it, on a score distribution.
-report_cuts as (
-
-    select
-        score_counts.year, score_counts.login, score_counts.work_code,
-        sum(score_counts.pupils) filter (
-            where score_counts.score between vpr_works.cut_3 and vpr_works.cut_3 + 1
-                or score_counts.score between vpr_works.cut_4 and vpr_works.cut_4 + 1
-        ) as at_cut,
-        sum(score_counts.pupils) filter (
-            where not (score_counts.score between vpr_works.cut_3 and vpr_works.cut_3 + 1
-                       or score_counts.score between vpr_works.cut_4 and vpr_works.cut_4 + 1)
-                and (score_counts.score between vpr_works.cut_3 - 2 and vpr_works.cut_3 - 1
-                     or score_counts.score between vpr_works.cut_4 - 2 and vpr_works.cut_4 - 1)
-        ) as below_cut
-    from score_counts
-    inner join vpr_works
-        on score_counts.work_code = vpr_works.work_code
-        and score_counts.year between vpr_works.year_from and vpr_works.year_to
-    group by score_counts.year, score_counts.login, score_counts.work_code
-
-),
-
 report_school as (
 
     select
@@ -97,10 +59,6 @@ report_school as (
         {{ dbt.cast('report_counts.lowered', dbt.type_bigint()) }} as lowered,
         {{ dbt.cast('null', dbt.type_bigint()) }} as journal_gap_sum,
         {{ dbt.cast('null', dbt.type_bigint()) }} as journal_gap_squares,
-        {{ dbt.cast('coalesce(report_cuts.at_cut, 0)', dbt.type_bigint()) }}
-            * case when report_counts.scores_from is not null then 1 end as at_cut,
-        {{ dbt.cast('coalesce(report_cuts.below_cut, 0)', dbt.type_bigint()) }}
-            * case when report_counts.scores_from is not null then 1 end as below_cut,
         {{ dbt.cast('null', type_double()) }} as mean_z,
         {{ dbt.cast('0', dbt.type_bigint()) }} as with_tasks,
         {{ dbt.cast('null', type_double()) }} as easy_sum,
@@ -112,9 +70,6 @@ report_school as (
         report_counts.journal_from,
         report_counts.scores_from
     from report_counts
-    left join report_cuts
-        on report_counts.year = report_cuts.year and report_counts.login = report_cuts.login
-        and report_counts.work_code = report_cuts.work_code
 
 ),
 
@@ -143,8 +98,6 @@ final as (
         sum(lowered) over region - lowered as region_lowered,
         sum(journal_gap_sum) over region - journal_gap_sum as region_journal_gap_sum,
         sum(journal_gap_squares) over region - journal_gap_squares as region_journal_gap_squares,
-        sum(at_cut) over region - at_cut as region_at_cut,
-        sum(below_cut) over region - below_cut as region_below_cut,
         sum(with_tasks) over region - with_tasks as region_with_tasks,
         sum(easy_sum) over region - easy_sum as region_easy_sum,
         sum(hard_sum) over region - hard_sum as region_hard_sum,

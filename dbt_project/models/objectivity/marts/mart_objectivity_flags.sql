@@ -92,7 +92,7 @@ not_computed as (
                 then 'нет участников с отметкой по журналу.'
             when thresholds.sign = 'heaping_at_cuts' and stats.scores_from is null
                 then 'нет распределения первичных баллов (нет ни строк участников, ни отчёта «Распределение первичных баллов»).'
-            when thresholds.sign = 'heaping_at_cuts' then 'нет участников у границ отметок «3» и «4».'
+            when thresholds.sign = 'heaping_at_cuts' then 'нет участников у границ отметок.'
             when thresholds.sign in ('task_inversion', 'not_confirmed_by_gia') and stats.mean_z is null
                 then 'признак вычисляется только по строкам участников, а у школы по этой работе есть только отчёты ФИС ОКО.'
             when thresholds.sign = 'task_inversion' then 'недостаточно участников с баллами за задания.'
