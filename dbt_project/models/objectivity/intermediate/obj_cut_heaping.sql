@@ -165,22 +165,28 @@ region_spread as (
 
 ),
 
-shrunk as (
+-- The between-school variance (floored at 0) and the sampling variance of the school's mean beside it.
+variances as (
 
     select
-        school_levels.year, school_levels.login, school_levels.work_code,
+        school_levels.year, school_levels.login, school_levels.work_code, school_levels.mean_score,
         greatest(region_spread.between_variance, 0) as between_variance,
-        greatest(region_spread.between_variance, 0) / (
-            greatest(region_spread.between_variance, 0) + region_spread.within_variance / school_levels.pupils
-        ) * school_levels.mean_score as level,
-        region_spread.within_variance / school_levels.pupils / (
-            greatest(region_spread.between_variance, 0) + region_spread.within_variance / school_levels.pupils
-        ) as unreliability
+        region_spread.within_variance / school_levels.pupils as mean_variance
     from school_levels
     inner join region_spread
         on school_levels.year = region_spread.year and school_levels.region_code = region_spread.region_code
         and school_levels.work_code = region_spread.work_code
     where region_spread.within_variance > 0
+
+),
+
+shrunk as (
+
+    select
+        year, login, work_code, between_variance,
+        between_variance / (between_variance + mean_variance) * mean_score as level,
+        mean_variance / (between_variance + mean_variance) as unreliability
+    from variances
 
 ),
 
