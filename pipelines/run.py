@@ -26,6 +26,7 @@ import argparse
 import contextlib
 import datetime as dt
 import os
+import select
 import sys
 import threading
 import time
@@ -174,11 +175,12 @@ def files_changed(warehouse: Path, landing_dir: Path, campaign: str | None = Non
     without ``campaign``, the campaign's ВПР and ГИА with it. An unchanged stage is not run at all, so a re-run
     with no new files costs the checks of file sizes and times, not a Dagster run per stage."""
     from pipelines.defs.quality.reviews import reviews_changed
+    from pipelines.ingest.listing import one_listing
     from pipelines.ingest.load import plan_load
     from pipelines.ingest.sources import SOURCES
 
     names = [name for name, source in SOURCES.items() if source.partitioned == (campaign is not None)]
-    with duckdb.connect(str(warehouse)) as con:
+    with one_listing(), duckdb.connect(str(warehouse)) as con:
         if campaign is None and reviews_changed(con, landing_dir):
             return True
         return any(plan_load(name, landing_dir, con, campaign=campaign).changes for name in names)
@@ -197,8 +199,21 @@ def detail_to_log(log_path: Path, verbose: bool):
     read_end, write_end = os.pipe()
     log = open(log_path, "ab")  # noqa: SIM115 - the pump thread writes to it until the finally block closes it
 
+    restored = threading.Event()
+
+    # A child process started during the run (multiprocessing's resource tracker) inherits the pipe as its
+    # stdout and keeps it open until this process exits, so the end of the pipe never comes: the pump stops
+    # once the descriptors are restored and the pipe has nothing left to read.
     def pump() -> None:
-        while chunk := os.read(read_end, 65536):
+        while True:
+            readable, _, _ = select.select([read_end], [], [], 0.05)
+            if not readable:
+                if restored.is_set():
+                    return
+                continue
+            chunk = os.read(read_end, 65536)
+            if not chunk:
+                return
             log.write(chunk)
             log.flush()
             if verbose:
@@ -225,9 +240,10 @@ def detail_to_log(log_path: Path, verbose: bool):
         sys.stderr.flush()
         os.dup2(terminal, 1)
         os.dup2(saved_err, 2)
+        restored.set()
+        thread.join(timeout=10)
         os.close(saved_err)
         os.close(terminal)
-        thread.join(timeout=10)
         os.close(read_end)
         log.close()
 

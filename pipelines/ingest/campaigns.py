@@ -10,6 +10,8 @@ partitions exist for the autumn ВПР (2020) when they arrive.
 import re
 from pathlib import Path
 
+from pipelines.ingest.listing import landing_files
+
 FIRST_ACADEMIC_YEAR = 2018  # 2018-2019, the first year of the current ВПР and FIOKO lists
 LAST_ACADEMIC_YEAR = 2035  # 2035-2036
 HALVES = ("H1", "H2")
@@ -68,13 +70,8 @@ def campaign_of_file(relative_path: str, landing_dir: Path | None = None) -> str
 
 def campaigns_in_landing(landing_dir: Path) -> list[str]:
     """Campaigns that have at least one ВПР or ГИА file in the landing folder, oldest first."""
-    landing_dir = Path(landing_dir)
     found = {
-        campaign_of_file(path.relative_to(landing_dir).as_posix(), landing_dir)
-        for folder in ("vpr", "gia")
-        if (landing_dir / folder).is_dir()
-        for path in (landing_dir / folder).rglob("*")
-        if path.is_file()
+        campaign_of_file(file, landing_dir) for file in landing_files(landing_dir) if file.startswith(("vpr/", "gia/"))
     }
     valid = set(CAMPAIGN_KEYS)
     return sorted(found & valid)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import glob
 import hashlib
 import multiprocessing
 import os
@@ -49,6 +48,7 @@ from pipelines.ingest.contracts import (
 )
 from pipelines.ingest.gia_csv import check_gia_csv
 from pipelines.ingest.gia_lists import check_gia_list, looks_like_list
+from pipelines.ingest.listing import landing_files
 from pipelines.ingest.parquet import check_parquet
 from pipelines.ingest.readers import ReadError
 from pipelines.ingest.reading import read_path
@@ -229,10 +229,11 @@ ALLOW_EMPTY_SUFFIX = ".intentionally-empty"
 
 def allowed_to_empty(landing_dir: Path) -> list[str]:
     """Landing files a person marked as intentionally empty (`<file>.intentionally-empty` beside them)."""
-    return sorted(
+    return [
         marker.removesuffix(ALLOW_EMPTY_SUFFIX)
-        for marker in glob.glob(f"**/*{ALLOW_EMPTY_SUFFIX}", root_dir=landing_dir, recursive=True)
-    )
+        for marker in landing_files(landing_dir)
+        if marker.endswith(ALLOW_EMPTY_SUFFIX)
+    ]
 
 
 def _keep_rows_of_emptied_files(batch: _Batch, con, source: str, allowed: list[str]) -> None:
