@@ -4,6 +4,10 @@ import datetime as dt
 import hashlib
 from pathlib import Path
 
+# The dbt project and its seeds (configuration as data: works, scales, thresholds, rule sets per year).
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
+SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
+
 _BLOCK = 1 << 20
 _UTF8_BOM = b"\xef\xbb\xbf"
 

@@ -25,6 +25,7 @@ is checked against the one the stored codes were made with, and dbt folders of k
 import argparse
 import contextlib
 import datetime as dt
+import functools
 import os
 import select
 import sys
@@ -53,6 +54,7 @@ DBT_TARGET = Path(__file__).resolve().parents[1] / "dbt_project" / "target"
 CODE_LOCATION = "school_monitoring"
 REPOSITORY_LABEL_TAG = ".dagster/repository"
 REPOSITORY_LABEL = f"__repository__@{CODE_LOCATION}"
+PARTITION_TAG = "dagster/partition"
 
 
 def run_tags() -> dict[str, str]:
@@ -61,11 +63,21 @@ def run_tags() -> dict[str, str]:
 
 def is_up_to_date(warehouse: Path, publish_dir: Path | None, state: str) -> tuple[bool, str]:
     """Whether the current release and the working database's marts were built from ``state``."""
-    from pipelines.defs.publish.assets import CONFIG
+    from pipelines.defs.publish.config import load_publication_config
 
     if publish_dir is None:
         return False, "PUBLISH_DIR не задан"
-    return published_state_matches(warehouse, publish_dir, state, [mart.relation for mart in CONFIG.marts])
+    marts = load_publication_config().marts
+    return published_state_matches(warehouse, publish_dir, state, [mart.relation for mart in marts])
+
+
+@functools.cache
+def definitions() -> dg.Definitions:
+    """The code location's definitions, loaded only when a run starts: importing dbt and building the dbt
+    assets from the manifest costs about 5 s, most of a re-run that finds nothing to do."""
+    from pipelines.definitions import defs
+
+    return defs()
 
 
 def salt_problem(warehouse: Path) -> str | None:
@@ -84,11 +96,12 @@ def run_pipeline(
     force: bool = False,
     publish_dir: Path | None = None,
     say: Callable[[str], None] = print,
+    instance: dg.DagsterInstance | None = None,
 ) -> bool:
     """Materialises every campaign's ingestion and then the rest; True when every run succeeded.
 
     Raises ``RunRefused`` when the run cannot start (another run, the working database held, the salt).
-    ``say`` prints a progress line.
+    ``say`` prints a progress line; ``instance`` is the Dagster instance of $DAGSTER_HOME unless given.
     """
     with run_lock(lock_path(warehouse)) as stale:
         if stale:
@@ -100,7 +113,7 @@ def run_pipeline(
         problem = salt_problem(warehouse)
         if problem:
             raise RunRefused(problem)
-        instance = dg.DagsterInstance.get()
+        instance = instance or dg.DagsterInstance.get()
         for line in [*recover_dead_runs(instance), *clean_dbt_targets(instance, DBT_TARGET)]:
             say(line)
         return _run_jobs(instance, landing_dir, warehouse, force, publish_dir, say)
@@ -118,24 +131,25 @@ def _outcome(result, started: float) -> str:
 def _run_jobs(
     instance, landing_dir: Path, warehouse: Path, force: bool, publish_dir: Path | None, say: Callable[[str], None]
 ) -> bool:
-    from pipelines.definitions import defs
-    from pipelines.defs.automation.jobs import REFERENCE_INGEST_SELECTION
     from pipelines.defs.ingest.partitions import register_campaigns
     from pipelines.ingest.campaigns import campaigns_in_landing
 
-    definitions = defs()
     tags = run_tags()
-    ingest_job = definitions.resolve_job_def("ingest_campaign_job")
-    monitoring_job = definitions.resolve_job_def("monitoring_job")
     stage = "1. реестр, списки ФИОКО, паспорта, решения экспертов"
     ok = True
     if force or files_changed(warehouse, landing_dir):
+        from pipelines.defs.automation.jobs import REFERENCE_INGEST_SELECTION
+
         started = time.monotonic()
-        reference = monitoring_job.execute_in_process(
-            instance=instance,
-            asset_selection=list(REFERENCE_INGEST_SELECTION.resolve(definitions.resolve_asset_graph())),
-            tags=tags,
-            raise_on_error=False,
+        reference = (
+            definitions()
+            .resolve_job_def("monitoring_job")
+            .execute_in_process(
+                instance=instance,
+                asset_selection=list(REFERENCE_INGEST_SELECTION.resolve(definitions().resolve_asset_graph())),
+                tags=tags,
+                raise_on_error=False,
+            )
         )
         say(f"{stage}: {_outcome(reference, started)}")
         ok = reference.success
@@ -149,8 +163,10 @@ def _run_jobs(
             say(f"{stage}: {UNCHANGED}")
             continue
         started = time.monotonic()
-        result = ingest_job.execute_in_process(
-            instance=instance, partition_key=campaign, tags=tags, raise_on_error=False
+        result = (
+            definitions()
+            .resolve_job_def("ingest_campaign_job")
+            .execute_in_process(instance=instance, partition_key=campaign, tags=tags, raise_on_error=False)
         )
         say(f"{stage}: {_outcome(result, started)}")
         ok &= result.success
@@ -162,7 +178,11 @@ def _run_jobs(
         return ok
     say(f"3. проверки, модели dbt, публикация: выполняются ({'--force' if force else reason})…")
     started = time.monotonic()
-    result = monitoring_job.execute_in_process(instance=instance, tags=tags, raise_on_error=False)
+    result = (
+        definitions()
+        .resolve_job_def("monitoring_job")
+        .execute_in_process(instance=instance, tags=tags, raise_on_error=False)
+    )
     say(f"3. проверки, модели dbt, публикация: {_outcome(result, started)}")
     return ok and result.success
 
@@ -254,6 +274,7 @@ def default_log_path(warehouse: Path) -> Path:
 
 
 def summarise(
+    instance: dg.DagsterInstance,
     landing: Path,
     warehouse: Path,
     publish_dir: Path | None,
@@ -261,17 +282,37 @@ def summarise(
     runs_ok: bool,
     published_before: str | None,
 ):
-    """The summary of the run from the warehouse, the instance and the publication."""
-    from pipelines.definitions import defs
-    from pipelines.defs.automation.alerts import failed_checks_since
+    """The summary of the run from the warehouse, the instance and the publication.
+
+    The checks are the latest evaluations of the definitions' checks when this run loaded the definitions,
+    and otherwise (nothing to do) of the checks the runs behind the working database's state planned."""
+    from pipelines.defs.automation.alerts import checks_planned_by, failed_checks_since
     from pipelines.summary import build_summary
 
-    check_keys = defs().resolve_asset_graph().asset_check_keys
-    failed = failed_checks_since(dg.DagsterInstance.get(), check_keys, 0)
+    if definitions.cache_info().currsize:
+        check_keys = definitions().resolve_asset_graph().asset_check_keys
+    else:
+        check_keys = checks_planned_by(instance, state_runs(instance, warehouse, landing))
+    failed = failed_checks_since(instance, check_keys, 0)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         summary = build_summary(con, landing, publish_dir, since, failed, runs_ok, published_before)
     summary.paths["Рабочая база"] = str(warehouse)
     return summary
+
+
+def state_runs(instance, warehouse: Path, landing: Path) -> list[str]:
+    """The runs the working database's state comes from: the one that published its marts, and the latest
+    ingestion of each campaign in the landing folder."""
+    from pipelines.defs.publish.state import published_run_id
+    from pipelines.ingest.campaigns import campaigns_in_landing
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        published = published_run_id(con)
+    latest_ingestions = (
+        instance.get_runs(dg.RunsFilter(job_name="ingest_campaign_job", tags={PARTITION_TAG: campaign}), limit=1)
+        for campaign in campaigns_in_landing(landing)
+    )
+    return [*([published] if published else []), *(runs[0].run_id for runs in latest_ingestions if runs)]
 
 
 def current_release(publish_dir: Path | None) -> str | None:
@@ -300,8 +341,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Запуск мониторинга: папка приёма {landing}")
     try:
         with detail_to_log(log_path, args.verbose) as say:
-            ok = run_pipeline(landing, warehouse, force=args.force, publish_dir=publish_dir, say=say)
-            summary = summarise(landing, warehouse, publish_dir, since, ok, published_before)
+            instance = dg.DagsterInstance.get()  # opening the instance's storage costs about a second
+            ok = run_pipeline(landing, warehouse, args.force, publish_dir, say, instance)
+            summary = summarise(instance, landing, warehouse, publish_dir, since, ok, published_before)
     except RunRefused as refused:
         print(f"Запуск не начат: {refused}", file=sys.stderr)
         print(f"Статус: {NOT_STARTED} (не запущен), код выхода {EXIT_CODES[NOT_STARTED]}", file=sys.stderr)

@@ -33,7 +33,7 @@ import pandas as pd
 import pyarrow
 import yaml
 
-from pipelines.common import decode_utf8_or_cp1251, parse_datetime
+from pipelines.common import SEEDS_DIR, decode_utf8_or_cp1251, parse_datetime
 from pipelines.ingest import store
 from pipelines.ingest.contracts import (
     ERROR,
@@ -65,7 +65,7 @@ from pipelines.ingest.validate import Issue, location, validate
 
 SOURCE = "gia_results"
 LAYOUT_FILE = Path(__file__).with_name("gia_lists.yml")
-SEED_MINIMUMS = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "gia_min_scores.csv"
+SEED_MINIMUMS = SEEDS_DIR / "gia_min_scores.csv"
 KEY_VARIABLE = "PARTICIPANT_CODE_SALT"
 KEY_HELP = (
     f"set {KEY_VARIABLE} to a secret key kept the same for every run, e.g. "

@@ -12,9 +12,9 @@ import csv
 import functools
 import hashlib
 from dataclasses import dataclass
-from pathlib import Path
 
-SEEDS_DIR = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds"
+from pipelines.common import SEEDS_DIR
+
 WORK_SEEDS = ("vpr_works.csv", "vpr_tasks.csv")
 
 

@@ -98,7 +98,7 @@ def test_the_label_is_the_one_of_the_workspace(tmp_path):
 
 
 def test_a_second_run_reports_files_unchanged(made_run):
-    root, _, env, _ = made_run
+    root, _, env, first = made_run
     again = subprocess.run(
         [sys.executable, "-m", "pipelines.run"], env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=900
     )
@@ -106,3 +106,9 @@ def test_a_second_run_reports_files_unchanged(made_run):
     rows = re.findall(r"^  .+: (\d+) / (\d+) / (\d+) / (\d+)$", again.stdout, flags=re.M)
     assert rows and all(loaded == "0" and found == unchanged for found, loaded, unchanged, _ in rows)
     assert "(прежний, данные не изменились)" in again.stdout
+    # nothing ran, so the definitions were not loaded: the checks are those the runs behind the state planned
+    assert any(line.startswith("3. проверки, модели dbt, публикация: не нужны") for line in again.stdout.splitlines())
+    checks_line = re.compile(r"^Проверки не пройдены: .*$", flags=re.M)
+    assert checks_line.findall(again.stdout) == checks_line.findall(first.stdout)
+    shown = re.compile(r"^  (?:ошибка|предупреждение): .*$", flags=re.M)
+    assert shown.findall(again.stdout) == shown.findall(first.stdout) != []

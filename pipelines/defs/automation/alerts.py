@@ -22,7 +22,7 @@ from urllib.parse import quote
 import dagster as dg
 
 from pipelines.defs.automation.settings import ALERT_INTERVAL_SECONDS
-from pipelines.defs.quality.checks import DOCS_METADATA_KEY, SCHOOLS_METADATA_KEY, SUITE_SPECS
+from pipelines.defs.quality.gx_suites import DOCS_METADATA_KEY, SCHOOLS_METADATA_KEY, SUITE_SPECS
 
 ALERT_URLS_VARIABLE = "ALERT_URLS"
 TITLE = "Мониторинг ШНОР/ВПР: не пройдены проверки"
@@ -98,6 +98,17 @@ def alert_urls() -> list[str]:
 def _text(metadata, key: str) -> str | None:
     value = metadata.get(key)
     return None if value is None else str(getattr(value, "value", value))
+
+
+def checks_planned_by(instance: dg.DagsterInstance, run_ids: list[str]) -> set[dg.AssetCheckKey]:
+    """The checks the runs planned to evaluate."""
+    keys = set()
+    for run_id in run_ids:
+        planned = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED)
+        keys.update(
+            record.event_log_entry.dagster_event.event_specific_data.asset_check_key for record in planned.records
+        )
+    return keys
 
 
 def failed_checks_since(instance: dg.DagsterInstance, check_keys, after_id: int) -> list[FailedCheck]:

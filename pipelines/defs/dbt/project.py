@@ -12,7 +12,8 @@ from pathlib import Path
 
 from dagster_dbt import DagsterDbtProjectPreparer, DbtCliResource, DbtProject
 
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[3] / "dbt_project"
+from pipelines.common import DBT_PROJECT_DIR
+
 # One folder per running dbt build, removed when the build ends (see pipelines/defs/dbt/assets.py).
 RUN_TARGETS = DBT_PROJECT_DIR / "target" / "runs"
 # dbt is installed beside the interpreter running the pipeline, whether or not the venv is on PATH.

@@ -17,8 +17,7 @@ from pipelines.defs.metadata import table_metadata
 from pipelines.defs.publish.config import PublicationConfig, load_publication_config
 from pipelines.defs.publish.release import PUBLISHED_DB, MartRelease, publish
 from pipelines.defs.publish.state import input_state, record_published
-from pipelines.defs.quality.checks import SUITE_SPECS
-from pipelines.defs.quality.gx_suites import GreatExpectations
+from pipelines.defs.quality.gx_suites import SUITE_SPECS, GreatExpectations
 from pipelines.defs.resources import Folder
 
 CONFIG = load_publication_config()

@@ -72,6 +72,15 @@ def record_published(con, release: str, state: str, run_id: str) -> None:
     con.execute(f"insert into {STATE_TABLE} (release, input_state, run_id) values (?, ?, ?)", [release, state, run_id])
 
 
+def published_run_id(con) -> str | None:
+    """The run that published the working database's marts, when they are the published ones."""
+    exists = con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'ops' and table_name = 'publication_state'"
+    ).fetchone()[0]
+    row = con.execute(f"select run_id from {STATE_TABLE}").fetchone() if exists else None
+    return row[0] if row else None
+
+
 def clear_published(con) -> None:
     """Called before a dbt build: the working database's marts are about to differ from the publication."""
     _ensure(con)

@@ -13,20 +13,18 @@ import duckdb
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
-from pipelines.defs.dbt.project import DBT_PROJECT_DIR
+from pipelines.common import SEEDS_DIR
 from pipelines.defs.quality.gx_suites import (
+    DOCS_METADATA_KEY,
     MAX_LISTED_ROWS,
+    SCHOOLS_METADATA_KEY,
+    SUITE_SPECS,
     GreatExpectations,
     SuiteOutcome,
     SuiteSpec,
-    load_suite_specs,
 )
 
 WRITER_POOL = "duckdb_writer"
-SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
-# Metadata key the alert sensor reads the schools of a failed check from.
-SCHOOLS_METADATA_KEY = "школы"
-DOCS_METADATA_KEY = "Data Docs"
 MAX_LISTED_SCHOOLS = 100
 
 
@@ -131,7 +129,6 @@ def build_suite_check(spec: SuiteSpec) -> dg.AssetChecksDefinition:
     return _check
 
 
-SUITE_SPECS = load_suite_specs()
 SUITE_CHECKS = [build_suite_check(spec) for spec in SUITE_SPECS]
 
 

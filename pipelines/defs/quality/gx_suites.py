@@ -83,6 +83,12 @@ def load_suite_specs(folder: Path = EXPECTATIONS_DIR) -> list[SuiteSpec]:
     return [SuiteSpec.load(path) for path in sorted(folder.glob("*.json"))]
 
 
+SUITE_SPECS = load_suite_specs()
+# Metadata keys of a check's evaluation that the alerts and the run's summary read the schools and the report from.
+SCHOOLS_METADATA_KEY = "школы"
+DOCS_METADATA_KEY = "Data Docs"
+
+
 @dataclass(frozen=True)
 class FailedExpectation:
     """One failing expectation: what it checks and which rows (or which observed value) failed."""

@@ -22,8 +22,7 @@ import pandas as pd
 import pandera.pandas as pa
 from dagster_duckdb import DuckDBResource
 
-from pipelines.common import decode_utf8_or_cp1251, parse_datetime, sha256_of
-from pipelines.defs.dbt.project import DBT_PROJECT_DIR
+from pipelines.common import SEEDS_DIR, decode_utf8_or_cp1251, parse_datetime, sha256_of
 from pipelines.defs.metadata import table_metadata
 from pipelines.defs.resources import Folder
 
@@ -47,7 +46,7 @@ create table if not exists raw.reviews (
 
 def known_signs() -> list[str]:
     """Sign codes from the thresholds seed: a decision on an unknown sign would never match a flag."""
-    seed = pd.read_csv(DBT_PROJECT_DIR / "seeds" / "objectivity_thresholds.csv")
+    seed = pd.read_csv(SEEDS_DIR / "objectivity_thresholds.csv")
     return sorted(seed["sign"].unique())
 
 
