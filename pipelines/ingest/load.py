@@ -59,6 +59,7 @@ from pipelines.ingest.works import seeds_fingerprint
 
 SALT_VARIABLE = "PARTICIPANT_CODE_SALT"
 FILES_PER_TASK = 50
+PARALLEL_FROM_FILES = 2000  # below it, starting worker processes costs more than they save
 KEYS_ACROSS_FILES = {"vpr_results": VPR_KEY}
 # FIOKO lists: a row of another file with the same key must say the same (a repeat is counted once in dbt)
 AGREE_ACROSS_FILES = {
@@ -366,18 +367,22 @@ def _unchanged(path: Path, latest: store.FileVersion, registry: str | None, row_
 
 
 def read_files(source: str, landing_dir: Path, files: list[str], workers: int = 1):
-    """(file, sha256, size, mtime, parsed or error) of each file; in `workers` processes when above 1.
+    """(file, sha256, size, mtime, parsed or error) of each file, in file order; in up to `workers` processes
+    (never more than the machine's cores) when there are at least PARALLEL_FROM_FILES files.
 
-    Measured on 2 cores, one process is faster: 946 sample forms read in 1.0–1.5 s serially and 5–8 s with
-    two worker processes; 5,318 region-scale forms in 8–9 s against 23 s. Starting a worker imports pandera
-    (≈2 s), and sending the parsed rows back (≈120 MB pickled for the region) costs more than parsing.
-    Workers can pay off with many cores and large files.
+    Measured on 2 cores: 3,000 region forms in 11.7 s in one process and 8.0 s in two; the 946 forms of the
+    bundled sample in 3.1 s and 3.9 s, because starting the pool costs about 2 s. Most of a worker's time is
+    parsing; sending the parsed rows back by pickling costs the run's process about 0.5 ms a form.
     """
     jobs = [(source, file, str(landing_dir / file)) for file in files]
-    if workers < 2:
+    workers = min(workers, os.cpu_count() or 1)
+    if workers < 2 or len(jobs) < PARALLEL_FROM_FILES:
         return [read_path(job) for job in jobs]
-    # fork would copy the caller's threads and open database handles; a fresh interpreter is safer
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
+    # fork would copy the caller's threads and open database handles; the workers fork from a server process
+    # that has imported the readers and pandera once, instead of each importing them (≈2 s) on start
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["pipelines.ingest.reading"])
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
         return list(pool.map(read_path, jobs, chunksize=FILES_PER_TASK))
 
 

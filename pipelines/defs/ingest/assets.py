@@ -40,6 +40,11 @@ class IngestConfig(dg.Config):
         description="Keep the good rows of a file that breaks its contract (only its failing rows are left "
         "out). By default the whole file is quarantined.",
     )
+    read_workers: int = Field(
+        default=2,
+        description="Processes that read a source's files when it has 2,000 or more to read (a region's ВПР "
+        "forms), at most one per core; 1 reads them in the run's process.",
+    )
 
 
 def table_schema(schema: pa.DataFrameSchema, *extra: pa.DataFrameSchema) -> dg.TableSchema:
@@ -104,7 +109,12 @@ def materialize_source(
     campaign = context.partition_key if SOURCES[name].partitioned else None
     with duckdb.get_connection() as con:
         report = load_source(
-            name, landing.root, con, campaign=campaign, row_level_quarantine=config.row_level_quarantine
+            name,
+            landing.root,
+            con,
+            campaign=campaign,
+            row_level_quarantine=config.row_level_quarantine,
+            workers=config.read_workers,
         )
         scope = _scope(name, campaign)
         [(row_count,)] = con.execute(f"select count(*) from raw.{name} where {scope}").fetchall()
