@@ -15,6 +15,15 @@ def test_a_finished_run_leaves_no_dbt_artifacts(sample):
     assert manifest.is_file()  # what the code location loads stays
 
 
+def test_a_build_keeps_its_parse_state_for_the_next_build(sample):
+    """The sample's warehouse path differs from the one `make setup` parsed with: without the state the
+    last build kept, every build would parse the whole project again."""
+    [last] = sample.instance().get_run_records(dg.RunsFilter(job_name="monitoring_job"), limit=1)
+    kept = RUN_TARGETS.parent / "partial_parse.msgpack"
+    assert kept.stat().st_mtime >= last.start_time
+    assert not list(kept.parent.glob("partial_parse.msgpack.*"))  # no half-copied file left beside it
+
+
 def test_folders_of_ended_or_old_runs_are_removed_and_others_kept(sample, tmp_path):
     instance = sample.instance()
     ended = instance.get_run_records(dg.RunsFilter(job_name="monitoring_job"), limit=1)[0].dagster_run.run_id

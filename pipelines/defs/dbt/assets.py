@@ -14,8 +14,10 @@ killed run left there. The manifest the code location loads stays in ``target/``
 """
 
 import json
+import os
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -28,6 +30,7 @@ from pipelines.defs.metadata import failing_rows_metadata, table_metadata
 from pipelines.defs.publish.state import clear_published
 
 MANIFEST = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
+PARTIAL_PARSE = "partial_parse.msgpack"
 
 
 def _relation(node: dict[str, Any]) -> str:
@@ -71,6 +74,7 @@ def monitoring_dbt_models(
             if isinstance(event, dg.Output):
                 built.append(context.asset_key_for_output(event.output_name))
             yield event
+        keep_partial_parse(target)
     finally:
         shutil.rmtree(target, ignore_errors=True)
     with duckdb.get_connection() as con:  # dbt has exited: its write lock is free
@@ -82,6 +86,22 @@ def monitoring_dbt_models(
                 asset_key=key,
                 metadata=table_metadata(con, relation, participant_level=relation in PARTICIPANT_LEVEL),
             )
+
+
+def keep_partial_parse(run_target: Path) -> None:
+    """Keeps the build's parse state where dagster-dbt copies it from into the next build's folder.
+
+    dbt re-parses the whole project (about 8 s) when the profile it parsed with differs, and the warehouse
+    path is part of the profile: the state `make setup` made serves only runs with its WAREHOUSE_PATH. Kept
+    after each build, it serves the next build with the same profile; dbt checks it against the project's
+    files, variables and profile before it uses any of it. Replaced in one step, so a build that copies it
+    meanwhile reads a whole file."""
+    built = run_target / PARTIAL_PARSE
+    if built.is_file():
+        kept = dbt_project.manifest_path.parent / PARTIAL_PARSE
+        staging = kept.with_name(f"{PARTIAL_PARSE}.{run_target.name}")
+        shutil.copyfile(built, staging)
+        os.replace(staging, kept)
 
 
 def _failing_rows(con, check: dg.AssetCheckResult) -> dict[str, dg.MetadataValue]:
