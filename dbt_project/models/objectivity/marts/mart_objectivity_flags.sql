@@ -98,7 +98,7 @@ not_computed as (
             when thresholds.sign = 'task_inversion' then 'недостаточно участников с баллами за задания.'
             when thresholds.sign = 'not_confirmed_by_gia' then 'нет результатов ОГЭ школы по предмету.'
             when thresholds.sign = 'above_own_works' and stats.mean_z is null
-                then 'нужен средний стандартизованный балл участников по каждой работе школы; он считается по строкам участников, а у школы по этой работе есть только отчёты ФИС ОКО.'
+                then 'признак вычисляется только по строкам участников (нужен средний стандартизованный балл по каждой работе школы), а у школы по этой работе есть только отчёты ФИС ОКО.'
             when thresholds.sign = 'above_own_works' and not exists (
                 select 1 from stats as other_works
                 where other_works.year = stats.year and other_works.login = stats.login
