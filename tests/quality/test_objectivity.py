@@ -74,8 +74,27 @@ def test_honest_high_performers_are_good_but_not_flagged_for_being_good(sample):
     # … but a high result alone never flags, the ОГЭ confirms them, and they help on no tasks.
     assert not level["flagged"].any()
     assert not tests[tests["sign"].isin(["not_confirmed_by_gia", "task_inversion"])]["flagged"].any()
+    # Good at every work, so no work stands above their other works.
+    own = tests[tests["sign"] == "above_own_works"]
+    assert len(own) > 0 and not own["flagged"].any()
     flagged_years = tests[tests["flagged"]][["login", "year"]].drop_duplicates()
     assert len(flagged_years) <= 1, flagged_years
+
+
+def test_a_work_is_set_against_other_works_only_where_the_school_has_them(sample):
+    rows = sample.query("""
+        select flags.is_computable, flags.reason, works.works
+        from objectivity.mart_objectivity_flags as flags
+        inner join (
+            select year, login, count(*) filter (where mean_z is not null) as works
+            from objectivity.obj_work_stats group by year, login
+        ) as works on flags.year = works.year and flags.login = works.login
+        where flags.sign = 'above_own_works'
+    """)
+    assert rows["is_computable"].any()
+    assert rows["is_computable"].eq(rows["works"] > 1).all()
+    lone = rows[~rows["is_computable"]]
+    assert lone["reason"].str.startswith("Не вычисляется: у школы в этом году одна работа ВПР").all()
 
 
 def test_a_small_class_at_100_percent_is_not_evidence(sample):

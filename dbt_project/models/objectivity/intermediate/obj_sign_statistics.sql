@@ -165,6 +165,66 @@ gia as (
 
 ),
 
+-- A work inflated for the school stands above the school's own other works of the year, which a lyceum
+-- good at everything does not: the work's standardised mean against the mean of the school's other works
+-- (a contrast of a unit against its own other measurements). The sampling variance is the work's plus
+-- that of the others' mean; obj_sign_tests adds the spread between works that honest schools show.
+-- A mean's variance is the region's pooled within-school variance of the work over its participants: a
+-- school's own spread from two or three pupils would make a chance difference look certain.
+within_school as (
+
+    select
+        year, region_code, work_code,
+        sum(z_squares - participants * mean_z * mean_z) / nullif(sum(participants - 1), 0) as pupil_variance
+    from stats
+    where mean_z is not null
+    group by year, region_code, work_code
+
+),
+
+work_means as (
+
+    select
+        stats.year, stats.login, stats.region_code, stats.work_code, stats.participants, stats.mean_z,
+        within_school.pupil_variance / stats.participants as mean_variance
+    from stats
+    inner join within_school
+        on stats.year = within_school.year and stats.region_code = within_school.region_code
+        and stats.work_code = within_school.work_code
+    where stats.mean_z is not null
+
+),
+
+school_year_means as (
+
+    select year, login, count(*) as works, sum(mean_z) as mean_sum, sum(mean_variance) as variance_sum
+    from work_means
+    group by year, login
+
+),
+
+own_works as (
+
+    select
+        work_means.year, work_means.login, work_means.region_code, work_means.work_code,
+        'above_own_works' as sign,
+        work_means.participants as n,
+        work_means.mean_z as estimate,
+        (school_year_means.mean_sum - work_means.mean_z) / (school_year_means.works - 1) as reference,
+        sqrt(greatest(
+            work_means.mean_variance
+                + (school_year_means.variance_sum - work_means.mean_variance) / ((school_year_means.works - 1) ^ 2),
+            0
+        )) as sampling_se,
+        'Средний результат работы ' || {{ format_decimal_ru("work_means.mean_z") }} || ' ст. откл.; других работ школы ('
+            || (school_year_means.works - 1) || ') в среднем' as measure
+    from work_means
+    inner join school_year_means
+        on work_means.year = school_year_means.year and work_means.login = school_year_means.login
+    where school_year_means.works > 1
+
+),
+
 -- Help on hard tasks: the school's success on hard tasks against its success on easy ones, on the logit
 -- scale. Under the item-response model a task's log-odds of success is ability minus difficulty, so
 -- logit(hard) − logit(easy) is the same for a strong and a weak school; only help (or hindrance) on one
@@ -256,6 +316,10 @@ mean_statistics as (
     select year, login, region_code, work_code, sign, n, estimate, reference, estimate - reference,
         sampling_se, {{ dbt.cast('null', type_double()) }}, true, false, measure, 'participant_rows'
     from jumps
+    union all
+    select year, login, region_code, work_code, sign, n, estimate, reference, estimate - reference,
+        sampling_se, {{ dbt.cast('null', type_double()) }}, true, false, measure, 'participant_rows'
+    from own_works
 
 ),
 

@@ -33,6 +33,8 @@ participant_school as (
         sum(mark - journal_mark) as journal_gap_sum,
         sum((mark - journal_mark) * (mark - journal_mark)) as journal_gap_squares,
         avg(z_score) as mean_z,
+        -- For the spread of the school's pupils around its mean: the standard error of mean_z.
+        sum(z_score * z_score) as z_squares,
         count(hard_rate - easy_rate) as with_tasks,
         sum(easy_rate) as easy_sum,
         sum(hard_rate) as hard_sum,
@@ -60,6 +62,7 @@ report_school as (
         {{ dbt.cast('null', dbt.type_bigint()) }} as journal_gap_sum,
         {{ dbt.cast('null', dbt.type_bigint()) }} as journal_gap_squares,
         {{ dbt.cast('null', type_double()) }} as mean_z,
+        {{ dbt.cast('null', type_double()) }} as z_squares,
         {{ dbt.cast('0', dbt.type_bigint()) }} as with_tasks,
         {{ dbt.cast('null', type_double()) }} as easy_sum,
         {{ dbt.cast('null', type_double()) }} as hard_sum,

@@ -97,6 +97,13 @@ not_computed as (
                 then 'признак вычисляется только по строкам участников, а у школы по этой работе есть только отчёты ФИС ОКО.'
             when thresholds.sign = 'task_inversion' then 'недостаточно участников с баллами за задания.'
             when thresholds.sign = 'not_confirmed_by_gia' then 'нет результатов ОГЭ школы по предмету.'
+            when thresholds.sign = 'above_own_works' and stats.mean_z is null
+                then 'признак вычисляется только по строкам участников (нужен средний стандартизованный балл по каждой работе школы), а у школы по этой работе есть только отчёты ФИС ОКО.'
+            when thresholds.sign = 'above_own_works' and not exists (
+                select 1 from stats as other_works
+                where other_works.year = stats.year and other_works.login = stats.login
+                    and other_works.work_code <> stats.work_code and other_works.mean_z is not null
+            ) then 'у школы в этом году одна работа ВПР с результатами участников — не с чем сравнить.'
             else 'недостаточно данных.'
         end as detail,
         cast(null as {{ dbt.type_string() }}) as computed_from,
