@@ -28,26 +28,41 @@
     percentile_cont(0.5) within group (order by {{ expression }})
 {%- endmacro %}
 
-{#- The correlation ρ between a school's evidence units, from the spread of their weighted Stouffer sums
-    among the region's schools: Var = 1 + ρ·shared_pairs, so ρ = ((1.4826·MAD)² − 1) / median(shared_pairs),
-    floored at 0 (a school with one unit, shared_pairs 0 up to rounding, carries no information on ρ). `relation` has `stouffer_z` and `shared_pairs` per school; `group_by` lists the columns
-    the correlation is estimated per. -#}
-{% macro within_school_correlation(relation, group_by) -%}
-    {%- set keys = group_by | join(', ') -%}
+{#- The robust centre and spread of `value` per group: the median and 1.4826 × the median absolute
+    deviation from it (the standard deviation for a normal sample, unmoved by a few manipulated schools).
+    `relation` is a CTE or a parenthesised subquery; `group_by` lists the group's columns; `medians` adds
+    named medians of other expressions of the group. A query, for the body of a CTE. -#}
+{% macro robust_spread(relation, value, group_by, medians={}) -%}
     {%- set joined = [] -%}
-    {%- for key in group_by %}{% do joined.append('pooled.' ~ key ~ ' = centres.' ~ key) %}{% endfor -%}
-    select centres.{{ group_by | join(', centres.') }},
-        case when centres.median_shared_pairs > 0 then greatest(
-            0, ((1.4826 * {{ median_of('abs(pooled.stouffer_z - centres.centre)') }}) ^ 2 - 1) / centres.median_shared_pairs
-        ) else 0 end as within_school_correlation
-    from {{ relation }} as pooled
+    {%- for key in group_by %}{% do joined.append('measured.' ~ key ~ ' = centres.' ~ key) %}{% endfor -%}
+    select centres.{{ group_by | join(', centres.') }}, centres.centre,
+        {%- for name in medians %} centres.{{ name }},{% endfor %}
+        1.4826 * {{ median_of('abs(measured.' ~ value ~ ' - centres.centre)') }} as spread
+    from {{ relation }} as measured
     inner join (
-        select {{ keys }}, {{ median_of('stouffer_z') }} as centre, {{ median_of('shared_pairs') }} as median_shared_pairs
-        from {{ relation }}
-        where shared_pairs > 1e-6
-        group by {{ keys }}
+        select {{ group_by | join(', ') }}, {{ median_of(value) }} as centre
+            {%- for name, expression in medians.items() %}, {{ median_of(expression) }} as {{ name }}{% endfor %}
+        from {{ relation }} as grouped
+        group by {{ group_by | join(', ') }}
     ) as centres
         on {{ joined | join(' and ') }}
-    where pooled.shared_pairs > 1e-6
-    group by centres.{{ group_by | join(', centres.') }}, centres.median_shared_pairs
+    group by centres.{{ group_by | join(', centres.') }}, centres.centre
+        {%- for name in medians %}, centres.{{ name }}{% endfor %}
+{%- endmacro %}
+
+{#- The correlation ρ between a school's evidence units, from the spread of their weighted Stouffer sums
+    among the region's schools: Var = 1 + ρ·shared_pairs, so ρ = (spread² − 1) / median(shared_pairs),
+    floored at 0 (a school with one unit, shared_pairs 0 up to rounding, carries no information on ρ).
+    `relation` has `stouffer_z` and `shared_pairs` per school; `group_by` lists the columns the correlation
+    is estimated per. -#}
+{% macro within_school_correlation(relation, group_by) -%}
+    select {{ group_by | join(', ') }},
+        case when median_shared_pairs > 0 then greatest(0, (spread ^ 2 - 1) / median_shared_pairs) else 0 end
+            as within_school_correlation
+    from (
+        {{ robust_spread(
+            '(select * from ' ~ relation ~ ' where shared_pairs > 1e-6)', 'stouffer_z', group_by,
+            {'median_shared_pairs': 'shared_pairs'}
+        ) }}
+    ) as spreads
 {%- endmacro %}

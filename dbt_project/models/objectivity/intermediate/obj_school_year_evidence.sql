@@ -95,23 +95,9 @@ raw_contrasts as (
 
 ),
 
-contrast_centres as (
-
-    select region_code, sign, {{ median_of('raw_contrast') }} as centre
-    from raw_contrasts
-    group by region_code, sign
-
-),
-
 contrast_spreads as (
 
-    select
-        raw_contrasts.region_code, raw_contrasts.sign,
-        1.4826 * {{ median_of('abs(raw_contrasts.raw_contrast - contrast_centres.centre)') }} as spread
-    from raw_contrasts
-    inner join contrast_centres
-        on raw_contrasts.region_code = contrast_centres.region_code and raw_contrasts.sign = contrast_centres.sign
-    group by raw_contrasts.region_code, raw_contrasts.sign
+    {{ robust_spread('raw_contrasts', 'raw_contrast', ['region_code', 'sign']) }}
 
 ),
 

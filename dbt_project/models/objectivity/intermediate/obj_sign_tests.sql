@@ -128,45 +128,17 @@ levelled_fit_rows as (
 
 ),
 
-centres as (
-
-    select
-        year, region_code, fit_work, sign, computed_from,
-        {{ median_of('levelled_effect') }} as centre,
-        {{ median_of('sampling_se * sampling_se') }} as median_sampling_variance
-    from levelled_fit_rows
-    group by year, region_code, fit_work, sign, computed_from
-
-),
-
-deviations as (
-
-    select
-        levelled_fit_rows.year, levelled_fit_rows.region_code, levelled_fit_rows.fit_work, levelled_fit_rows.sign,
-        levelled_fit_rows.computed_from,
-        {{ median_of('abs(levelled_fit_rows.levelled_effect - centres.centre)') }} as median_absolute_deviation
-    from levelled_fit_rows
-    inner join centres
-        on levelled_fit_rows.year = centres.year and levelled_fit_rows.region_code = centres.region_code
-        and levelled_fit_rows.fit_work = centres.fit_work and levelled_fit_rows.sign = centres.sign
-        and levelled_fit_rows.computed_from = centres.computed_from
-    group by levelled_fit_rows.year, levelled_fit_rows.region_code, levelled_fit_rows.fit_work,
-        levelled_fit_rows.sign, levelled_fit_rows.computed_from
-
-),
-
 nulls as (
 
     select
-        centres.year, centres.region_code, centres.fit_work, centres.sign, centres.computed_from, centres.centre,
-        greatest(
-            0, (1.4826 * deviations.median_absolute_deviation) ^ 2 - centres.median_sampling_variance
-        ) as between_school_variance
-    from centres
-    inner join deviations
-        on centres.year = deviations.year and centres.region_code = deviations.region_code
-        and centres.fit_work = deviations.fit_work and centres.sign = deviations.sign
-        and centres.computed_from = deviations.computed_from
+        year, region_code, fit_work, sign, computed_from, centre,
+        greatest(0, spread ^ 2 - median_sampling_variance) as between_school_variance
+    from (
+        {{ robust_spread(
+            'levelled_fit_rows', 'levelled_effect', ['year', 'region_code', 'fit_work', 'sign', 'computed_from'],
+            {'median_sampling_variance': 'sampling_se * sampling_se'}
+        ) }}
+    ) as spreads
 
 ),
 
