@@ -133,17 +133,31 @@ classified as (
 
 ),
 
+-- The region's mean and spread of the standardised results per year × work, aggregated and joined back:
+-- a window over the participants holds every partition's rows (28 million in a federal year).
+region_scores as (
+
+    select
+        region_code, year, work_label,
+        avg(raw_score) as mean_score,
+        stddev_samp(raw_score) as score_sd
+    from classified
+    where is_standardised
+    group by region_code, year, work_label
+
+),
+
 standardised as (
 
     select
         classified.*,
-        case when is_standardised then
-            (raw_score - avg(case when is_standardised then raw_score end)
-                over (partition by region_code, year, work_label))
-            / nullif(stddev_samp(case when is_standardised then raw_score end)
-                over (partition by region_code, year, work_label), 0)
+        case when classified.is_standardised then
+            (classified.raw_score - region_scores.mean_score) / nullif(region_scores.score_sd, 0)
         end as score_z
     from classified
+    left join region_scores
+        on classified.region_code = region_scores.region_code and classified.year = region_scores.year
+        and classified.work_label = region_scores.work_label
 
 )
 
