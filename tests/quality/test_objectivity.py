@@ -140,3 +140,36 @@ def test_school_year_summary_status(sample):
     # The jump-then-fall school has flags nobody reviewed yet.
     assert by_key[("sch860021", 2023)].status == "на проверке"
     assert not summary.loc[~summary["flagged"], "status"].notna().any()
+
+
+def test_task_success_rates_agree_with_the_task_list(sample):
+    """easy_rate and hard_rate recomputed in Python, task by task, from the participants' scores and the
+    seed's task list: a task not attempted earns 0, a task the list does not have counts for neither."""
+    participants = sample.query("""
+        select results.year, results.login, results.work_code, results.participant_code,
+            results.task_scores, results.task_max, model.easy_rate, model.hard_rate
+        from staging.stg_vpr_results as results
+        inner join objectivity.obj_vpr_participants as model
+            using (year, login, work_code, participant_code)
+    """)
+    tasks = sample.query("select work_code, year_from, year_to, task_order, difficulty from rules.vpr_tasks")
+    difficulty = {
+        (row.work_code, year, row.task_order): row.difficulty == "базовый"
+        for row in tasks.itertuples()
+        for year in range(row.year_from, row.year_to + 1)
+    }
+    checked = 0
+    for row in participants.itertuples():
+        points = {True: [0.0, 0.0], False: [0.0, 0.0]}
+        # .tolist(): a list with a blank task arrives as a masked array, whose blanks become None
+        for order, (score, maximum) in enumerate(zip(row.task_scores.tolist(), row.task_max.tolist()), start=1):
+            easy = difficulty.get((row.work_code, row.year, order))
+            if easy is not None:
+                points[easy][0] += 0 if score is None else score
+                points[easy][1] += maximum
+        for easy, rate in ((True, row.easy_rate), (False, row.hard_rate)):
+            earned, possible = points[easy]
+            expected = earned / possible if possible else None
+            assert (rate is None or rate != rate) if expected is None else rate == pytest.approx(expected), row
+        checked += 1
+    assert checked > 1000
