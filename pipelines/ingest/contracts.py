@@ -1003,6 +1003,26 @@ def batch_contract(schema_: pa.DataFrameSchema) -> pa.DataFrameSchema:
     return batch
 
 
+# Rules that compare rows of different files besides the one-row-per-key rule: a source with one of them is
+# checked in one piece, never in chunks of files (`load.check_files`).
+ACROSS_FILES = frozenset({CONFLICTING_ROW.id, REPEATED_ROW.id, CODE_MAPPED_TWICE.id})
+
+
+def checked_in_chunks(schema_: pa.DataFrameSchema) -> bool:
+    """Whether chunks of whole files can be checked apart, with only the key checked across them."""
+    return not any(check.name in ACROSS_FILES for check in schema_.checks)
+
+
+def key_rule_only(schema_: pa.DataFrameSchema) -> pa.DataFrameSchema:
+    """The contract's one-row-per-key rule alone, over columns that are described but not checked again."""
+    columns = {
+        name: pa.Column(None, nullable=True, required=False, title=column.title, metadata=column.metadata)
+        for name, column in schema_.columns.items()
+    }
+    key = [check for check in schema_.checks if check.name == ONE_ROW_PER_KEY.id]
+    return pa.DataFrameSchema(columns, checks=key, name=schema_.name, strict=False, metadata=schema_.metadata)
+
+
 @functools.cache
 def reading_contract(source: str) -> pa.DataFrameSchema:
     """The contract without the registry rule, built once: readers only need its columns."""

@@ -1,12 +1,22 @@
-"""Which reader reads which source, and reading one landing file in a worker-safe way."""
+"""Which reader reads which source, and reading and checking landing files in a worker-safe way.
+
+A worker process is given a chunk of whole files of one source: it reads them, joins their rows into one
+frame and checks the frame against the source's contract, so the run's process only merges the chunks.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
+from pipelines.ingest import store
+from pipelines.ingest.contracts import VPR_TASK_SCORES, contract
 from pipelines.ingest.readers import (
     UNREADABLE,
     ParsedFile,
@@ -19,6 +29,7 @@ from pipelines.ingest.readers import (
     read_shnor,
     read_social_passport,
 )
+from pipelines.ingest.validate import Validation, file_issue, validate
 from pipelines.ingest.vpr_reader import read_vpr_workbook
 from pipelines.ingest.vpr_reports import read_vpr_report
 
@@ -45,7 +56,7 @@ def read_file(source: str, path: str, data: bytes) -> ParsedFile | ReadError:
 
 def read_path(job: tuple[str, str, str]) -> tuple[str, str, int, int, ParsedFile | ReadError]:
     """(file, sha256, size, mtime, what was read) for (source, file, absolute path): the bytes are read
-    once, for both the fingerprint and the parse. Kept here so worker processes import no more than this."""
+    once, for both the fingerprint and the parse."""
     source, file, path = job
     try:
         stat = os.stat(path)
@@ -53,3 +64,83 @@ def read_path(job: tuple[str, str, str]) -> tuple[str, str, int, int, ParsedFile
     except OSError as error:
         return file, "", 0, 0, ReadError(UNREADABLE.id, f"could not be opened ({error.strerror})")
     return file, hashlib.sha256(data).hexdigest(), stat.st_size, stat.st_mtime_ns, read_file(source, file, data)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Whole files of one source to read and check together, and what their checks depend on."""
+
+    source: str
+    files: list[tuple[str, str]]  # (file as in the landing folder, absolute path), in file order
+    logins: frozenset[str] | None  # the registry's logins, None before it is loaded
+    salt: str | None  # of participant codes; passed in, as a worker may have started under another environment
+
+
+@dataclass
+class CheckedFiles:
+    """What reading and checking files gave: a worker's answer to the run's process."""
+
+    read: list[tuple[str, str, int, int]] = field(default_factory=list)  # (file, sha256, size, mtime), every file
+    frame: pd.DataFrame = field(default_factory=pd.DataFrame)  # the rows of the files that could be read
+    validation: Validation = field(default_factory=Validation)  # read errors, readers' warnings, contract failures
+    row_level_files: set[str] = field(default_factory=set)  # files of many schools: a failing row is left out
+
+
+def read_and_check(chunk: Chunk) -> CheckedFiles:
+    """Reads the chunk's files and checks their rows, with their task cells, against the source's contract."""
+    checked, parsed_files = CheckedFiles(), []
+    for file, path in chunk.files:
+        file, sha, size, mtime, parsed = read_path((chunk.source, file, path))
+        checked.read.append((file, sha, size, mtime))
+        if isinstance(parsed, ReadError):
+            checked.validation.add_issue(file_issue(chunk.source, file, parsed.rule_id, parsed.message))
+            continue
+        parsed_files.append((file, sha, parsed))
+        for issue in parsed.issues:
+            checked.validation.add_issue(issue)
+    checked.row_level_files = {file for file, _, parsed in parsed_files if parsed.row_level}
+    frame = joined(
+        [
+            (p.columns, {"_source_file": f, "_file_sha256": sha, "_headers": p.headers or {}})
+            for f, sha, p in parsed_files
+        ]
+    )
+    if not frame.empty:
+        if "participant_code" in frame and chunk.salt:
+            frame["participant_code"] = pseudonymised(frame["participant_code"], chunk.salt)
+        if chunk.logins and "login" in frame:
+            frame["_same_digits"] = proposed_aliases(frame["login"], chunk.logins)
+        checked.validation.add(validate(frame, contract(chunk.source, chunk.logins), chunk.source))
+        cells = joined([(p.cells, {"_source_file": f}) for f, _, p in parsed_files if p.cells is not None])
+        checked.validation.add(validate(cells, VPR_TASK_SCORES, chunk.source))
+    checked.frame = frame
+    return checked
+
+
+def joined(parts: list[tuple[dict[str, list], dict[str, str]]]) -> pd.DataFrame:
+    """One frame of many files' columns, each with constant columns (its file, its fingerprint)."""
+    if not parts:
+        return pd.DataFrame()
+    counts = [len(columns["_row_number"]) for columns, _ in parts]
+    frame = {}
+    for name in parts[0][0]:
+        values = [value for columns, _ in parts for value in columns[name]]
+        # numpy builds an object column faster than pandas does from a list; lists (task scores) stay lists
+        frame[name] = values if values and isinstance(values[0], list) else np.array(values, dtype=object)
+    for name in parts[0][1]:
+        frame[name] = np.repeat(np.array([constants[name] for _, constants in parts], dtype=object), counts)
+    frame["_row_number"] = frame["_row_number"].astype(np.int64)
+    return pd.DataFrame(frame)
+
+
+def pseudonymised(codes: pd.Series, salt: str) -> pd.Series:
+    """sha256(salt + code), first 16 hex digits: stable per salt, not reversible without it."""
+    return codes.map(lambda code: None if code is None else hashlib.sha256((salt + code).encode()).hexdigest()[:16])
+
+
+def proposed_aliases(logins: pd.Series, known: frozenset[str]) -> pd.Series:
+    """For a login not in the registry, the registry login with the same digits (a changed login), if one."""
+    by_digits = store.same_digits(known)
+    unknown = logins[~logins.isin(known) & logins.notna()]
+    proposals = unknown.map(lambda login: by_digits.get("".join(filter(str.isdigit, str(login)))))
+    return proposals.reindex(logins.index)

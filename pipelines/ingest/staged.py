@@ -21,7 +21,7 @@ _names = itertools.count()
 
 
 def stored_code_sql(salt: str | None) -> str:
-    """The participant code as it will be stored: salted and hashed like load.pseudonymised when a salt is set."""
+    """The participant code as it will be stored: salted and hashed like reading.pseudonymised when a salt is set."""
     return "participant_code" if salt is None else f"substr(sha256({literal(salt)} || participant_code), 1, 16)"
 
 

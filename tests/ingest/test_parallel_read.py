@@ -1,30 +1,84 @@
-"""Reading in worker processes gives what reading in the run's process gives, file for file and in order."""
+"""Reading and checking in worker processes gives what one process gives: the same rows, issues and verdicts."""
 
+import shutil
+
+import duckdb
+import pandas as pd
 import pytest
 
 from pipelines.ingest import load
 from pipelines.ingest.listing import landing_files, matching
 from tests.conftest import SAMPLE_DIR
+from tests.ingest.conftest import FIRST_TASK, VPR_ROWS, Landing, pupil, with_cell
+
+pytestmark = pytest.mark.skipif(load.os.cpu_count() < 2, reason="needs two cores for two worker processes")
 
 
-def _comparable(result):
-    file, sha, size, mtime, parsed = result
-    return file, sha, size, mtime, (type(parsed).__name__, parsed.args) if isinstance(parsed, Exception) else parsed
+@pytest.fixture
+def landing(tmp_path) -> Landing:
+    """The sample's registry and forms of 2024; for 2023 one form copied under a second name (its pupils
+    twice), one with a task score above its maximum, and a file that is no workbook."""
+    landing = Landing(tmp_path / "landing")
+    for form in ["registry/schools.xlsx", *matching(landing_files(SAMPLE_DIR), "vpr/2024/**/*.xlsx")[:40]]:
+        (landing.root / form).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(SAMPLE_DIR / form, landing.root / form)
+    landing.vpr_form()
+    landing.vpr_form(name="Математика 5 класс (копия).xlsx")
+    landing.vpr_form(login="sch860002", rows=[with_cell(VPR_ROWS[0], FIRST_TASK, 9), pupil(50010, 1, [1])])
+    (landing.root / "vpr" / "2023" / "broken.xlsx").write_bytes(b"not a workbook")
+    return landing
 
 
-@pytest.mark.skipif(load.os.cpu_count() < 2, reason="needs two cores for two worker processes")
-def test_two_workers_read_the_same_as_one_process(monkeypatch, tmp_path):
-    forms = matching(landing_files(SAMPLE_DIR), "vpr/**/*.xlsx")[:150]
-    broken = tmp_path / "vpr" / "2023" / "broken.xlsx"
-    broken.parent.mkdir(parents=True)
-    broken.write_bytes(b"not a workbook")
-    for form in forms:
-        (tmp_path / form).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / form).write_bytes((SAMPLE_DIR / form).read_bytes())
-    files = [*forms, "vpr/2023/broken.xlsx"]
-    monkeypatch.setattr(load, "PARALLEL_FROM_FILES", 1)  # the sample is below the size that starts workers
-    serial = load.read_files("vpr_results", tmp_path, files, workers=1)
-    parallel = load.read_files("vpr_results", tmp_path, files, workers=2)
-    assert [r[0] for r in parallel] == files
-    assert [_comparable(r) for r in parallel] == [_comparable(r) for r in serial]
-    assert isinstance(parallel[-1][4], load.ReadError) and len(forms) == 150
+@pytest.fixture
+def in_workers(monkeypatch):
+    """Workers for a few small files, and every file its own chunk, so that a repeated key spans chunks."""
+    monkeypatch.setattr(load, "PARALLEL_FROM_BYTES", 1)
+    monkeypatch.setattr(load, "CHUNKS_PER_WORKER", 1000)
+
+
+def _issues(checked):
+    return sorted(
+        tuple("" if v is None else str(v) for v in vars(issue).values()) for issue in checked.validation.issues
+    )
+
+
+def test_two_workers_check_the_same_as_one_process(landing, in_workers, con):
+    load.load_source("schools", landing.root, con)
+    logins = load.store.known_logins(con)
+    files = matching(landing_files(landing.root), "vpr/**/*.xlsx")
+    serial = load.check_files("vpr_results", landing.root, files, logins, "salt", workers=1)
+    parallel = load.check_files("vpr_results", landing.root, files, logins, "salt", workers=2)
+
+    assert [f for f, *_ in parallel.read] == files and parallel.read == serial.read
+    pd.testing.assert_frame_equal(parallel.frame, serial.frame)
+    assert _issues(parallel) == _issues(serial)
+    assert parallel.validation.rejected_rows == serial.validation.rejected_rows
+    assert parallel.validation.rejected_files == serial.validation.rejected_files
+    assert parallel.validation.errors == serial.validation.errors
+    rules = {(issue.file, issue.rule) for issue in parallel.validation.issues}
+    # the copy sorts first: the pupils of the original are the repeats
+    assert ("vpr/2023/sch860001/Математика 5 класс.xlsx", "one_row_per_key") in rules
+    assert ("vpr/2023/sch860002/Математика 5 класс.xlsx", "task_score") in rules
+    assert ("vpr/2023/broken.xlsx", "unreadable") in rules
+    assert len(files) == 44
+
+
+def _stored(con):
+    rows = con.execute(
+        "select * exclude (_loaded_at) from raw.vpr_results order by _source_file, _row_number"
+    ).fetchall()
+    quarantine = con.execute("select * exclude (detected_at) from ops.quarantine order by all").fetchall()
+    verdicts = con.execute("select file, status, rows from ops.loaded_files order by all").fetchall()
+    return rows, quarantine, verdicts
+
+
+def test_a_load_in_workers_stores_what_a_load_in_one_process_stores(landing, in_workers, tmp_path):
+    stored = {}
+    for workers in (1, 2):
+        with duckdb.connect(str(tmp_path / f"warehouse_{workers}.duckdb")) as con:
+            load.load_landing(landing.root, con, sources=["schools", "vpr_results"], workers=workers)
+            stored[workers] = _stored(con)
+    assert stored[2] == stored[1]
+    rows, quarantine, verdicts = stored[2]
+    assert ("vpr/2023/sch860001/Математика 5 класс.xlsx", "quarantined", 0) in verdicts
+    assert sum(status == "loaded" for _, status, _ in verdicts) == 42 and len(rows) > 500 and quarantine

@@ -42,8 +42,8 @@ class IngestConfig(dg.Config):
     )
     read_workers: int = Field(
         default=2,
-        description="Processes that read a source's files when it has 2,000 or more to read (a region's ВПР "
-        "forms), at most one per core; 1 reads them in the run's process.",
+        description="Processes that read and check a source's files when they hold 16 MB or more (a region's "
+        "ВПР forms or exports), at most one per core; 1 reads them in the run's process.",
     )
 
 
