@@ -278,14 +278,19 @@ def number_cell(value: Any) -> Any:
     if isinstance(value, int | float):
         return float(value)
     if isinstance(value, str):
-        for candidate in (value, re.sub(r"\s", "", value).replace(",", ".")):  # «12,5», «1 024»
-            try:
-                number = float(candidate)
-            except ValueError:
-                continue
-            return number if math.isfinite(number) else value.strip()  # «nan» typed in a cell is text
-        return value.strip()
+        return _number_in_text(value)
     return value
+
+
+@functools.lru_cache(maxsize=65536)  # region exports hold every number as text, from a vocabulary of a few dozen
+def _number_in_text(value: str) -> float | str:
+    for candidate in (value, re.sub(r"\s", "", value).replace(",", ".")):  # «12,5», «1 024»
+        try:
+            number = float(candidate)
+        except ValueError:
+            continue
+        return number if math.isfinite(number) else value.strip()  # «nan» typed in a cell is text
+    return value.strip()
 
 
 LOGIN_IN_TEXT = re.compile(r"(?<![a-z0-9_])([a-z]{2,5}\d{4,8})(?![a-z0-9_])")

@@ -388,6 +388,7 @@ def _word(value: Any) -> str | None:
     return normalised(value) if isinstance(value, str) and value.strip() else None
 
 
+@functools.lru_cache(maxsize=65536)  # a task cell holds one of a few dozen texts: «1», «X», «не пройд.»
 def _score(value: Any, not_attempted: frozenset[str]) -> Any:
     return None if _word(value) in not_attempted else number_cell(value)
 
@@ -468,21 +469,25 @@ def _read_sheet(
     groups: dict[str, int] = {}
     rows_per_login: dict[str, int] = {}
 
-    def cell(cells: list[Any], role: str) -> Any:
-        column = p.get(role)
-        return cells[column] if column is not None and column < len(cells) else None
+    # Each row gets one None appended: a role the file has no column for reads it (index -1), so a cell is
+    # taken by its index alone, hundreds of thousands of times; shorter rows are padded to the columns read.
+    reach = max([*task_columns, *p.values()]) + 1
+    at = {role: p.get(role, -1) for role in (*_COLUMN_OF_ROLE, "school")}
 
     for index in range(header.row + 1, len(rows)):
         cells, number = rows[index], index + 1
+        if len(cells) < reach:
+            cells = cells + [None] * (reach - len(cells))
+        cells.append(None)
         if layout.group_row is not None:
             first = next((c for c in cells if isinstance(c, str) and c.strip()), None)
             group = layout.group_row.fullmatch(normalised(first)) if first is not None else None
             if group:
                 groups[group["login"]] = int(group["participants"])
                 continue
-        code = text_cell(cell(cells, "participant_code"))
-        scores = [cells[c] if c < len(cells) else None for c in task_columns]
-        if code is None and all(text_cell(s) is None for s in scores) and text_cell(cell(cells, "variant")) is None:
+        code = text_cell(cells[at["participant_code"]])
+        scores = [cells[c] for c in task_columns]
+        if code is None and all(text_cell(s) is None for s in scores) and text_cell(cells[at["variant"]]) is None:
             continue  # a blank row of the template: only its formula total is filled in
         # an empty cell is read as "": most rows are padded with them to the sheet's width
         beyond = [i for i in range(header.width, len(cells)) if cells[i] != "" and text_cell(cells[i]) is not None]
@@ -501,25 +506,25 @@ def _read_sheet(
                     f"header (column {beyond[0] + 1} onwards) were not read",
                 )
             )
-        absent = _word(cell(cells, "variant")) in vocab.absent
-        login = context.login or login_cell(cell(cells, "login")) or login_cell(cell(cells, "school"))
+        absent = _word(cells[at["variant"]]) in vocab.absent
+        login = context.login or login_cell(cells[at["login"]]) or login_cell(cells[at["school"]])
         columns["participant_code"].append(code)
         columns["login"].append(login)
         columns["is_absent"].append(absent)
-        columns["variant"].append(None if absent else number_cell(cell(cells, "variant")))
+        columns["variant"].append(None if absent else number_cell(cells[at["variant"]]))
         columns["task_scores"].append(
             [None] * len(scores)
             if absent
             # a float is a score as it stands: only text can be a «not attempted» mark
             else [s if s.__class__ is float else _score(s, layout.not_attempted) for s in scores]
         )
-        columns["primary_score"].append(None if absent else number_cell(cell(cells, "primary_score")))
-        columns["mark"].append(None if absent else number_cell(cell(cells, "mark")))
-        journal = cell(cells, "journal_mark")
+        columns["primary_score"].append(None if absent else number_cell(cells[at["primary_score"]]))
+        columns["mark"].append(None if absent else number_cell(cells[at["mark"]]))
+        journal = cells[at["journal_mark"]]
         columns["journal_mark"].append(None if _word(journal) in vocab.no_journal_mark else number_cell(journal))
-        klass = text_cell(cell(cells, "class"))
+        klass = text_cell(cells[at["class"]])
         columns["class_letter"].append(None if klass is None or normalised(klass) in vocab.no_class else klass.upper())
-        sex = text_cell(cell(cells, "sex"))
+        sex = text_cell(cells[at["sex"]])
         columns["sex"].append(sex.upper() if sex and sex.upper() in SEXES else sex)
         columns["_row_number"].append(number)
         if login:
