@@ -9,7 +9,7 @@ import pytest
 from pipelines.ingest import load
 from pipelines.ingest.listing import landing_files, matching
 from tests.conftest import SAMPLE_DIR
-from tests.ingest.conftest import FIRST_TASK, VPR_ROWS, Landing, pupil, with_cell
+from tests.ingest.conftest import FIRST_TASK, REAL_DIR, VPR_ROWS, Landing, needs_real, pupil, with_cell
 
 pytestmark = pytest.mark.skipif(load.os.cpu_count() < 2, reason="needs two cores for two worker processes")
 
@@ -82,3 +82,27 @@ def test_a_load_in_workers_stores_what_a_load_in_one_process_stores(landing, in_
     rows, quarantine, verdicts = stored[2]
     assert ("vpr/2023/sch860001/Математика 5 класс.xlsx", "quarantined", 0) in verdicts
     assert sum(status == "loaded" for _, status, _ in verdicts) == 42 and len(rows) > 500 and quarantine
+
+
+@needs_real
+@pytest.mark.slow  # loads a whole real region export twice
+def test_real_files_load_in_workers_as_in_one_process(in_workers, tmp_path):
+    """The real ВПР files under the names they arrive with, beside the thin registry: the region export's
+    impossible cells leave out their rows (row level) the same way in workers as in one process."""
+    from tests.ingest.test_real_files import REAL_VPR
+
+    landing = tmp_path / "landing"
+    for source, place in [
+        (REAL_DIR / "registry" / "logins_minimal.xlsx", "registry/logins_minimal.xlsx"),
+        *((REAL_DIR / "vpr" / real.name, real.place) for real in REAL_VPR),
+    ]:
+        (landing / place).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, landing / place)
+    stored = {}
+    for workers in (1, 2):
+        with duckdb.connect(str(tmp_path / f"warehouse_{workers}.duckdb")) as con:
+            load.load_landing(landing, con, sources=["schools", "vpr_results"], workers=workers)
+            stored[workers] = _stored(con)
+    assert stored[2] == stored[1]
+    rows, quarantine, verdicts = stored[2]
+    assert len(rows) > 26_000 and any(issue[6] == "task_score" for issue in quarantine)  # column `rule`
