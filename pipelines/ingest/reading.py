@@ -1,7 +1,8 @@
 """Which reader reads which source, and reading and checking landing files in a worker-safe way.
 
 A worker process is given a chunk of whole files of one source: it reads them, joins their rows into one
-frame and checks the frame against the source's contract, so the run's process only merges the chunks.
+frame and checks the frame against the source's contract, so the run's process only stages the chunks'
+rows (`staged.StagedRows`).
 """
 
 from __future__ import annotations

@@ -12,7 +12,12 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
 from pipelines.common import sql_literal as literal
+from pipelines.ingest import store
 from pipelines.ingest.contracts import LOADED_ELSEWHERE, ONE_ROW_PER_KEY
 from pipelines.ingest.validate import ISSUES_PER_FILE, Issue, Validation
 
@@ -93,3 +98,86 @@ def record_failures(
     for row in shown:
         validation.add_issue(describe(row))
     validation.errors[file] += count_rows(con, failures) - len(shown)
+
+
+class StagedRows:
+    """The checked rows of a load's spreadsheet files, held by DuckDB chunk by chunk until the load commits.
+
+    The run's process holds one chunk's frame at a time: the rows that may be written go to a temporary
+    table, and the first row of each key in the chunk to another, so that a key repeated in a later chunk's
+    file is found without keeping the earlier chunks. The load's transaction inserts the rows of the files
+    that loaded with one INSERT … SELECT.
+    """
+
+    def __init__(self, con, source: str, key: list[str]):
+        self.source, self.key = source, key
+        self.columns = store.raw_columns(con, source)
+        types = dict(self.columns)
+        self.key_columns = [(c, types[c]) for c in [*key, "_source_file", "_row_number", "_sheet"]]
+        self.rows, self.keys = temp_name("staged_rows"), temp_name("staged_keys")
+        self.chunks = 0
+
+    def add(self, con, frame: pd.DataFrame, keep: pd.Series) -> None:
+        """Stages one chunk: its rows to write, and the first row of each of its keys."""
+        number, self.chunks = self.chunks, self.chunks + 1
+        kept = frame if keep.all() else frame[keep]  # no copy in the usual case, every row kept
+        rows = store.arrow_rows(kept, self.columns)
+        self._append(con, self.rows, rows.append_column("_chunk", pa.array(np.full(len(kept), number, np.int32))))
+        if self.key:
+            repeat = frame.duplicated(self.key)
+            firsts = frame[~repeat] if repeat.any() else frame
+            keys = store.arrow_rows(firsts, self.key_columns)
+            keys = keys.append_column("_chunk", pa.array(np.full(len(firsts), number, np.int32)))
+            self._append(con, self.keys, keys.append_column("_order", pa.array(np.arange(len(firsts)))))
+
+    @staticmethod
+    def _append(con, table: str, rows: pa.Table) -> None:
+        with store.registered(con, _chunk_rows=rows):
+            con.execute(f"create temp table if not exists {table} as select * from _chunk_rows limit 0")
+            con.execute(f"insert into {table} select * from _chunk_rows")
+
+    def repeated_across_chunks(self, con) -> pd.DataFrame:
+        """The first rows of each key in the chunks that have it, for keys that more than one chunk has."""
+        if not self.key or self.chunks < 2:
+            return pd.DataFrame()
+        listed = ", ".join(self.key)
+        same_key = " and ".join(f"k.{c} is not distinct from r.{c}" for c in self.key)
+        return con.execute(f"""
+            select k.* exclude (_chunk, _order) from {self.keys} k
+            where exists (select 1 from (select {listed} from {self.keys} group by all having count(*) > 1) r
+                          where {same_key})
+            order by k._chunk, k._order""").df()
+
+    def drop_rows(self, con, rows: pd.DataFrame) -> None:
+        """Takes the given (_source_file, _row_number) out of the rows to write."""
+        with store.registered(con, _dropped_rows=rows[["_source_file", "_row_number"]]):
+            con.execute(
+                f"delete from {self.rows} r using _dropped_rows d "
+                "where r._source_file = d._source_file and r._row_number = d._row_number"
+            )
+
+    def rows_of(self, con, files: list[str]) -> pd.DataFrame:
+        """(_source_file, _row_number) of the staged rows of these files."""
+        return con.execute(
+            f"select _source_file, _row_number from {self.rows} where list_contains(?, _source_file)", [files]
+        ).df()
+
+    def written_per_file(self, con) -> dict[str, int]:
+        if not self.chunks:
+            return {}
+        return dict(con.execute(f"select _source_file, count(*) from {self.rows} group by all").fetchall())
+
+    def insert(self, con, files: list[str], loaded_at) -> None:
+        """Inserts the staged rows of `files` into the raw table (inside the load's transaction)."""
+        if not self.chunks or not files:
+            return
+        names = ", ".join(name for name, _ in self.columns)
+        con.execute(
+            f"insert into raw.{self.source} ({names}, _loaded_at) "
+            f"select {names}, ? from {self.rows} where list_contains(?, _source_file)",
+            [loaded_at, files],
+        )
+
+    def drop(self, con) -> None:
+        for table in (self.rows, self.keys):
+            con.execute(f"drop table if exists {table}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -183,8 +184,7 @@ def commit_load(
     con,
     source: str,
     outcomes: list[FileOutcome],
-    rows: pa.Table | None,
-    parquet_inserts: list,
+    inserts: list[Callable[[object], None]],
     issues: list[Issue],
     registry_sha256: str | None,
     row_level: bool,
@@ -192,7 +192,8 @@ def commit_load(
 ) -> None:
     """Replaces the rows of every loaded file and records every outcome and issue, in one transaction.
 
-    `parquet_inserts` are callables that insert a Parquet file's rows straight from the file.
+    `inserts` are callables that insert the loaded files' rows from where they were checked (a staged table,
+    a Parquet file read in place).
     """
     if not outcomes:
         return
@@ -200,8 +201,6 @@ def commit_load(
         "_ingest_outcomes": _outcomes_table(outcomes),
         "_ingest_issues": _issues_table(issues, {o.file: o.sha256 for o in outcomes}),
     }
-    if rows is not None:
-        tables["_ingest_rows"] = rows
     with registered(con, **tables):
         con.execute("begin transaction")
         try:
@@ -209,12 +208,7 @@ def commit_load(
                 f"delete from raw.{source} where _source_file in "
                 "(select file from _ingest_outcomes where status = 'loaded')"
             )
-            if rows is not None and rows.num_rows:
-                names = ", ".join(rows.column_names)
-                con.execute(
-                    f"insert into raw.{source} ({names}, _loaded_at) select {names}, ? from _ingest_rows", [loaded_at]
-                )
-            for insert in parquet_inserts:
+            for insert in inserts:
                 insert(con)
             _record_outcomes(con, source, registry_sha256, row_level, loaded_at)
             con.execute("commit")

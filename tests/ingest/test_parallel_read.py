@@ -3,7 +3,6 @@
 import shutil
 
 import duckdb
-import pandas as pd
 import pytest
 
 from pipelines.ingest import load
@@ -36,33 +35,6 @@ def in_workers(monkeypatch):
     monkeypatch.setattr(load, "CHUNKS_PER_WORKER", 1000)
 
 
-def _issues(checked):
-    return sorted(
-        tuple("" if v is None else str(v) for v in vars(issue).values()) for issue in checked.validation.issues
-    )
-
-
-def test_two_workers_check_the_same_as_one_process(landing, in_workers, con):
-    load.load_source("schools", landing.root, con)
-    logins = load.store.known_logins(con)
-    files = matching(landing_files(landing.root), "vpr/**/*.xlsx")
-    serial = load.check_files("vpr_results", landing.root, files, logins, "salt", workers=1)
-    parallel = load.check_files("vpr_results", landing.root, files, logins, "salt", workers=2)
-
-    assert [f for f, *_ in parallel.read] == files and parallel.read == serial.read
-    pd.testing.assert_frame_equal(parallel.frame, serial.frame)
-    assert _issues(parallel) == _issues(serial)
-    assert parallel.validation.rejected_rows == serial.validation.rejected_rows
-    assert parallel.validation.rejected_files == serial.validation.rejected_files
-    assert parallel.validation.errors == serial.validation.errors
-    rules = {(issue.file, issue.rule) for issue in parallel.validation.issues}
-    # the copy sorts first: the pupils of the original are the repeats
-    assert ("vpr/2023/sch860001/Математика 5 класс.xlsx", "one_row_per_key") in rules
-    assert ("vpr/2023/sch860002/Математика 5 класс.xlsx", "task_score") in rules
-    assert ("vpr/2023/broken.xlsx", "unreadable") in rules
-    assert len(files) == 44
-
-
 def _stored(con):
     rows = con.execute(
         "select * exclude (_loaded_at) from raw.vpr_results order by _source_file, _row_number"
@@ -72,16 +44,36 @@ def _stored(con):
     return rows, quarantine, verdicts
 
 
+def _load(landing, path, workers: int):
+    with duckdb.connect(str(path)) as con:
+        reports = load.load_landing(landing, con, sources=["schools", "vpr_results"], workers=workers)
+        return reports["vpr_results"], _stored(con)
+
+
 def test_a_load_in_workers_stores_what_a_load_in_one_process_stores(landing, in_workers, tmp_path):
-    stored = {}
-    for workers in (1, 2):
-        with duckdb.connect(str(tmp_path / f"warehouse_{workers}.duckdb")) as con:
-            load.load_landing(landing.root, con, sources=["schools", "vpr_results"], workers=workers)
-            stored[workers] = _stored(con)
-    assert stored[2] == stored[1]
-    rows, quarantine, verdicts = stored[2]
+    serial_report, serial = _load(landing.root, tmp_path / "one_process.duckdb", workers=1)
+    parallel_report, parallel = _load(landing.root, tmp_path / "workers.duckdb", workers=2)
+
+    assert parallel == serial
+    assert sorted(map(repr, parallel_report.issues)) == sorted(map(repr, serial_report.issues))
+    rows, quarantine, verdicts = parallel
+    rules = {(issue.file, issue.rule) for issue in parallel_report.issues}
+    # the copy sorts first: the pupils of the original are the repeats, found in another chunk
+    assert ("vpr/2023/sch860001/Математика 5 класс.xlsx", "one_row_per_key") in rules
+    assert ("vpr/2023/sch860002/Математика 5 класс.xlsx", "task_score") in rules
+    assert ("vpr/2023/broken.xlsx", "unreadable") in rules
     assert ("vpr/2023/sch860001/Математика 5 класс.xlsx", "quarantined", 0) in verdicts
     assert sum(status == "loaded" for _, status, _ in verdicts) == 42 and len(rows) > 500 and quarantine
+
+
+def test_a_load_in_chunks_in_one_process_stores_what_one_chunk_stores(landing, monkeypatch, tmp_path):
+    """Files of more than CHUNK_BYTES are checked chunk by chunk also in one process: the same outcome."""
+    _, whole = _load(landing.root, tmp_path / "one_chunk.duckdb", workers=1)
+    monkeypatch.setattr(load, "CHUNK_BYTES", 1)  # every file its own chunk
+    chunked_report, chunked = _load(landing.root, tmp_path / "chunks.duckdb", workers=1)
+
+    assert chunked == whole
+    assert any(issue.rule == "one_row_per_key" for issue in chunked_report.issues)
 
 
 @needs_real
@@ -98,11 +90,8 @@ def test_real_files_load_in_workers_as_in_one_process(in_workers, tmp_path):
     ]:
         (landing / place).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, landing / place)
-    stored = {}
-    for workers in (1, 2):
-        with duckdb.connect(str(tmp_path / f"warehouse_{workers}.duckdb")) as con:
-            load.load_landing(landing, con, sources=["schools", "vpr_results"], workers=workers)
-            stored[workers] = _stored(con)
-    assert stored[2] == stored[1]
-    rows, quarantine, verdicts = stored[2]
+    _, serial = _load(landing, tmp_path / "one_process.duckdb", workers=1)
+    _, parallel = _load(landing, tmp_path / "workers.duckdb", workers=2)
+    assert parallel == serial
+    rows, quarantine, verdicts = parallel
     assert len(rows) > 26_000 and any(issue[6] == "task_score" for issue in quarantine)  # column `rule`
