@@ -30,21 +30,16 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
-
 from pipelines.common import sha256_of
 from pipelines.ingest import store
 from pipelines.ingest.contracts import (
     CONTRADICTS_FILE,
     EMPTIES_SOURCE,
     LOADED_ELSEWHERE,
-    PASSPORT_SHARES,
     VPR_KEY,
     checked_in_chunks,
     key_rule_only,
-    numbers,
     reading_contract,
-    share_as_percent,
     shown,
 )
 from pipelines.ingest.gia_csv import check_gia_csv
@@ -52,7 +47,7 @@ from pipelines.ingest.gia_lists import check_gia_list, looks_like_list
 from pipelines.ingest.listing import landing_files
 from pipelines.ingest.parquet import check_parquet
 from pipelines.ingest.readers import ReadError
-from pipelines.ingest.reading import CheckedFiles, Chunk, read_and_check
+from pipelines.ingest.reading import CheckedFiles, Chunk, kept_rows, read_and_check
 from pipelines.ingest.sources import ALIASES, REGISTRY, SOURCES, Source, discover, in_scope, unread_files
 from pipelines.ingest.staged import StagedFile, StagedRows
 from pipelines.ingest.validate import Issue, Validation, file_issue, location, validate
@@ -368,7 +363,14 @@ def _unchanged(path: Path, latest: store.FileVersion, registry: str | None, row_
 
 
 def checked_chunks(
-    source: str, landing_dir: Path, files: list[str], logins: frozenset[str] | None, salt: str | None, workers: int = 1
+    source: str,
+    landing_dir: Path,
+    files: list[str],
+    logins: frozenset[str] | None,
+    salt: str | None,
+    columns: list[tuple[str, str]],
+    row_level: bool = False,
+    workers: int = 1,
 ) -> Iterator[CheckedFiles]:
     """Reads the files and checks their rows against the source's contract, chunk by chunk of whole files in
     file order; in up to `workers` processes (never more than the machine's cores) when they hold at least
@@ -379,8 +381,8 @@ def checked_chunks(
     (`StagedRows.repeated_across_chunks`). Sources whose rules compare rows of different files (the FIOKO
     lists, the crosswalk) are always checked in one piece.
     Measured on 2 cores (a campaign of 5,349 region forms): 12.0 s in one process, 9.9 s when only the reading
-    was in two workers and the checks in the run's process, 8.0 s with both in the workers, 7.7 s with each chunk
-    staged as it arrives instead of joined at the end; starting the pool costs about 2 s.
+    was in two workers and the checks in the run's process, 8.0 s with both in the workers, 7.5 s with each chunk
+    handed back in Arrow and staged as it arrives instead of joined at the end; starting the pool costs about 2 s.
     """
     jobs = [(file, str(landing_dir / file)) for file in files]
     if not jobs:
@@ -388,11 +390,11 @@ def checked_chunks(
     sizes = [_size(path) for _, path in jobs]
     workers = min(workers, os.cpu_count() or 1)
     if not checked_in_chunks(reading_contract(source)):  # the registry rule does not matter for which rules span files
-        yield read_and_check(Chunk(source, jobs, logins, salt))
+        yield read_and_check(Chunk(source, jobs, logins, salt, columns, row_level))
         return
     parallel = workers >= 2 and len(jobs) >= 2 and sum(sizes) >= PARALLEL_FROM_BYTES
     count = max(workers * CHUNKS_PER_WORKER if parallel else 1, math.ceil(sum(sizes) / CHUNK_BYTES))
-    chunks = [Chunk(source, part, logins, salt) for part in _by_size(jobs, sizes, count)]
+    chunks = [Chunk(source, part, logins, salt, columns, row_level) for part in _by_size(jobs, sizes, count)]
     if not parallel:
         yield from map(read_and_check, chunks)
         return
@@ -463,18 +465,15 @@ def _read_and_validate(
     salt = participant_key()
     staged_files = [f for f in files if f.endswith((".parquet", ".csv"))]
     spreadsheets = [f for f in files if f not in staged_files]
-    batch.rows = rows = StagedRows(con, source.name, reading_contract(source.name).metadata["key"] or [])
+    columns = store.raw_columns(con, source.name)
+    batch.rows = rows = StagedRows(source.name, columns, reading_contract(source.name).metadata["key"] or [])
     files_read, row_level_files, rows_per_file = [], set(), Counter()
-    for part in checked_chunks(source.name, landing_dir, spreadsheets, logins, salt, workers):
+    for part in checked_chunks(source.name, landing_dir, spreadsheets, logins, salt, columns, row_level, workers):
         batch.validation.add(part.validation)  # a file is in one chunk: its cap on issues holds
         files_read += part.read
-        row_level_files |= part.row_level_files | ({f for f, *_ in part.read} if row_level else set())
-        if part.frame.empty:
-            continue
-        rows_per_file.update(part.frame["_source_file"].value_counts().to_dict())
-        keep = _kept_rows(part.frame, batch.validation, row_level_files)
-        frame = shares_in_percent(part.frame) if source.name == "social_passport" else part.frame
-        rows.add(con, frame, keep)
+        row_level_files |= part.row_level_files
+        rows_per_file += part.rows_per_file
+        rows.add(con, part.rows, part.keys)
 
     _leave_out(con, rows, _repeated_across_chunks(con, source.name, rows), batch.validation, row_level_files)
     if source.name in KEYS_ACROSS_FILES:
@@ -506,25 +505,13 @@ def _leave_out(con, rows: StagedRows, found: Validation, validation: Validation,
         return
     validation.add_batch(found)
     staged = rows.rows_of(con, sorted(set(found.errors) | {issue.file for issue in found.issues}))
-    rows.drop_rows(con, staged[~_kept_rows(staged, validation, row_level_files)])
+    rows.drop_rows(con, staged[~kept_rows(staged, validation, row_level_files)])
 
 
 def participant_key() -> str | None:
     """The key of participant codes, read from the environment when a load runs (never at import):
     salts ВПР and CSV-layout codes when set, and is required to read a РЦОИ list carrying documents."""
     return os.environ.get(SALT_VARIABLE) or None
-
-
-def _kept_rows(frame: pd.DataFrame, validation: Validation, row_level_files: set[str]) -> pd.Series:
-    """Rows that may be written: of files without errors, or without their failing rows (row level: every
-    file in row-level mode, and files of many schools, where one school's bad row must not hold back the rest)."""
-    if frame.empty:
-        return pd.Series(dtype=bool)
-    failing = pd.MultiIndex.from_arrays([frame["_source_file"], frame["_row_number"]]).isin(validation.rejected_rows)
-    row_level = frame["_source_file"].isin(row_level_files)
-    bad_file = frame["_source_file"].isin([file for file, count in validation.errors.items() if count])
-    kept_row_level = ~failing & ~frame["_source_file"].isin(validation.rejected_files)
-    return pd.Series(kept_row_level, index=frame.index).where(row_level, ~bad_file)
 
 
 def _outcome(
@@ -599,16 +586,6 @@ def _check_staged_file(
         batch.staged_by_file[file] = check
     else:
         check.drop(con)
-
-
-def shares_in_percent(rows: pd.DataFrame) -> pd.DataFrame:
-    """Share columns as percent: a fraction (0,28) agreeing with its count becomes 28; any other value
-    is kept as typed (a share disagreeing with its count has a warning in ops.quarantine)."""
-    rows = rows.copy()
-    for column in PASSPORT_SHARES:
-        typed = numbers(rows[column])
-        rows[column] = share_as_percent(typed, rows[column.removesuffix("_pct")], rows["students_total"]).fillna(typed)
-    return rows
 
 
 def _contradicting_files(con, source: str, rows: StagedRows, key: list[str], compared: list[str]) -> Validation:

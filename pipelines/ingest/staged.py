@@ -103,32 +103,26 @@ def record_failures(
 class StagedRows:
     """The checked rows of a load's spreadsheet files, held by DuckDB chunk by chunk until the load commits.
 
-    The run's process holds one chunk's frame at a time: the rows that may be written go to a temporary
-    table, and the first row of each key in the chunk to another, so that a key repeated in a later chunk's
-    file is found without keeping the earlier chunks. The load's transaction inserts the rows of the files
-    that loaded with one INSERT … SELECT.
+    Each checked chunk comes as Arrow tables (reading.CheckedFiles): its rows that may be written go to a
+    temporary table, and the first row of each of its keys to another, so that a key repeated in a later
+    chunk's file is found without the run's process keeping the earlier chunks. The load's transaction
+    inserts the rows of the files that loaded with one INSERT … SELECT.
     """
 
-    def __init__(self, con, source: str, key: list[str]):
-        self.source, self.key = source, key
-        self.columns = store.raw_columns(con, source)
-        types = dict(self.columns)
-        self.key_columns = [(c, types[c]) for c in [*key, "_source_file", "_row_number", "_sheet"]]
+    def __init__(self, source: str, columns: list[tuple[str, str]], key: list[str]):
+        self.source, self.columns, self.key = source, columns, key
         self.rows, self.keys = temp_name("staged_rows"), temp_name("staged_keys")
         self.chunks = 0
 
-    def add(self, con, frame: pd.DataFrame, keep: pd.Series) -> None:
+    def add(self, con, rows: pa.Table | None, keys: pa.Table | None) -> None:
         """Stages one chunk: its rows to write, and the first row of each of its keys."""
+        if rows is None:
+            return
         number, self.chunks = self.chunks, self.chunks + 1
-        kept = frame if keep.all() else frame[keep]  # no copy in the usual case, every row kept
-        rows = store.arrow_rows(kept, self.columns)
-        self._append(con, self.rows, rows.append_column("_chunk", pa.array(np.full(len(kept), number, np.int32))))
-        if self.key:
-            repeat = frame.duplicated(self.key)
-            firsts = frame[~repeat] if repeat.any() else frame
-            keys = store.arrow_rows(firsts, self.key_columns)
-            keys = keys.append_column("_chunk", pa.array(np.full(len(firsts), number, np.int32)))
-            self._append(con, self.keys, keys.append_column("_order", pa.array(np.arange(len(firsts)))))
+        self._append(con, self.rows, rows.append_column("_chunk", pa.array(np.full(len(rows), number, np.int32))))
+        if keys is not None:
+            keys = keys.append_column("_chunk", pa.array(np.full(len(keys), number, np.int32)))
+            self._append(con, self.keys, keys.append_column("_order", pa.array(np.arange(len(keys)))))
 
     @staticmethod
     def _append(con, table: str, rows: pa.Table) -> None:
@@ -138,7 +132,7 @@ class StagedRows:
 
     def repeated_across_chunks(self, con) -> pd.DataFrame:
         """The first rows of each key in the chunks that have it, for keys that more than one chunk has."""
-        if not self.key or self.chunks < 2:
+        if not self.key or self.chunks < 2:  # each chunk checked its own repeats
             return pd.DataFrame()
         listed = ", ".join(self.key)
         same_key = " and ".join(f"k.{c} is not distinct from r.{c}" for c in self.key)
