@@ -590,17 +590,10 @@ def _check_staged_file(
 
 def _contradicting_files(con, source: str, rows: StagedRows, key: list[str], compared: list[str]) -> Validation:
     """Rows whose key another file of the raw table has with other values (a second list contradicting the first)."""
-    validation = Validation()
-    if not rows.chunks:
-        return validation
     differs = " or ".join(f"k.{c} is distinct from r.{c}" for c in compared)
-    matches = con.execute(f"""
-        select k._source_file, k._sheet, k._row_number, r._source_file, r._row_number,
-               {", ".join(f"k.{c}" for c in key)}, {", ".join(f"k.{c}" for c in compared)},
-               {", ".join(f"r.{c}" for c in compared)}
-        from {rows.rows} k join raw.{source} r using ({", ".join(key)})
-        where r._source_file not in (select distinct _source_file from {rows.rows}) and ({differs})
-        order by k._source_file, k._row_number""").fetchall()
+    shown_columns = [*(f"k.{c}" for c in key), *(f"k.{c}" for c in compared), *(f"r.{c}" for c in compared)]
+    matches = rows.in_other_files(con, key, shown_columns, differs)
+    validation = Validation()
     titles = {name: column.title or name for name, column in reading_contract(source).columns.items()}
     found: dict[tuple, dict] = {}
     for file, sheet, row_number, other_file, other_row, *values in matches:
@@ -635,15 +628,8 @@ def _contradicting_files(con, source: str, rows: StagedRows, key: list[str], com
 
 def _loaded_elsewhere(con, source: str, rows: StagedRows, key: list[str]) -> Validation:
     """Rows whose key is already in the raw table from another file (e.g. a form and a Parquet file)."""
+    matches = rows.in_other_files(con, key, [f"k.{c}" for c in key])
     validation = Validation()
-    if not rows.chunks:
-        return validation
-    matches = con.execute(f"""
-        select k._source_file, k._sheet, k._row_number, r._source_file, r._row_number,
-               {", ".join(f"k.{c}" for c in key)}
-        from {rows.rows} k join raw.{source} r using ({", ".join(key)})
-        where r._source_file not in (select distinct _source_file from {rows.rows})
-        order by k._source_file, k._row_number""").fetchall()
     titles = {name: column.title or name for name, column in reading_contract(source).columns.items()}
     for file, sheet, row_number, other_file, other_row, *values in matches:
         context = {

@@ -119,7 +119,7 @@ class StagedRows:
         if rows is None:
             return
         number, self.chunks = self.chunks, self.chunks + 1
-        self._append(con, self.rows, rows.append_column("_chunk", pa.array(np.full(len(rows), number, np.int32))))
+        self._append(con, self.rows, rows)
         if keys is not None:
             keys = keys.append_column("_chunk", pa.array(np.full(len(keys), number, np.int32)))
             self._append(con, self.keys, keys.append_column("_order", pa.array(np.arange(len(keys)))))
@@ -141,6 +141,17 @@ class StagedRows:
             where exists (select 1 from (select {listed} from {self.keys} group by all having count(*) > 1) r
                           where {same_key})
             order by k._chunk, k._order""").df()
+
+    def in_other_files(self, con, key: list[str], columns: list[str], condition: str = "true") -> list[tuple]:
+        """(file, sheet, row of the staged row, file and row of the raw row, *columns) for every staged row whose
+        key the raw table has from a file this load does not replace; `r.` names the raw row, `k.` the staged."""
+        if not self.chunks:
+            return []
+        return con.execute(f"""
+            select k._source_file, k._sheet, k._row_number, r._source_file, r._row_number, {", ".join(columns)}
+            from {self.rows} k join raw.{self.source} r using ({", ".join(key)})
+            where r._source_file not in (select distinct _source_file from {self.rows}) and ({condition})
+            order by k._source_file, k._row_number""").fetchall()
 
     def drop_rows(self, con, rows: pd.DataFrame) -> None:
         """Takes the given (_source_file, _row_number) out of the rows to write."""
