@@ -121,7 +121,7 @@ def test_objectivity_signs_record_their_level_and_say_what_cannot_be_computed(re
     )
     assert signs["sch860001", "heaping_at_cuts"][:2] == (False, None)
     assert "«Распределение первичных баллов»" in signs["sch860001", "heaping_at_cuts"][2]
-    for sign in ("task_inversion", "not_confirmed_by_gia", "above_own_works"):
+    for sign in PARTICIPANT_ROW_SIGNS:
         assert signs["sch860001", sign][:2] == (False, None)
         assert "только по строкам участников" in signs["sch860001", sign][2]
 
@@ -182,6 +182,8 @@ REPORT_LEVELS = {
     "journal_above_vpr": "journal_comparison",
     "heaping_at_cuts": "score_distribution",
 }
+# The signs that need participant rows: task scores, standardised scores, each pupil's journal mark.
+PARTICIPANT_ROW_SIGNS = ("task_inversion", "not_confirmed_by_gia", "above_own_works", "weak_above_journal")
 # What only participant rows carry: absent pupils, and the standardised scores behind the z-based columns.
 PARTICIPANT_ONLY = {"absent", "level_of_detail"}
 
@@ -303,7 +305,7 @@ def test_report_level_signs_agree_with_participant_level_within_tolerance(two_le
     journal = computable & (reports["sign"] == "vpr_above_journal")
     assert participants.loc[journal, "n"].equals(reports.loc[journal, "n"])
     assert reports.loc[journal, "estimate"].between(0, 1).all()
-    needs_rows = reports["sign"].isin(["task_inversion", "not_confirmed_by_gia", "above_own_works"])
+    needs_rows = reports["sign"].isin(PARTICIPANT_ROW_SIGNS)
     assert not computable[needs_rows].any()
     assert reports.loc[needs_rows, "reason"].str.contains("только по строкам участников").all()
     # a sign the reports allow is missing only where the participant rows cannot give it either

@@ -120,26 +120,35 @@ heaping as (
 
 ),
 
--- The journal sign per pupil: the mean of (ВПР mark − journal mark) against the rest of the region's, its
--- standard error from the spread of that difference among the region's pupils.
+-- The journal signs per pupil: the mean of (ВПР mark − journal mark) against the rest of the region's, its
+-- standard error from the spread of that difference among the region's pupils; over all pupils with a journal
+-- mark (vpr_above_journal), and over those whose journal mark is at or below the school's mean
+-- (weak_above_journal: help is given mostly to the weaker pupils, whose «2» it avoids, and the gap of a
+-- school's strong pupils, with no room above a «5», would only dilute it).
 journal_gaps as (
-
+{% for sign, pupils, gap, measure in [
+    ('vpr_above_journal', 'with_journal', 'journal_gap', 'Средняя разница «отметка ВПР − отметка по журналу»'),
+    ('weak_above_journal', 'with_journal_lower', 'journal_gap_lower',
+        'Средняя разница «отметка ВПР − отметка по журналу» у участников с отметкой по журналу не выше средней по школе'),
+] %}
+    {% if not loop.first %}union all{% endif %}
     select
-        year, login, region_code, work_code, 'vpr_above_journal' as sign,
-        with_journal as n,
-        {{ ratio('journal_gap_sum', 'with_journal') }} as estimate,
-        {{ ratio('region_journal_gap_sum', 'region_with_journal') }} as reference,
+        year, login, region_code, work_code, '{{ sign }}' as sign,
+        {{ pupils }} as n,
+        {{ ratio(gap ~ '_sum', pupils) }} as estimate,
+        {{ ratio('region_' ~ gap ~ '_sum', 'region_' ~ pupils) }} as reference,
         sqrt(
-            ({{ dbt.cast('region_journal_gap_squares', type_double()) }}
-                - {{ dbt.cast('region_journal_gap_sum', type_double()) }} * region_journal_gap_sum / region_with_journal)
-            / (region_with_journal - 1) / with_journal
+            ({{ dbt.cast('region_' ~ gap ~ '_squares', type_double()) }}
+                - {{ dbt.cast('region_' ~ gap ~ '_sum', type_double()) }} * region_{{ gap }}_sum / region_{{ pupils }})
+            / (region_{{ pupils }} - 1) / {{ pupils }}
         ) as sampling_se,
         -- Not fitted on the level: a strong school's pupils have little room above a «5» in the journal,
         -- and a straight line through that ceiling expects too small a gap of the strongest schools.
-        {{ dbt.cast('null', type_double()) }} as covariate
+        {{ dbt.cast('null', type_double()) }} as covariate,
+        '{{ measure }}' as measure
     from levels
-    where journal_gap_sum is not null and with_journal > 0 and region_with_journal > 1
-
+    where {{ gap }}_sum is not null and {{ pupils }} > 0 and region_{{ pupils }} > 1
+{% endfor %}
 ),
 
 -- ВПР standing against the school's ОГЭ standing in the same subject (pooled years; obj_gia_standing);
@@ -301,8 +310,7 @@ jumps as (
 mean_statistics as (
 
     select year, login, region_code, work_code, sign, n, estimate, reference, estimate - reference as effect,
-        sampling_se, covariate, true as shaped, false as is_share,
-        'Средняя разница «отметка ВПР − отметка по журналу»' as measure, 'participant_rows' as computed_from
+        sampling_se, covariate, true as shaped, false as is_share, measure, 'participant_rows' as computed_from
     from journal_gaps
     union all
     select year, login, region_code, work_code, sign, n, estimate, reference, estimate - reference,

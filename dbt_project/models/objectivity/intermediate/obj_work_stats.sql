@@ -13,6 +13,25 @@ participants as (
 
 ),
 
+-- The school's mean journal mark of the work: weak_above_journal is judged on the pupils at or below it.
+school_journal as (
+
+    select year, login, work_code, avg(journal_mark) as journal_mean
+    from participants
+    group by year, login, work_code
+
+),
+
+participants_with_school_journal as (
+
+    select participants.*, school_journal.journal_mean
+    from participants
+    left join school_journal
+        on participants.year = school_journal.year and participants.login = school_journal.login
+        and participants.work_code = school_journal.work_code
+
+),
+
 report_counts as (
 
     select * from {{ ref('int_vpr_school_work_counts') }}
@@ -32,6 +51,11 @@ participant_school as (
         -- The journal sign per pupil: how far the ВПР mark is above the journal mark, not only whether.
         sum(mark - journal_mark) as journal_gap_sum,
         sum((mark - journal_mark) * (mark - journal_mark)) as journal_gap_squares,
+        -- The same among the pupils whose journal mark is at or below the school's mean (weak_above_journal).
+        count(journal_mark) filter (where journal_mark <= journal_mean) as with_journal_lower,
+        sum(mark - journal_mark) filter (where journal_mark <= journal_mean) as journal_gap_lower_sum,
+        sum((mark - journal_mark) * (mark - journal_mark))
+            filter (where journal_mark <= journal_mean) as journal_gap_lower_squares,
         avg(z_score) as mean_z,
         -- For the spread of the school's pupils around its mean: the standard error of mean_z.
         sum(z_score * z_score) as z_squares,
@@ -44,7 +68,7 @@ participant_school as (
         'participant_rows' as marks_from,
         'participant_rows' as journal_from,
         'participant_rows' as scores_from
-    from participants
+    from participants_with_school_journal
     group by year, login, region_code, work_code, subject_code, grade
 
 ),
@@ -61,6 +85,9 @@ report_school as (
         {{ dbt.cast('report_counts.lowered', dbt.type_bigint()) }} as lowered,
         {{ dbt.cast('null', dbt.type_bigint()) }} as journal_gap_sum,
         {{ dbt.cast('null', dbt.type_bigint()) }} as journal_gap_squares,
+        {{ dbt.cast('null', dbt.type_bigint()) }} as with_journal_lower,
+        {{ dbt.cast('null', dbt.type_bigint()) }} as journal_gap_lower_sum,
+        {{ dbt.cast('null', dbt.type_bigint()) }} as journal_gap_lower_squares,
         {{ dbt.cast('null', type_double()) }} as mean_z,
         {{ dbt.cast('null', type_double()) }} as z_squares,
         {{ dbt.cast('0', dbt.type_bigint()) }} as with_tasks,
@@ -101,6 +128,9 @@ final as (
         sum(lowered) over region - lowered as region_lowered,
         sum(journal_gap_sum) over region - journal_gap_sum as region_journal_gap_sum,
         sum(journal_gap_squares) over region - journal_gap_squares as region_journal_gap_squares,
+        sum(with_journal_lower) over region - with_journal_lower as region_with_journal_lower,
+        sum(journal_gap_lower_sum) over region - journal_gap_lower_sum as region_journal_gap_lower_sum,
+        sum(journal_gap_lower_squares) over region - journal_gap_lower_squares as region_journal_gap_lower_squares,
         sum(with_tasks) over region - with_tasks as region_with_tasks,
         sum(easy_sum) over region - easy_sum as region_easy_sum,
         sum(hard_sum) over region - hard_sum as region_hard_sum,

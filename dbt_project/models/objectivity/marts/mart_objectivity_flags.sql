@@ -86,9 +86,11 @@ not_computed as (
         'Не вычисляется: ' || case
             when thresholds.sign = 'level_above_region' and stats.marks_from is null
                 then 'нет распределения отметок (нет ни строк участников, ни отчёта «Статистика по отметкам»).'
-            when thresholds.sign in ('vpr_above_journal', 'journal_above_vpr') and stats.journal_from is null
+            when thresholds.sign in ('vpr_above_journal', 'weak_above_journal', 'journal_above_vpr') and stats.journal_from is null
                 then 'нет сравнения с отметками по журналу (нет ни строк участников, ни отчёта «Сравнение отметок с отметками по журналу»).'
-            when thresholds.sign in ('vpr_above_journal', 'journal_above_vpr')
+            when thresholds.sign = 'weak_above_journal' and stats.mean_z is null
+                then 'признак вычисляется только по строкам участников (нужны отметки каждого участника), а у школы по этой работе есть только отчёты ФИС ОКО.'
+            when thresholds.sign in ('vpr_above_journal', 'weak_above_journal', 'journal_above_vpr')
                 then 'нет участников с отметкой по журналу.'
             when thresholds.sign = 'heaping_at_cuts' and stats.scores_from is null
                 then 'нет распределения первичных баллов (нет ни строк участников, ни отчёта «Распределение первичных баллов»).'
