@@ -13,6 +13,7 @@ Each build writes its artifacts (compiled SQL, run results, logs: about 13 MB) u
 killed run left there. The manifest the code location loads stays in ``target/``.
 """
 
+import hashlib
 import json
 import os
 import shutil
@@ -22,15 +23,18 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
-from dagster_duckdb import DuckDBResource
 
 from pipelines.defs.dbt.project import DBT_EXECUTABLE, RUN_TARGETS, dbt_project
 from pipelines.defs.dbt.translator import MonitoringDbtTranslator
 from pipelines.defs.metadata import failing_rows_metadata, table_metadata
 from pipelines.defs.publish.state import clear_published
+from pipelines.defs.resources import Warehouse
 
 MANIFEST = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
 PARTIAL_PARSE = "partial_parse.msgpack"
+# The parse state of the latest builds, one per profile; the oldest beyond KEPT_PARSE_STATES are removed.
+PARSE_STATES = dbt_project.manifest_path.parent / "parse_states"
+KEPT_PARSE_STATES = 8
 
 
 def _relation(node: dict[str, Any]) -> str:
@@ -51,9 +55,7 @@ PARTICIPANT_LEVEL = frozenset(
     dagster_dbt_translator=MonitoringDbtTranslator(),
     pool="duckdb_writer",
 )
-def monitoring_dbt_models(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource
-) -> Iterator[Any]:
+def monitoring_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: Warehouse) -> Iterator[Any]:
     """Builds and tests every selected dbt model and seed (`dbt build`).
 
     The dbt unit tests are left to the test suite and CI: they test the SQL of the rules on fixed rows,
@@ -62,9 +64,13 @@ def monitoring_dbt_models(
     with duckdb.get_connection() as con:  # from here on the marts differ from the published ones
         clear_published(con)
     target = RUN_TARGETS / context.run_id
+    state = parse_state(duckdb.database, duckdb.memory_limit)
     built: list[dg.AssetKey] = []
     failed: list[dg.AssetCheckResult] = []
     try:
+        if state.is_file():  # dagster-dbt copies the state `make setup` made only where none is in place
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(state, target / PARTIAL_PARSE)
         for event in dbt.cli(
             ["build", "--exclude-resource-type", "unit_test"], context=context, target_path=target
         ).stream():
@@ -74,7 +80,7 @@ def monitoring_dbt_models(
             if isinstance(event, dg.Output):
                 built.append(context.asset_key_for_output(event.output_name))
             yield event
-        keep_partial_parse(target)
+        keep_partial_parse(target, state)
     finally:
         shutil.rmtree(target, ignore_errors=True)
     with duckdb.get_connection() as con:  # dbt has exited: its write lock is free
@@ -88,20 +94,36 @@ def monitoring_dbt_models(
             )
 
 
-def keep_partial_parse(run_target: Path) -> None:
-    """Keeps the build's parse state where dagster-dbt copies it from into the next build's folder.
+def parse_state(warehouse: str, memory_limit: str) -> Path:
+    """Where the parse state of builds with this profile is kept.
 
-    dbt re-parses the whole project (about 8 s) when the profile it parsed with differs, and the warehouse
-    path is part of the profile: the state `make setup` made serves only runs with its WAREHOUSE_PATH. Kept
-    after each build, it serves the next build with the same profile; dbt checks it against the project's
-    files, variables and profile before it uses any of it. Replaced in one step, so a build that copies it
-    meanwhile reads a whole file."""
+    dbt parses the whole project again (seconds) when the profile it parsed with differs, and the profile
+    holds the warehouse path and the memory limit: one state kept for every build would serve only the
+    profile that built last, so a test run or a second warehouse would cost the next run of each the parse."""
+    key = hashlib.sha256(f"{Path(warehouse).resolve()}|{memory_limit}".encode()).hexdigest()[:16]
+    return PARSE_STATES / f"{key}.msgpack"
+
+
+def keep_partial_parse(run_target: Path, state: Path) -> None:
+    """Keeps the build's parse state for the next build with the same profile (``parse_state``); dbt checks
+    it against the project's files, variables and profile before it uses any of it. Replaced in one step, so
+    a build that copies it meanwhile reads a whole file; the states of profiles not built for longest go."""
     built = run_target / PARTIAL_PARSE
-    if built.is_file():
-        kept = dbt_project.manifest_path.parent / PARTIAL_PARSE
-        staging = kept.with_name(f"{PARTIAL_PARSE}.{run_target.name}")
-        shutil.copyfile(built, staging)
-        os.replace(staging, kept)
+    if not built.is_file():
+        return
+    state.parent.mkdir(parents=True, exist_ok=True)
+    staging = state.with_name(f"{state.name}.{run_target.name}")
+    shutil.copyfile(built, staging)
+    os.replace(staging, state)
+    for old in sorted(state.parent.glob("*.msgpack"), key=_modified, reverse=True)[KEPT_PARSE_STATES:]:
+        old.unlink(missing_ok=True)
+
+
+def _modified(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:  # removed by a build that ended meanwhile
+        return 0.0
 
 
 def _failing_rows(con, check: dg.AssetCheckResult) -> dict[str, dg.MetadataValue]:
