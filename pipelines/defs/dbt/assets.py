@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DbtCliResource, dbt_assets
+from dagster_dbt import dbt_assets
 
-from pipelines.defs.dbt.project import DBT_EXECUTABLE, RUN_TARGETS, dbt_project
+from pipelines.defs.dbt.project import DBT_EXECUTABLE, RUN_TARGETS, ProjectDbtCli, dbt_project
 from pipelines.defs.dbt.translator import MonitoringDbtTranslator
 from pipelines.defs.metadata import failing_rows_metadata, table_metadata
 from pipelines.defs.publish.state import clear_published
@@ -55,7 +55,7 @@ PARTICIPANT_LEVEL = frozenset(
     dagster_dbt_translator=MonitoringDbtTranslator(),
     pool="duckdb_writer",
 )
-def monitoring_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: Warehouse) -> Iterator[Any]:
+def monitoring_dbt_models(context: dg.AssetExecutionContext, dbt: ProjectDbtCli, duckdb: Warehouse) -> Iterator[Any]:
     """Builds and tests every selected dbt model and seed (`dbt build`).
 
     The dbt unit tests are left to the test suite and CI: they test the SQL of the rules on fixed rows,
@@ -144,5 +144,5 @@ def _failing_rows(con, check: dg.AssetCheckResult) -> dict[str, dg.MetadataValue
 def dbt_defs() -> dg.Definitions:
     return dg.Definitions(
         assets=[monitoring_dbt_models],
-        resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(DBT_EXECUTABLE))},
+        resources={"dbt": ProjectDbtCli(project_dir=dbt_project, dbt_executable=str(DBT_EXECUTABLE))},
     )
