@@ -6,7 +6,7 @@ import subprocess
 import dagster_dbt.core.resource
 from dagster_dbt import DbtCliResource
 
-from pipelines.defs.dbt.project import DBT_EXECUTABLE, ProjectDbtCli, dbt_project
+from pipelines.defs.dbt.project import DBT_EXECUTABLE, ProjectDbtCli, dbt_project, project_dbt_cli
 
 
 def test_the_dbt_version_is_the_installed_dbt_core_without_running_dbt(monkeypatch):
@@ -25,3 +25,10 @@ def test_dagster_dbt_still_has_the_members_the_resource_replaces():
     assert callable(DbtCliResource.__dict__.get("_initialize_dbt_core_adapter"))
     installed = subprocess.check_output([str(DBT_EXECUTABLE), "--version"], text=True)
     assert importlib.metadata.version("dbt-core") in installed
+
+
+def test_dbt_writes_no_log_file_into_the_build_folder(tmp_path):
+    """The build folder is removed when the build ends: a debug log written there would only cost time."""
+    project_dbt_cli(dbt_project).cli(["parse", "--quiet"], target_path=tmp_path).wait()
+    assert (tmp_path / "manifest.json").is_file()
+    assert not (tmp_path / "dbt.log").exists()

@@ -8,7 +8,7 @@ on the sample: «An error occurred while fetching row count … does not exist»
 previews are therefore reported once dbt has exited, as observations of the models it built, and a failed
 check is reported then too, with a bounded sample of its failing rows.
 
-Each build writes its artifacts (compiled SQL, run results, logs: about 13 MB) under
+Each build writes its artifacts (compiled SQL and run results) under
 ``dbt_project/target/runs/<run id>/``, removed when the step ends; ``pipelines.run`` also removes what a
 killed run left there. The manifest the code location loads stays in ``target/``.
 """
@@ -25,7 +25,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import dbt_assets
 
-from pipelines.defs.dbt.project import DBT_EXECUTABLE, RUN_TARGETS, ProjectDbtCli, dbt_project
+from pipelines.defs.dbt.project import RUN_TARGETS, ProjectDbtCli, dbt_project, project_dbt_cli
 from pipelines.defs.dbt.translator import MonitoringDbtTranslator
 from pipelines.defs.metadata import failing_rows_metadata, table_metadata
 from pipelines.defs.publish.state import clear_published
@@ -147,5 +147,5 @@ def _failing_rows(con, check: dg.AssetCheckResult) -> dict[str, dg.MetadataValue
 def dbt_defs() -> dg.Definitions:
     return dg.Definitions(
         assets=[monitoring_dbt_models],
-        resources={"dbt": ProjectDbtCli(project_dir=dbt_project, dbt_executable=str(DBT_EXECUTABLE))},
+        resources={"dbt": project_dbt_cli(dbt_project)},
     )
