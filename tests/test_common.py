@@ -62,3 +62,28 @@ def test_a_generic_dbt_test_is_described_in_russian_with_its_consequence():
         "Каждое значение indicator_code есть в program_targets.indicator_code. (предупреждение)"
     )
     assert check_description(own).startswith("Своё описание.")
+
+
+def test_the_column_rules_of_a_model_are_described_column_by_column():
+    from pipelines.defs.dbt.translator import check_description
+
+    rules = {
+        "name": "x_value_rules",
+        "config": {"severity": "warn"},
+        "test_metadata": {
+            "name": "column_rules",
+            "kwargs": {
+                "rules": {
+                    "year": {"not_null": True},
+                    "level": {"accepted_values": ["низкий", "высокий"]},
+                    "share_pct": {"min_value": 0, "max_value": 100},
+                    "se": {"min_value": 0, "inclusive": False},
+                }
+            },
+        },
+    }
+    assert check_description(rules) == (
+        "Значения столбцов: year — без пустых значений; level — одно из: низкий, высокий; "
+        "share_pct — не меньше 0, не больше 100; se — больше 0 (пустые допускаются, где не сказано "
+        "«без пустых значений»). (предупреждение)"
+    )

@@ -215,6 +215,61 @@ def test_unit_tests_of_the_rules_pass(warehouse):
     assert result.success and len(statuses) >= 7 and set(statuses) == {"pass"}, statuses
 
 
+def test_column_rules_fail_once_per_broken_cell_and_keep_its_column_rule_and_value(warehouse):
+    """The model's column rules are one dbt test (tests/generic/column_rules.sql): it must still count every
+    failing cell and say which column broke which rule."""
+    from dbt.cli.main import dbtRunner
+
+    database, tmp = warehouse["database"], warehouse["tmp"]
+    mart = "marts.mart_school_work_indicators"
+    key = "login = ? and year = ? and work_label = ?"
+    with duckdb.connect(str(database)) as con:
+        rows = con.execute(
+            f"select login, year, work_label, pass_rate_pct, assessment from {mart} "
+            "where pass_rate_pct is not null order by login, year, work_label limit 3"
+        ).fetchall()
+        first, second, third = (row[:3] for row in rows)
+        con.execute(f"update {mart} set pass_rate_pct = 150 where {key}", first)
+        con.execute(f"update {mart} set assessment = 'ВПР 2' where {key}", second)
+        con.execute(f"update {mart} set pass_rate_pct = 101, assessment = 'ВПР 2' where {key}", third)
+    try:
+        result = dbtRunner().invoke(
+            [
+                "test",
+                "--select",
+                "mart_school_work_indicators_value_rules",
+                "--project-dir",
+                str(DBT_DIR),
+                "--profiles-dir",
+                str(DBT_DIR),
+                "--target-path",
+                str(tmp / "target"),
+                "--log-path",
+                str(tmp / "logs"),
+                "--quiet",
+            ]
+        )
+        [outcome] = result.result.results
+        assert str(outcome.status) == "fail" and outcome.failures == 4
+        failing = _query(
+            database,
+            "select column_name, rule, failing_value, failing_rows "
+            "from dbt_test__audit.mart_school_work_indicators_value_rules order by column_name, failing_value",
+        )
+        assert failing.values.tolist() == [
+            ["assessment", "accepted_values", "ВПР 2", 2],
+            ["pass_rate_pct", "accepted_range", "101.0", 1],
+            ["pass_rate_pct", "accepted_range", "150.0", 1],
+        ]
+    finally:
+        with duckdb.connect(str(database)) as con:
+            for *row_key, pass_rate, assessment in rows:
+                con.execute(
+                    f"update {mart} set pass_rate_pct = ?, assessment = ? where {key}",
+                    [pass_rate, assessment, *row_key],
+                )
+
+
 def test_leningrad_oblast_rule_set_builds_and_changes_flags(warehouse):
     database, tmp = warehouse["database"], warehouse["tmp"]
     fioko = _query(database, "select login, year from marts.mart_school_flags where is_shnor_computed")

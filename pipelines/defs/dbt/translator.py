@@ -47,12 +47,31 @@ def _generated(test: Mapping[str, Any]) -> str:
             f"не больше {kwargs['max_value']}" if kwargs.get("max_value") is not None else "",
         ]
         return f"Значения {column} {' и '.join(b for b in bounds if b)} (пустые допускаются)."
+    if kind == "column_rules":
+        return (
+            "Значения столбцов: "
+            + "; ".join(f"{name} — {_column_rule(rule)}" for name, rule in (kwargs.get("rules") or {}).items())
+            + " (пустые допускаются, где не сказано «без пустых значений»)."
+        )
     if kind == "year_range_is_valid":
         return "Начало периода действия строки не позже его конца (пустой конец — бессрочно)."
     if kind == "no_overlapping_year_ranges":
         keys = ", ".join(kwargs.get("key_columns", []))
         return f"Периоды действия строк с одинаковыми {keys} не пересекаются: на год действует одна строка."
     return f"dbt-тест {test['name']}."
+
+
+def _column_rule(rule: Mapping[str, Any]) -> str:
+    """One column's rules of a ``column_rules`` test, in Russian."""
+    parts = ["без пустых значений"] if rule.get("not_null") else []
+    if rule.get("accepted_values") is not None:
+        parts.append(f"одно из: {', '.join(map(str, rule['accepted_values']))}")
+    strict = rule.get("inclusive", True) is False
+    if rule.get("min_value") is not None:
+        parts.append(f"{'больше' if strict else 'не меньше'} {rule['min_value']}")
+    if rule.get("max_value") is not None:
+        parts.append(f"{'меньше' if strict else 'не больше'} {rule['max_value']}")
+    return ", ".join(parts)
 
 
 def check_description(test: Mapping[str, Any]) -> str:
