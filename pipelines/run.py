@@ -55,6 +55,10 @@ CODE_LOCATION = "school_monitoring"
 REPOSITORY_LABEL_TAG = ".dagster/repository"
 REPOSITORY_LABEL = f"__repository__@{CODE_LOCATION}"
 PARTITION_TAG = "dagster/partition"
+# Marks the runs of stage 1 (the registry, FIOKO lists, passports and reviews), which a later run's summary
+# finds by it: the monitoring run after them leaves those assets out.
+STAGE_TAG = "school_monitoring/stage"
+REFERENCE_STAGE = "reference"
 
 
 def run_tags() -> dict[str, str]:
@@ -131,6 +135,7 @@ def _outcome(result, started: float) -> str:
 def _run_jobs(
     instance, landing_dir: Path, warehouse: Path, force: bool, publish_dir: Path | None, say: Callable[[str], None]
 ) -> bool:
+    from pipelines.defs.automation.jobs import REFERENCE_INGEST_SELECTION
     from pipelines.defs.ingest.partitions import register_campaigns
     from pipelines.ingest.campaigns import campaigns_in_landing
 
@@ -138,8 +143,6 @@ def _run_jobs(
     stage = "1. реестр, списки ФИОКО, паспорта, решения экспертов"
     ok = True
     if force or files_changed(warehouse, landing_dir):
-        from pipelines.defs.automation.jobs import REFERENCE_INGEST_SELECTION
-
         started = time.monotonic()
         reference = (
             definitions()
@@ -147,7 +150,7 @@ def _run_jobs(
             .execute_in_process(
                 instance=instance,
                 asset_selection=list(REFERENCE_INGEST_SELECTION.resolve(definitions().resolve_asset_graph())),
-                tags=tags,
+                tags={**tags, STAGE_TAG: REFERENCE_STAGE},
                 raise_on_error=False,
             )
         )
@@ -178,13 +181,25 @@ def _run_jobs(
         return ok
     say(f"3. проверки, модели dbt, публикация: выполняются ({'--force' if force else reason})…")
     started = time.monotonic()
-    result = (
-        definitions()
-        .resolve_job_def("monitoring_job")
-        .execute_in_process(instance=instance, tags=tags, raise_on_error=False)
-    )
+    monitoring = definitions().resolve_job_def("monitoring_job")
+    if ok:  # stage 1 loaded or found unchanged every reference file: running its assets again would find nothing
+        monitoring = without_reference_ingestion(monitoring)
+    result = monitoring.execute_in_process(instance=instance, tags=tags, raise_on_error=False)
     say(f"3. проверки, модели dbt, публикация: {_outcome(result, started)}")
     return ok and result.success
+
+
+def without_reference_ingestion(job: dg.JobDefinition) -> dg.JobDefinition:
+    """The job without stage 1's assets and their checks; after a failed stage 1 the whole job runs instead,
+    so that a reference asset failing again stops the build on it as in a scheduled run."""
+    from pipelines.defs.automation.jobs import REFERENCE_INGEST_SELECTION
+
+    graph = job.asset_layer.asset_graph
+    reference = REFERENCE_INGEST_SELECTION.resolve(graph)
+    return job.get_subset(
+        asset_selection=set(graph.executable_asset_keys) - reference,
+        asset_check_selection={key for key in graph.asset_check_keys if key.asset_key not in reference},
+    )
 
 
 UNCHANGED = "без изменений, все файлы уже прочитаны в этих версиях (--force прочитает заново)"
@@ -301,8 +316,8 @@ def summarise(
 
 
 def state_runs(instance, warehouse: Path, landing: Path) -> list[str]:
-    """The runs the working database's state comes from: the one that published its marts, and the latest
-    ingestion of each campaign in the landing folder."""
+    """The runs the working database's state comes from: the one that published its marts, the latest of
+    stage 1 and the latest ingestion of each campaign in the landing folder."""
     from pipelines.defs.publish.state import published_run_id
     from pipelines.ingest.campaigns import campaigns_in_landing
 
@@ -312,7 +327,12 @@ def state_runs(instance, warehouse: Path, landing: Path) -> list[str]:
         instance.get_runs(dg.RunsFilter(job_name="ingest_campaign_job", tags={PARTITION_TAG: campaign}), limit=1)
         for campaign in campaigns_in_landing(landing)
     )
-    return [*([published] if published else []), *(runs[0].run_id for runs in latest_ingestions if runs)]
+    reference = instance.get_runs(dg.RunsFilter(job_name="monitoring_job", tags={STAGE_TAG: REFERENCE_STAGE}), limit=1)
+    return [
+        *([published] if published else []),
+        *(run.run_id for run in reference),
+        *(runs[0].run_id for runs in latest_ingestions if runs),
+    ]
 
 
 def current_release(publish_dir: Path | None) -> str | None:

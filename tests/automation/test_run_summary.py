@@ -4,6 +4,7 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -112,3 +113,35 @@ def test_a_second_run_reports_files_unchanged(made_run):
     assert checks_line.findall(again.stdout) == checks_line.findall(first.stdout)
     shown = re.compile(r"^  (?:ошибка|предупреждение): .*$", flags=re.M)
     assert shown.findall(again.stdout) == shown.findall(first.stdout) != []
+
+
+def test_the_monitoring_run_leaves_out_stage_1_whose_checks_the_summary_still_finds(made_run):
+    """Stage 3 does not load the reference files again after stage 1; a later run that finds nothing to do
+    reports their checks from the stage-1 run."""
+    from pipelines.definitions import defs
+    from pipelines.defs.automation.alerts import checks_planned_by
+    from pipelines.defs.automation.jobs import REFERENCE_INGEST_SELECTION
+    from pipelines.run import REFERENCE_STAGE, STAGE_TAG, state_runs
+
+    _, landing, env, _ = made_run
+    graph = defs().resolve_asset_graph()
+    reference = REFERENCE_INGEST_SELECTION.resolve(graph)
+    reference_checks = {key for key in graph.asset_check_keys if key.asset_key in reference}
+    assert reference and reference_checks
+    with patched_environ({"DAGSTER_HOME": env["DAGSTER_HOME"]}):
+        instance = dg.DagsterInstance.get()
+        [stage_1] = instance.get_runs(dg.RunsFilter(job_name="monitoring_job", tags={STAGE_TAG: REFERENCE_STAGE}))
+        [monitoring] = [
+            run for run in instance.get_runs(dg.RunsFilter(job_name="monitoring_job")) if STAGE_TAG not in run.tags
+        ]
+        built = {
+            record.event_log_entry.dagster_event.event_specific_data.asset_key
+            for record in instance.get_records_for_run(
+                monitoring.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED
+            ).records
+        }
+        state = state_runs(instance, Path(env["WAREHOUSE_PATH"]), landing)
+        planned = checks_planned_by(instance, state)
+    assert built and not built & reference
+    assert not checks_planned_by(instance, [monitoring.run_id]) & reference_checks
+    assert stage_1.run_id in state and reference_checks <= planned
