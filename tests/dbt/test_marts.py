@@ -34,10 +34,11 @@ SEED = 7
 SELECTION = ["--select", "+path:models/marts", "+path:models/objectivity", "--indirect-selection", "cautious"]
 
 
-def _dbt(args: list[str], tmp: Path) -> None:
+def _invoke(args: list[str], tmp: Path):
+    """dbt in this process on the project, with its artifacts and logs under ``tmp``."""
     from dbt.cli.main import dbtRunner
 
-    result = dbtRunner().invoke(
+    return dbtRunner().invoke(
         [
             *args,
             "--project-dir",
@@ -51,6 +52,10 @@ def _dbt(args: list[str], tmp: Path) -> None:
             "--quiet",
         ]
     )
+
+
+def _dbt(args: list[str], tmp: Path) -> None:
+    result = _invoke(args, tmp)
     failures = [
         f"{r.node.unique_id}: {r.status} {r.message}"
         for r in getattr(result.result, "results", [])
@@ -192,25 +197,7 @@ def test_work_indicators_are_consistent(warehouse):
 
 def test_unit_tests_of_the_rules_pass(warehouse):
     """Production runs leave the unit tests out (pipelines/defs/dbt/assets.py); here every one runs."""
-    from dbt.cli.main import dbtRunner
-
-    tmp = warehouse["tmp"]
-    result = dbtRunner().invoke(
-        [
-            "test",
-            "--select",
-            "test_type:unit",
-            "--project-dir",
-            str(DBT_DIR),
-            "--profiles-dir",
-            str(DBT_DIR),
-            "--target-path",
-            str(tmp / "target"),
-            "--log-path",
-            str(tmp / "logs"),
-            "--quiet",
-        ]
-    )
+    result = _invoke(["test", "--select", "test_type:unit"], warehouse["tmp"])
     statuses = [str(r.status) for r in result.result.results]
     assert result.success and len(statuses) >= 7 and set(statuses) == {"pass"}, statuses
 
@@ -218,8 +205,6 @@ def test_unit_tests_of_the_rules_pass(warehouse):
 def test_column_rules_fail_once_per_broken_cell_and_keep_its_column_rule_and_value(warehouse):
     """The model's column rules are one dbt test (tests/generic/column_rules.sql): it must still count every
     failing cell and say which column broke which rule."""
-    from dbt.cli.main import dbtRunner
-
     database, tmp = warehouse["database"], warehouse["tmp"]
     mart = "marts.mart_school_work_indicators"
     key = "login = ? and year = ? and work_label = ?"
@@ -233,22 +218,7 @@ def test_column_rules_fail_once_per_broken_cell_and_keep_its_column_rule_and_val
         con.execute(f"update {mart} set assessment = 'ВПР 2' where {key}", second)
         con.execute(f"update {mart} set pass_rate_pct = 101, assessment = 'ВПР 2' where {key}", third)
     try:
-        result = dbtRunner().invoke(
-            [
-                "test",
-                "--select",
-                "mart_school_work_indicators_value_rules",
-                "--project-dir",
-                str(DBT_DIR),
-                "--profiles-dir",
-                str(DBT_DIR),
-                "--target-path",
-                str(tmp / "target"),
-                "--log-path",
-                str(tmp / "logs"),
-                "--quiet",
-            ]
-        )
+        result = _invoke(["test", "--select", "mart_school_work_indicators_value_rules"], tmp)
         [outcome] = result.result.results
         assert str(outcome.status) == "fail" and outcome.failures == 4
         failing = _query(
