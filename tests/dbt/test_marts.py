@@ -240,6 +240,31 @@ def test_column_rules_fail_once_per_broken_cell_and_keep_its_column_rule_and_val
                 )
 
 
+def test_year_ranges_fail_for_a_range_ending_before_it_starts_and_for_two_that_overlap(warehouse):
+    database, tmp = warehouse["database"], warehouse["tmp"]
+    seed = "rules.objectivity_pooling"  # one row, 2019 on: a row from 2020 overlaps it, one of 2040–2035 is invalid
+    with duckdb.connect(str(database)) as con:
+        [(first,)] = con.execute(f"select year_from from {seed}").fetchall()
+        for year_from, year_to in ((first + 1, first + 2), (2040, 2035)):
+            con.execute(
+                f"insert into {seed} select * replace (? as year_from, ? as year_to) from {seed} where year_from = ?",
+                [year_from, year_to, first],
+            )
+    try:
+        result = _invoke(["test", "--select", "valid_year_ranges_objectivity_pooling_"], tmp)
+        [outcome] = result.result.results
+        assert str(outcome.status) == "fail" and outcome.failures == 2
+        failing = _query(
+            database, "select first_from, second_from from dbt_test__audit.valid_year_ranges_objectivity_pooling_"
+        )
+        assert sorted(map(tuple, failing.astype(object).where(failing.notna(), None).values.tolist())) == sorted(
+            [(first, first + 1), (2040, None)]
+        )
+    finally:
+        with duckdb.connect(str(database)) as con:
+            con.execute(f"delete from {seed} where year_from <> ?", [first])
+
+
 def test_leningrad_oblast_rule_set_builds_and_changes_flags(warehouse):
     database, tmp = warehouse["database"], warehouse["tmp"]
     fioko = _query(database, "select login, year from marts.mart_school_flags where is_shnor_computed")

@@ -53,11 +53,13 @@ def _generated(test: Mapping[str, Any]) -> str:
             + "; ".join(f"{name} — {_column_rule(rule)}" for name, rule in (kwargs.get("rules") or {}).items())
             + " (пустые допускаются, где не сказано «без пустых значений»)."
         )
-    if kind == "year_range_is_valid":
-        return "Начало периода действия строки не позже его конца (пустой конец — бессрочно)."
-    if kind == "no_overlapping_year_ranges":
+    if kind == "valid_year_ranges":
         keys = ", ".join(kwargs.get("key_columns", []))
-        return f"Периоды действия строк с одинаковыми {keys} не пересекаются: на год действует одна строка."
+        same = f"строк с одинаковыми {keys}" if keys else "строк"
+        return (
+            "Начало периода действия каждой строки не позже его конца (пустой конец — бессрочно), "
+            f"и периоды {same} не пересекаются: на год действует одна строка."
+        )
     return f"dbt-тест {test['name']}."
 
 
