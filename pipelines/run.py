@@ -135,7 +135,6 @@ def _outcome(result, started: float) -> str:
 def _run_jobs(
     instance, landing_dir: Path, warehouse: Path, force: bool, publish_dir: Path | None, say: Callable[[str], None]
 ) -> bool:
-    from pipelines.defs.automation.jobs import REFERENCE_INGEST_SELECTION
     from pipelines.defs.ingest.partitions import register_campaigns
     from pipelines.ingest.campaigns import campaigns_in_landing
 
@@ -143,6 +142,8 @@ def _run_jobs(
     stage = "1. реестр, списки ФИОКО, паспорта, решения экспертов"
     ok = True
     if force or files_changed(warehouse, landing_dir):
+        from pipelines.defs.automation.jobs import REFERENCE_INGEST_SELECTION
+
         started = time.monotonic()
         reference = (
             definitions()
@@ -158,6 +159,7 @@ def _run_jobs(
         ok = reference.success
     else:
         say(f"{stage}: {UNCHANGED}")
+    reference_loaded = ok  # stage 1 loaded every reference file, or found each unchanged
     campaigns = campaigns_in_landing(landing_dir)
     register_campaigns(instance, campaigns)
     for number, campaign in enumerate(campaigns, 1):
@@ -182,7 +184,7 @@ def _run_jobs(
     say(f"3. проверки, модели dbt, публикация: выполняются ({'--force' if force else reason})…")
     started = time.monotonic()
     monitoring = definitions().resolve_job_def("monitoring_job")
-    if ok:  # stage 1 loaded or found unchanged every reference file: running its assets again would find nothing
+    if reference_loaded:  # running stage 1's assets again would find nothing to load
         monitoring = without_reference_ingestion(monitoring)
     result = monitoring.execute_in_process(instance=instance, tags=tags, raise_on_error=False)
     say(f"3. проверки, модели dbt, публикация: {_outcome(result, started)}")
