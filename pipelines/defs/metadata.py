@@ -29,6 +29,7 @@ PUPIL_COLUMNS = PARTICIPANT_COLUMNS | {
     "class_letter",
     "source_row_number",
     "_row_number",
+    "failing_value",  # the value a column_rules test found, of whichever column failed (tests/generic)
 }
 NO_PREVIEW = "_participant-level relation: rows are not shown in Dagster (152-ФЗ); see the row count and columns_"
 

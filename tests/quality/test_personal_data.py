@@ -249,3 +249,19 @@ def test_failing_rows_of_a_check_leave_participant_columns_out():
     assert "abcdef" not in sample and "participant_code" not in sample
     assert "mark" in sample and sample.count("sch1") == FAILING_ROWS
     assert "mark" not in pupils["failing rows (sample)"].value and "sch1" in pupils["failing rows (sample)"].value
+
+
+def test_the_failing_values_of_column_rules_on_a_participant_level_model_are_left_out():
+    """A column_rules test keeps the failing value of whichever column broke a rule: on a participant-level
+    model that may be a pupil's mark, so only the column, the rule and the count are shown."""
+    from pipelines.defs.metadata import failing_rows_metadata
+
+    with duckdb.connect() as con:
+        con.execute(
+            "create table failures as select 'mark' as column_name, 'accepted_values' as rule, "
+            "'7 из 5' as failing_value, 3 as failing_rows"
+        )
+        aggregated = failing_rows_metadata(con, "failures")["failing rows (sample)"].value
+        pupils = failing_rows_metadata(con, "failures", participant_level=True)["failing rows (sample)"].value
+    assert "7 из 5" in aggregated
+    assert "7 из 5" not in pupils and "failing_value" not in pupils and "accepted_values" in pupils
